@@ -1,0 +1,87 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"posterm/config"
+)
+
+// common holds the flags every command that talks to the gateway shares.
+type common struct {
+	configPath string
+	demo       bool
+	dataDir    string
+	jsonOut    bool
+}
+
+// addCommon registers --config, --demo, --data-dir and --json on fs.
+func addCommon(fs *flag.FlagSet) *common {
+	c := &common{}
+	fs.StringVar(&c.configPath, "config", "", "config file (default: $POSTERM_CONFIG)")
+	fs.BoolVar(&c.demo, "demo", false, "use the embedded sandbox gateway and the demo merchant")
+	fs.StringVar(&c.dataDir, "data-dir", "posterm-demo", "with --demo: where the demo journal, log and receipts live")
+	fs.BoolVar(&c.jsonOut, "json", false, "machine-readable output (JSON)")
+	return c
+}
+
+// load reads the configuration the flags and environment point at:
+// the demo profile with --demo, else --config or $POSTERM_CONFIG over the
+// defaults, then POSTERM_<SECTION>_<KEY> variables.
+func (c *common) load() (config.Config, error) {
+	path := c.configPath
+	if path == "" {
+		path = os.Getenv("POSTERM_CONFIG")
+	}
+	base := config.Default()
+	if c.demo {
+		if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
+			return base, fmt.Errorf("demo data dir: %w", err)
+		}
+		base = config.Demo(c.dataDir)
+	}
+	if path == "" && !c.demo {
+		return base, errors.New("no configuration: give --config FILE, set POSTERM_CONFIG, or use --demo (see config.example.toml)")
+	}
+	return config.Load(path, base, os.Environ())
+}
+
+// openLog opens the JSON log file of cfg and returns a logger with the
+// configured level, and a close function. An empty path logs to stderr.
+func openLog(cfg config.Log, stderr io.Writer) (*slog.Logger, func(), error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.Level)); err != nil {
+		return nil, nil, fmt.Errorf("log level %q: %w", cfg.Level, err)
+	}
+	w, closeFn := stderr, func() {}
+	if cfg.Path != "" && cfg.Path != "-" {
+		if dir := filepath.Dir(cfg.Path); dir != "." {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, nil, err
+			}
+		}
+		f, err := os.OpenFile(cfg.Path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open log: %w", err)
+		}
+		w, closeFn = f, func() { f.Close() }
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
+}
+
+// fail prints a one-line error for the command name and returns exitLocal.
+func fail(stderr io.Writer, name string, err error) int {
+	msg := err.Error()
+	if strings.Contains(msg, "\n") {
+		fmt.Fprintf(stderr, "posterm %s:\n  %s\n", name, strings.ReplaceAll(msg, "\n", "\n  "))
+	} else {
+		fmt.Fprintf(stderr, "posterm %s: %s\n", name, msg)
+	}
+	return exitLocal
+}
