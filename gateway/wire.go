@@ -1,0 +1,262 @@
+// Package gateway is the SOSOPAY open gateway client: the envelope of
+// WIRE.md §2 (MD5 signature, 3DES+base64, JSON/XML), the eight services of §4
+// and the asynchronous notification of §8. Wire bytes live here and only here.
+package gateway
+
+import (
+	"bytes"
+	"crypto/cipher"
+	"crypto/des"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Methods: the `method` query parameter of each service (WIRE.md §4).
+const (
+	MethodPay        = "sosopay.trade.pay"
+	MethodPrecreate  = "sosopay.trade.precreate"
+	MethodQuery      = "sosopay.trade.query"
+	MethodCancel     = "sosopay.trade.cancel"
+	MethodRefund     = "sosopay.trade.refund"
+	MethodBatchQuery = "sosopay.trade.batchquery"
+	MethodChannels   = "sosopay.channel.list"
+	MethodLogin      = "sosoauth.login"
+)
+
+// Methods lists every service method, in the order of WIRE.md §4.
+var Methods = []string{MethodPay, MethodPrecreate, MethodQuery, MethodCancel,
+	MethodRefund, MethodBatchQuery, MethodChannels, MethodLogin}
+
+// Result codes, RESULT.CODE, with the vendor's spelling (WIRE.md §6).
+const (
+	CodeSuccess                       = "SUCCESS"
+	CodeSuccessMisspelt               = "SUCESS" // the document's table spelling, §2.4
+	CodeFail                          = "FAIL"
+	CodeIllegalParameter              = "ILLEGAL_PARAMETER"
+	CodeInvalidSign                   = "INVALID_SIGN"
+	CodeAmtError                      = "AMT_ERROR"
+	CodeDatabaseError                 = "DATABASE_ERROR"
+	CodeInvalidContract               = "INVALID_CONTRACT"
+	CodeUnregisteredBusi              = "UNREGISTERED_BUSI"
+	CodeException                     = "EXCEPTION"
+	CodeChargeNonexistent             = "CHARGE_NONEXISTENT"
+	CodeServiceUnavailable            = "SERVICE_UNAVAILABLE"
+	CodeHTTPException                 = "HTTP_EXCEPTION"
+	CodeIOException                   = "IO_EXCEPTION"
+	CodeCreateSecurityConnectionError = "CREATE_SECURITY_CONNECTION_ERROR"
+	CodeAreadyRevoked                 = "AREADY_REVOKED" // sic
+	CodeSerialRepeat                  = "SERIAL_REPEAT"
+)
+
+// Order states, STATE (WIRE.md §5).
+const (
+	StatePending           = 0
+	StatePaid              = 1
+	StateRevoked           = 2
+	StateRevocationApplied = 3
+	StatePartiallyRefunded = 4
+	StateRefunded          = 5
+	StateClosed            = 6
+	StateRefunding         = 8
+	StateRefundFailed      = 9
+	StateToBeRefunded      = 10
+	StateRefundSucceeded   = 11
+	StateRefundCancelled   = 12
+	StateRefundFailed2     = 13
+	StateOrderCancelled    = 14
+)
+
+// Channel types, CHANNEL_TYPE (WIRE.md §7); the ones a register uses.
+const (
+	ChannelAuto   = 0
+	ChannelAlipay = 1
+	ChannelWeChat = 2
+)
+
+// Outcome is what a call's answer means for the money. Its zero value is
+// OutcomeUnknown, so an outcome that was never set is never taken for done.
+type Outcome int
+
+const (
+	// OutcomeUnknown: no answer, non-200, bad signature, undecodable body or
+	// a gateway-fault code. The money may or may not have moved (§6).
+	OutcomeUnknown Outcome = iota
+	// OutcomeDone: RESULT SUCCESS.
+	OutcomeDone
+	// OutcomeRefused: a final code; nothing happened.
+	OutcomeRefused
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeDone:
+		return "done"
+	case OutcomeRefused:
+		return "refused"
+	default:
+		return "unknown"
+	}
+}
+
+// ClassifyCode maps a RESULT.CODE to an outcome (WIRE.md §6). SUCCESS and the
+// document's SUCESS are done; the listed final codes, and CHARGE_NONEXISTENT
+// and AREADY_REVOKED (answers about the serial, not faults), are refused;
+// the gateway's own faults, an empty code and any code not in the document are
+// unknown — a code we cannot read must never be taken as "not paid".
+func ClassifyCode(code string) Outcome {
+	switch strings.ToUpper(strings.TrimSpace(code)) {
+	case CodeSuccess, CodeSuccessMisspelt:
+		return OutcomeDone
+	case CodeFail, CodeIllegalParameter, CodeAmtError, CodeInvalidContract,
+		CodeUnregisteredBusi, CodeSerialRepeat, CodeInvalidSign,
+		CodeChargeNonexistent, CodeAreadyRevoked:
+		return OutcomeRefused
+	default:
+		return OutcomeUnknown
+	}
+}
+
+// NormalizeCode upper-cases a RESULT.CODE and spells the success code as the
+// gateway does (§2.4).
+func NormalizeCode(code string) string {
+	c := strings.ToUpper(strings.TrimSpace(code))
+	if c == CodeSuccessMisspelt {
+		return CodeSuccess
+	}
+	return c
+}
+
+// Format is the message format of responses and notifications (`_type`).
+type Format string
+
+const (
+	FormatJSON Format = "json"
+	FormatXML  Format = "xml"
+)
+
+// ParseFormat reads a `_type` value; the document says xml when absent.
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "json":
+		return FormatJSON, nil
+	case "xml", "":
+		return FormatXML, nil
+	}
+	return "", fmt.Errorf("format %q: want json or xml", s)
+}
+
+// Envelope constants (WIRE.md §2).
+const (
+	EncryptParam     = "3DES"
+	SignHeader       = "X-Sosopay-Sign"
+	ContentTypePlain = "application/json;charset=UTF-8"
+	ContentTypeXML   = "application/xml;charset=UTF-8"
+	ContentTypeEnc   = "text/plain;charset=UTF-8"
+)
+
+// Sign is the signature of WIRE.md §2.2:
+// UPPER(HEX(MD5(plaintext ++ secret))).
+func Sign(plaintext []byte, secret string) string {
+	h := md5.New()
+	h.Write(plaintext)
+	h.Write([]byte(secret))
+	return strings.ToUpper(hex.EncodeToString(h.Sum(nil)))
+}
+
+// VerifySign reports whether sig is the signature of plaintext (case-insensitive hex).
+func VerifySign(plaintext []byte, secret, sig string) bool {
+	return sig != "" && strings.EqualFold(Sign(plaintext, secret), strings.TrimSpace(sig))
+}
+
+// tripleDESKey derives the 24-byte key of §2.1: the secret's first 24 bytes,
+// right-padded with ASCII '0'.
+func tripleDESKey(secret string) []byte {
+	k := []byte(secret)
+	if len(k) >= 24 {
+		return k[:24:24]
+	}
+	return append(k, bytes.Repeat([]byte{'0'}, 24-len(k))...)
+}
+
+// Encrypt is §2.1: 3DES-ECB with PKCS#7 padding, then standard base64.
+func Encrypt(plaintext []byte, secret string) (string, error) {
+	block, err := des.NewTripleDESCipher(tripleDESKey(secret))
+	if err != nil {
+		return "", fmt.Errorf("3des key: %w", err)
+	}
+	bs := block.BlockSize()
+	pad := bs - len(plaintext)%bs
+	buf := make([]byte, len(plaintext)+pad)
+	copy(buf, plaintext)
+	for i := len(plaintext); i < len(buf); i++ {
+		buf[i] = byte(pad)
+	}
+	ecb(block, buf, block.Encrypt)
+	return base64.StdEncoding.EncodeToString(buf), nil
+}
+
+// ErrDecrypt is returned for a body that is not valid base64 3DES of §2.1.
+var ErrDecrypt = errors.New("body does not decrypt")
+
+// Decrypt reverses Encrypt. Surrounding whitespace (and line breaks a
+// sender may have added) is ignored.
+func Decrypt(body []byte, secret string) ([]byte, error) {
+	clean := bytes.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
+			return -1
+		}
+		return r
+	}, body)
+	raw := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
+	n, err := base64.StdEncoding.Decode(raw, clean)
+	if err != nil {
+		return nil, fmt.Errorf("%w: base64: %v", ErrDecrypt, err)
+	}
+	raw = raw[:n]
+	block, err := des.NewTripleDESCipher(tripleDESKey(secret))
+	if err != nil {
+		return nil, fmt.Errorf("3des key: %w", err)
+	}
+	bs := block.BlockSize()
+	if len(raw) == 0 || len(raw)%bs != 0 {
+		return nil, fmt.Errorf("%w: length %d is not a multiple of %d", ErrDecrypt, len(raw), bs)
+	}
+	ecb(block, raw, block.Decrypt)
+	pad := int(raw[len(raw)-1])
+	if pad < 1 || pad > bs {
+		return nil, fmt.Errorf("%w: bad padding", ErrDecrypt)
+	}
+	for _, b := range raw[len(raw)-pad:] {
+		if int(b) != pad {
+			return nil, fmt.Errorf("%w: bad padding", ErrDecrypt)
+		}
+	}
+	return raw[:len(raw)-pad], nil
+}
+
+// ecb applies fn block by block in place (ECB has no chaining).
+func ecb(block cipher.Block, buf []byte, fn func(dst, src []byte)) {
+	bs := block.BlockSize()
+	for i := 0; i < len(buf); i += bs {
+		fn(buf[i:i+bs], buf[i:i+bs])
+	}
+}
+
+// MaskCode masks a payment code (DYNAMIC_ID) for logs, receipts and
+// screens: first 4 and last 4 characters, the rest as '*'. Codes of 8
+// characters or fewer are masked whole except the last 2.
+func MaskCode(code string) string {
+	r := []rune(code)
+	n := len(r)
+	if n <= 8 {
+		if n <= 2 {
+			return strings.Repeat("*", n)
+		}
+		return strings.Repeat("*", n-2) + string(r[n-2:])
+	}
+	return string(r[:4]) + strings.Repeat("*", n-8) + string(r[n-4:])
+}
