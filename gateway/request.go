@@ -1,0 +1,392 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"posterm/pos"
+)
+
+// Request bodies (WIRE.md §2, §4). Every request type marshals to the JSON
+// object the gateway reads: the vendor's field names, in the order of the
+// vendor's tables, optional fields left out when empty, every value a JSON
+// string (the tables say String; where they say Integer the string of the
+// number is sent, which §2.4 makes every reader accept). Money is pos.Money
+// in fen and becomes a yuan string with two decimals only here (§4.1).
+
+// Good is one goods line (WIRE.md §3, vendor Appendix 1): sent as
+// `goodsInfos` (or `GOODS_DETAIL`) in requests and returned as GOODS_DETAIL.
+type Good struct {
+	GoodID       string
+	GoodName     string
+	GoodClass    string
+	GoodPrice    pos.Money // fen; yuan on the wire
+	GoodSubject  string
+	GoodQuantity string // a String in the vendor table, e.g. "1"
+	GoodShowURL  string // optional
+}
+
+// Trade types of a WeChat precreate, TRADE_TYPE (WIRE.md §4.3).
+const (
+	TradeTypeNative = "NATIVE"
+	TradeTypeJSAPI  = "JSAPI"
+	TradeTypeApp    = "APP"
+)
+
+// serType values of a query (WIRE.md §4.4).
+const (
+	SerTypeMerchant = "0" // CHARGE_CODE is the merchant's serial (the default)
+	SerTypeGateway  = "1" // CHARGE_CODE is the gateway's CHARGE_DOWN_CODE
+)
+
+// OpTypeACO is the cancel opType that only submits the revocation (WIRE.md §4.5).
+const OpTypeACO = "ACO"
+
+// PayRequest is sosopay.trade.pay (WIRE.md §4.2). BusiID, OperID and DevID
+// are taken from the client's Config when empty.
+type PayRequest struct {
+	BusiID       string
+	OperID       string
+	DevID        string
+	MerchantPara string // optional, base64, echoed back
+	RegisterID   string // optional store code
+	Amt          pos.Money
+	DynamicID    string // the wallet's payment code; never logged whole
+	ChargeCode   string
+	PaySubject   string
+	GoodsInfos   []Good // optional
+}
+
+// MarshalJSON writes the request body of WIRE.md §4.2.
+func (r PayRequest) MarshalJSON() ([]byte, error) { return r.wire().encode(), nil }
+
+func (r PayRequest) wire() wireObject {
+	var o wireObject
+	o.add("BUSI_ID", r.BusiID)
+	o.add("OPER_ID", r.OperID)
+	o.add("DEV_ID", r.DevID)
+	o.opt("MERCHANTPARA", r.MerchantPara)
+	o.opt("REGISTER_ID", r.RegisterID)
+	o.add("AMT", r.Amt.Yuan())
+	o.add("DYNAMIC_ID", r.DynamicID)
+	o.add("CHARGE_CODE", r.ChargeCode)
+	o.add("PAY_SUBJECT", r.PaySubject)
+	o.goods("goodsInfos", r.GoodsInfos)
+	return o
+}
+
+// PrecreateRequest is sosopay.trade.precreate (WIRE.md §4.3), including the
+// WeChat Official Accounts fields of the vendor's §5 (TradeType, SubAppid,
+// SubOpenid, GoodsDetail). BusiID, OperID and DevID are taken from the
+// client's Config when empty.
+type PrecreateRequest struct {
+	BusiID       string
+	OperID       string
+	DevID        string
+	MerchantPara string // optional
+	RegisterID   string // optional
+	Amt          pos.Money
+	ChannelType  int    // ChannelAlipay, ChannelWeChat, … (§7); always sent
+	TradeType    string // optional, WeChat: TradeTypeNative (default), JSAPI, APP
+	SubAppid     string // optional, WeChat
+	SubOpenid    string // WeChat, required by the gateway for JSAPI
+	ChargeCode   string
+	NodifyURL    string // optional, sic (§4.3); notifications go there (§8)
+	PaySubject   string
+	GoodsInfos   []Good        // optional
+	GoodsDetail  []Good        // optional; the WeChat form sends GOODS_DETAIL instead
+	TimeExpire   time.Duration // optional, profile: sent in whole seconds (gateway default 120 s)
+}
+
+// MarshalJSON writes the request body of WIRE.md §4.3.
+func (r PrecreateRequest) MarshalJSON() ([]byte, error) { return r.wire().encode(), nil }
+
+func (r PrecreateRequest) wire() wireObject {
+	var o wireObject
+	o.add("BUSI_ID", r.BusiID)
+	o.add("OPER_ID", r.OperID)
+	o.add("DEV_ID", r.DevID)
+	o.opt("MERCHANTPARA", r.MerchantPara)
+	o.opt("REGISTER_ID", r.RegisterID)
+	o.add("AMT", r.Amt.Yuan())
+	o.add("CHANNEL_TYPE", strconv.Itoa(r.ChannelType))
+	o.opt("TRADE_TYPE", r.TradeType)
+	o.opt("subAppid", r.SubAppid)
+	o.opt("subOpenid", r.SubOpenid)
+	o.add("CHARGE_CODE", r.ChargeCode)
+	o.opt("NODIFY_URL", r.NodifyURL)
+	o.add("PAY_SUBJECT", r.PaySubject)
+	o.goods("goodsInfos", r.GoodsInfos)
+	o.goods("GOODS_DETAIL", r.GoodsDetail)
+	if r.TimeExpire > 0 {
+		o.add("TIME_EXPIRE", strconv.FormatInt(int64((r.TimeExpire+time.Second-1)/time.Second), 10))
+	}
+	return o
+}
+
+// QueryRequest is sosopay.trade.query (WIRE.md §4.4).
+type QueryRequest struct {
+	BusiID     string
+	ChargeCode string
+	SerType    string // optional: SerTypeMerchant (default) or SerTypeGateway
+}
+
+// MarshalJSON writes the request body of WIRE.md §4.4.
+func (r QueryRequest) MarshalJSON() ([]byte, error) { return r.wire().encode(), nil }
+
+func (r QueryRequest) wire() wireObject {
+	var o wireObject
+	o.add("BUSI_ID", r.BusiID)
+	o.add("CHARGE_CODE", r.ChargeCode)
+	o.opt("serType", r.SerType)
+	return o
+}
+
+// CancelRequest is sosopay.trade.cancel (WIRE.md §4.5).
+type CancelRequest struct {
+	BusiID     string
+	ChargeCode string
+	OpType     string // optional: OpTypeACO submits the revocation only
+}
+
+// MarshalJSON writes the request body of WIRE.md §4.5.
+func (r CancelRequest) MarshalJSON() ([]byte, error) { return r.wire().encode(), nil }
+
+func (r CancelRequest) wire() wireObject {
+	var o wireObject
+	o.add("BUSI_ID", r.BusiID)
+	o.add("CHARGE_CODE", r.ChargeCode)
+	o.opt("opType", r.OpType)
+	return o
+}
+
+// RefundRequest is sosopay.trade.refund (WIRE.md §4.6). BusiID, OperID and
+// DevID are taken from the client's Config when empty.
+type RefundRequest struct {
+	BusiID          string
+	OperID          string
+	DevID           string
+	ChargeRefundFee pos.Money // fen; yuan on the wire
+	RefundSubject   string
+	ChargeCode      string
+	ChargeDownCode  string // optional; wins over ChargeCode at the gateway
+	OutRefundNo     string // optional, but send it: it makes a retry idempotent
+}
+
+// MarshalJSON writes the request body of WIRE.md §4.6.
+func (r RefundRequest) MarshalJSON() ([]byte, error) { return r.wire().encode(), nil }
+
+func (r RefundRequest) wire() wireObject {
+	var o wireObject
+	o.add("BUSI_ID", r.BusiID)
+	o.add("OPER_ID", r.OperID)
+	o.add("DEV_ID", r.DevID)
+	o.add("CHARGE_REFUND_FEE", r.ChargeRefundFee.Yuan())
+	o.add("REFUND_SUBJECT", r.RefundSubject)
+	o.add("CHARGE_CODE", r.ChargeCode)
+	o.opt("CHARGE_DOWN_CODE", r.ChargeDownCode)
+	o.opt("OUT_REFUND_NO", r.OutRefundNo)
+	return o
+}
+
+// BatchQueryRequest is sosopay.trade.batchquery (WIRE.md §4.7), whose fields
+// are lower camel case. BusiCode is taken from the client's Config when
+// empty; PageNum 0 is sent as 1 and PageSize 0 as 10 (the vendor's sample).
+type BatchQueryRequest struct {
+	State       *int   // optional: only transactions in this STATE (§5)
+	BeginDate   string // optional, YYYY-MM-DD
+	EndDate     string // optional, YYYY-MM-DD
+	BusiCode    string
+	UserID      string // optional operator
+	ChannelType *int   // optional (§7)
+	PageNum     int    // from 1
+	PageSize    int
+	ChargeCode  string // optional
+}
+
+// Int returns a pointer to n, for the optional numbers of BatchQueryRequest.
+func Int(n int) *int { return &n }
+
+// MarshalJSON writes the request body of WIRE.md §4.7.
+func (r BatchQueryRequest) MarshalJSON() ([]byte, error) { return r.wire().encode(), nil }
+
+func (r BatchQueryRequest) wire() wireObject {
+	var o wireObject
+	if r.State != nil {
+		o.add("state", strconv.Itoa(*r.State))
+	}
+	o.opt("beginDate", r.BeginDate)
+	o.opt("endDate", r.EndDate)
+	o.add("busiCode", r.BusiCode)
+	o.opt("userId", r.UserID)
+	if r.ChannelType != nil {
+		o.add("channelType", strconv.Itoa(*r.ChannelType))
+	}
+	o.add("pageNum", strconv.Itoa(orDefault(r.PageNum, 1)))
+	o.add("pageSize", strconv.Itoa(orDefault(r.PageSize, 10)))
+	o.opt("chargeCode", r.ChargeCode)
+	return o
+}
+
+func orDefault(v, dflt int) int {
+	if v == 0 {
+		return dflt
+	}
+	return v
+}
+
+// ChannelListRequest is sosopay.channel.list (WIRE.md §4.8).
+type ChannelListRequest struct {
+	BusiID string
+}
+
+// MarshalJSON writes the request body of WIRE.md §4.8.
+func (r ChannelListRequest) MarshalJSON() ([]byte, error) { return r.wire().encode(), nil }
+
+func (r ChannelListRequest) wire() wireObject {
+	var o wireObject
+	o.add("BUSI_ID", r.BusiID)
+	return o
+}
+
+// LoginRequest is sosoauth.login (WIRE.md §4.9). BusiCode is taken from the
+// client's Config when empty. The password is never logged.
+type LoginRequest struct {
+	Username string
+	Password string
+	BusiCode string // optional
+}
+
+// MarshalJSON writes the request body of WIRE.md §4.9.
+func (r LoginRequest) MarshalJSON() ([]byte, error) { return r.wire().encode(), nil }
+
+func (r LoginRequest) wire() wireObject {
+	var o wireObject
+	o.add("username", r.Username)
+	o.add("password", r.Password)
+	o.opt("busiCode", r.BusiCode)
+	return o
+}
+
+// ErrInvalidRequest is returned, with OutcomeRefused, for a request the
+// client refused to send (a negative amount, say): nothing reached the gateway.
+var ErrInvalidRequest = errors.New("invalid request, not sent")
+
+func checkMoney(field string, m pos.Money) error {
+	if m < 0 {
+		return fmt.Errorf("%w: %s is negative (%s)", ErrInvalidRequest, field, m.Yuan())
+	}
+	return nil
+}
+
+func checkGoods(goods []Good) error {
+	for _, g := range goods {
+		if err := checkMoney("GOOD_PRICE", g.GoodPrice); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Param is one FIELD=VALUE of a request sent with Client.Call.
+type Param struct {
+	Name, Value string
+}
+
+// ParseParams reads FIELD=VALUE arguments, as `posterm gw call` takes them,
+// keeping their order. The value may be empty or contain '='.
+func ParseParams(args []string) ([]Param, error) {
+	ps := make([]Param, 0, len(args))
+	for _, a := range args {
+		name, value, ok := bytes.Cut([]byte(a), []byte("="))
+		if !ok || len(name) == 0 {
+			return nil, fmt.Errorf("argument %q: want FIELD=VALUE", a)
+		}
+		ps = append(ps, Param{Name: string(name), Value: string(value)})
+	}
+	return ps, nil
+}
+
+// wireObject is a request body under construction: ordered members whose
+// values are strings or goods lists.
+type wireObject []wireMember
+
+type wireMember struct {
+	name    string
+	value   string
+	goods   []Good
+	isGoods bool
+}
+
+func (o *wireObject) add(name, value string) {
+	*o = append(*o, wireMember{name: name, value: value})
+}
+
+func (o *wireObject) opt(name, value string) {
+	if value != "" {
+		o.add(name, value)
+	}
+}
+
+func (o *wireObject) goods(name string, goods []Good) {
+	if len(goods) > 0 {
+		*o = append(*o, wireMember{name: name, goods: goods, isGoods: true})
+	}
+}
+
+// get returns the value of the first member called name.
+func (o wireObject) get(name string) string {
+	for _, m := range o {
+		if m.name == name {
+			return m.value
+		}
+	}
+	return ""
+}
+
+func (o wireObject) has(name string) bool {
+	for _, m := range o {
+		if m.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// encode writes the compact JSON object, members in order.
+func (o wireObject) encode() []byte {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeJSONString(&b, m.name)
+		b.WriteByte(':')
+		if !m.isGoods {
+			writeJSONString(&b, m.value)
+			continue
+		}
+		b.WriteByte('[')
+		for j, g := range m.goods {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			var g2 wireObject
+			g2.add("GOOD_ID", g.GoodID)
+			g2.add("GOOD_NAME", g.GoodName)
+			g2.add("GOOD_CLASS", g.GoodClass)
+			g2.add("GOOD_PRICE", g.GoodPrice.Yuan())
+			g2.add("GOOD_SUBJECT", g.GoodSubject)
+			g2.add("GOOD_QUANTITY", g.GoodQuantity)
+			g2.opt("GOOD_SHOWURL", g.GoodShowURL)
+			b.Write(g2.encode())
+		}
+		b.WriteByte(']')
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
