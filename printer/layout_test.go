@@ -1,0 +1,165 @@
+package printer_test
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/makiuchi-d/gozxing"
+	gzqr "github.com/makiuchi-d/gozxing/qrcode"
+
+	"posterm/printer"
+)
+
+// TestLayout_RasterQRScans: the raster fallback is a QR code a scanner
+// reads back as the charge code (gozxing, pure Go).
+func TestLayout_RasterQRScans(t *testing.T) {
+	for _, paper := range []int{58, 80} {
+		b := must(printer.Layout{Profile: printer.Profile{Paper: paper, QR: printer.QRRaster}, QR: true}.Receipt(saleReceipt()))
+		img := rasterImage(t, b)
+		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := gzqr.NewQRCodeReader().Decode(bmp, nil)
+		if err != nil {
+			t.Fatalf("%d mm: raster QR does not scan: %v", paper, err)
+		}
+		if got := res.GetText(); got != saleReceipt().ChargeCode {
+			t.Errorf("%d mm: QR reads %q, want the charge code", paper, got)
+		}
+	}
+}
+
+// rasterImage extracts the first GS v 0 image of an ESC/POS stream.
+func rasterImage(t *testing.T, b []byte) image.Image {
+	t.Helper()
+	i := bytes.Index(b, []byte{0x1d, 0x76, 0x30, 0x00})
+	if i < 0 || i+8 > len(b) {
+		t.Fatal("no raster image")
+	}
+	bw, h := int(b[i+4])|int(b[i+5])<<8, int(b[i+6])|int(b[i+7])<<8
+	data := b[i+8 : i+8+bw*h]
+	img := image.NewGray(image.Rect(0, 0, bw*8, h))
+	for y := range h {
+		for x := range bw * 8 {
+			c := color.Gray{Y: 255}
+			if data[y*bw+x/8]&(0x80>>(x%8)) != 0 {
+				c = color.Gray{Y: 0}
+			}
+			img.SetGray(x, y, c)
+		}
+	}
+	return img
+}
+
+// TestLayout_PaymentCodeNeverWhole: however the caller passes it, no more
+// than 4+4 characters of a payment code reach the paper.
+func TestLayout_PaymentCodeNeverWhole(t *testing.T) {
+	r := saleReceipt()
+	for _, code := range []string{"281234567890123456", "134567890123456789", "6212345678901234567"} {
+		r.PaymentCode = code
+		for _, k := range []printer.Kind{printer.KindSale, printer.KindRefund, printer.KindRevoke} {
+			r.Kind = k
+			out := printer.DecodeText(must(printer.Layout{}.Receipt(r)), 32)
+			if strings.Contains(out, code[4:len(code)-4]) {
+				t.Errorf("%s slip shows the middle of %s:\n%s", k, code, out)
+			}
+			if !strings.Contains(out, code[:4]+"****"+code[len(code)-4:]) {
+				t.Errorf("%s slip lacks the masked code", k)
+			}
+		}
+	}
+}
+
+// TestLayout_NoInjection: text fields cannot carry printer commands (a
+// cut, a drawer pulse) into the stream.
+func TestLayout_NoInjection(t *testing.T) {
+	r := saleReceipt()
+	r.Merchant = "Shop\x1bp\x00\x19\xfa\x1dV\x01"
+	r.Cashier = "\x10\x14\x01\x00\x05Eve"
+	out := printer.DecodeText(must(printer.Layout{}.Receipt(r)), 32)
+	if strings.Contains(out, "[DRAWER]") || strings.Count(out, "----- cut -----") != 1 {
+		t.Errorf("commands leaked from text fields:\n%s", out)
+	}
+}
+
+func TestLayout_CopiesAndDrawer(t *testing.T) {
+	l := printer.Layout{Copies: []printer.Copy{printer.CopyCustomer, printer.CopyMerchant, printer.CopyMerchant}, Drawer: true}
+	out := printer.DecodeText(must(l.Receipt(saleReceipt())), 32)
+	if n := strings.Count(out, "----- cut -----"); n != 3 {
+		t.Errorf("%d cuts, want 3 copies", n)
+	}
+	if strings.Count(out, "顾客联") != 1 || strings.Count(out, "商户联") != 2 {
+		t.Errorf("copy labels wrong:\n%s", out)
+	}
+	if strings.Count(out, "[DRAWER]") != 1 || !strings.HasPrefix(out, "[DRAWER]") {
+		t.Errorf("want one drawer pulse before the first copy")
+	}
+	// refunds never open the drawer
+	r := refundSlip()
+	if strings.Contains(printer.DecodeText(must(l.Receipt(r)), 32), "[DRAWER]") {
+		t.Errorf("a refund slip opened the drawer")
+	}
+}
+
+// TestLayout_Widths: no printed line is wider than the paper, for every
+// layout, width, language and charset.
+func TestLayout_Widths(t *testing.T) {
+	for _, tc := range goldenCases() {
+		b, err := tc.render(printer.Layout{Profile: tc.prof}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols := tc.prof.Cols()
+		for _, l := range (printer.Decoder{}).Lines(b) {
+			if !l.Marker && l.Width > cols {
+				t.Errorf("%s: line %q is %d columns on paper, max %d", tc.name, l.Text, l.Width, cols)
+			}
+		}
+	}
+}
+
+func TestLayout_Markers(t *testing.T) {
+	r := saleReceipt()
+	r.Reprint, r.Demo, r.Lang = true, true, printer.LangEN
+	out := printer.DecodeText(must(printer.Layout{}.Receipt(r)), 32)
+	for _, want := range []string{"*** REPRINT ***", "*** DEMO ***", "NOT A REAL PAYMENT"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q:\n%s", want, out)
+		}
+	}
+	r.Lang = printer.LangZH
+	out = printer.DecodeText(must(printer.Layout{}.Receipt(r)), 32)
+	for _, want := range []string{"重印", "演示", "NOT A REAL PAYMENT"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestProfile_Validate(t *testing.T) {
+	bad := []printer.Profile{{Paper: 76}, {Columns: 8}, {Charset: "utf8"}, {QR: "pdf"}, {QRModule: 20}, {QRLevel: 'X'}}
+	for _, p := range bad {
+		if err := p.Validate(); err == nil {
+			t.Errorf("Validate(%+v) = nil, want an error", p)
+		}
+	}
+	if err := (printer.Profile{Paper: 80, Charset: printer.CP858, QR: printer.QRRaster}).Validate(); err != nil {
+		t.Errorf("good profile: %v", err)
+	}
+}
+
+func TestCopies(t *testing.T) {
+	got := printer.Copies(1, 2)
+	want := []printer.Copy{printer.CopyCustomer, printer.CopyMerchant, printer.CopyMerchant}
+	if !slices.Equal(got, want) {
+		t.Errorf("Copies(1, 2) = %v", got)
+	}
+	if got := printer.Copies(0, 0); !slices.Equal(got, []printer.Copy{printer.CopyCustomer}) {
+		t.Errorf("Copies(0, 0) = %v", got)
+	}
+}
