@@ -179,7 +179,7 @@ func Default() Config {
 			WedgeGap: D(40 * time.Millisecond), WedgeMinLength: 8,
 		},
 		Printer: Printer{
-			Transport: "file:receipts.txt", Width: 58, Charset: "gb18030", QR: "native",
+			Transport: "file:receipts.bin", Width: 58, Charset: "gb18030", QR: "native",
 			CustomerCopies: 1, MerchantCopies: 0, Cut: "partial", WriteTimeout: D(5 * time.Second),
 		},
 		Sandbox: Sandbox{Listen: "127.0.0.1:0", TimeScale: 1},
