@@ -23,10 +23,11 @@ const maxMoney = Money(1_000_000_000_000_000)
 
 // ParseYuan reads a non-negative yuan amount such as "12", "12.3" or "12.34"
 // into fen. It never uses floating point. More than two decimals, signs,
-// exponents, spaces or an empty string are ErrBadAmount.
+// exponents, spaces, a bare trailing dot ("12.") or an empty string are
+// ErrBadAmount.
 func ParseYuan(s string) (Money, error) {
 	whole, frac, hasDot := strings.Cut(s, ".")
-	if whole == "" || !allDigits(whole) || (hasDot && (len(frac) > 2 || !allDigits(frac))) || len(whole) > 16 {
+	if whole == "" || !allDigits(whole) || (hasDot && (frac == "" || len(frac) > 2 || !allDigits(frac))) || len(whole) > 16 {
 		return 0, fmt.Errorf("%w: %q", ErrBadAmount, s)
 	}
 	w, err := strconv.ParseInt(whole, 10, 64)

@@ -1,0 +1,240 @@
+package pos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Refund and revoke errors, one per message the cashier must see.
+var (
+	// ErrNotPermitted: neither the cashier (userType 2) nor an approving
+	// manager logged in at the register may refund.
+	ErrNotPermitted = errors.New("refund needs a manager's login")
+	// ErrRefundNotAtScene: the merchant's refundAtScene forbids refunds at the store.
+	ErrRefundNotAtScene = errors.New("merchant does not allow refunds at the store")
+	// ErrWrongMerchant: the authorising login's company code is not the
+	// configured BUSI_ID.
+	ErrWrongMerchant = errors.New("login belongs to another merchant")
+	// ErrNotRefundable: the charge is not paid (or is being revoked).
+	ErrNotRefundable = errors.New("charge cannot be refunded")
+	// ErrExceedsRemaining: the amount is above what remains, counting
+	// refunds still in flight.
+	ErrExceedsRemaining = errors.New("amount exceeds what remains")
+	// ErrNotRevocable: only a paid charge with no refund can be revoked.
+	ErrNotRevocable = errors.New("charge cannot be revoked")
+)
+
+// Login authenticates a cashier, or a manager authorising a refund at the
+// register (pass the result as RefundInput.Approver). Errors as Login.
+func (c *Checkout) Login(ctx context.Context, user, password string) (Cashier, error) {
+	return Login(ctx, c.gw, c.log, user, password)
+}
+
+// authorize returns who authorises a refund or revoke: the cashier if their
+// login carries refund permission, else the approving manager.
+func (c *Checkout) authorize(cashier Cashier, approver *Cashier) (Cashier, error) {
+	if cashier.LoginName == "" {
+		return Cashier{}, ErrNoCashier
+	}
+	auth := cashier
+	if !cashier.CanRefund() {
+		if approver == nil || !approver.CanRefund() {
+			return Cashier{}, ErrNotPermitted
+		}
+		auth = *approver
+	}
+	if !auth.RefundAtScene {
+		return Cashier{}, ErrRefundNotAtScene
+	}
+	if c.busiID == "" || auth.CompanyCode != c.busiID {
+		return Cashier{}, fmt.Errorf("%w: %q, configured %q", ErrWrongMerchant, auth.CompanyCode, c.busiID)
+	}
+	return auth, nil
+}
+
+func approverName(cashier, auth Cashier) string {
+	if auth.LoginName == cashier.LoginName {
+		return ""
+	}
+	return auth.LoginName
+}
+
+// RefundInput is one refund request.
+type RefundInput struct {
+	ChargeCode ChargeCode
+	Amount     Money
+	Reason     string
+	Cashier    Cashier
+	// Approver is a manager who logged in at the register to authorise the
+	// refund; recorded on the refund and in the audit log.
+	Approver *Cashier
+}
+
+// Refund refunds part or all of a paid charge (WIRE.md §4.6). Permission:
+// the cashier's userType 2, or Approver's; the authoriser's company must
+// allow refunds at the store and be the configured merchant. The amount must
+// not exceed what remains, counting refunds in flight. The OUT_REFUND_NO is
+// journaled before the first send and reused by RetryRefund and the
+// Reconciler. The outcome is the Refund's state: done, refused, or unknown
+// (queued). err: ErrNoCashier, ErrNotPermitted, ErrRefundNotAtScene,
+// ErrWrongMerchant, ErrNotRefundable, ErrExceedsRemaining, ErrBadAmount,
+// ErrNotFound, or a journal failure.
+func (c *Checkout) Refund(ctx context.Context, in RefundInput) (Refund, error) {
+	auth, err := c.authorize(in.Cashier, in.Approver)
+	if err != nil {
+		return Refund{}, fmt.Errorf("refund %s: %w", in.ChargeCode, err)
+	}
+	if in.Amount <= 0 {
+		return Refund{}, fmt.Errorf("refund %s: %w: %s is not above zero", in.ChargeCode, ErrBadAmount, in.Amount)
+	}
+	tx, err := c.j.Get(ctx, in.ChargeCode)
+	if err != nil {
+		return Refund{}, fmt.Errorf("refund %s: %w", in.ChargeCode, err)
+	}
+	if (tx.State != StatePaid && tx.State != StatePartiallyRefunded) || tx.GiveUp {
+		return Refund{}, fmt.Errorf("refund %s (%s): %w", in.ChargeCode, tx.State, ErrNotRefundable)
+	}
+	rs, err := c.j.ListRefunds(ctx, RefundFilter{ChargeCode: tx.ChargeCode})
+	if err != nil {
+		return Refund{}, fmt.Errorf("refund %s: %w", in.ChargeCode, err)
+	}
+	if remaining := tx.Amount - reserved(rs); in.Amount > remaining {
+		return Refund{}, fmt.Errorf("refund %s: %w: %s > %s", in.ChargeCode, ErrExceedsRemaining, in.Amount, remaining)
+	}
+	no, err := c.refunds.Next(ctx)
+	if err != nil {
+		return Refund{}, fmt.Errorf("refund %s: %w", in.ChargeCode, err)
+	}
+	now := c.clock.Now()
+	r := Refund{OutRefundNo: no, ChargeCode: tx.ChargeCode, Amount: in.Amount, Reason: in.Reason, State: RefundSending,
+		Cashier: in.Cashier.LoginName, Approver: approverName(in.Cashier, auth), CreatedAt: now, UpdatedAt: now,
+		Queue: Queue{NextAttemptAt: now.Add(2 * c.t.CallTimeout)}}
+	if err := c.j.CreateRefund(ctx, r, Event{Op: "refund", Who: r.Cashier, Approver: r.Approver, At: now,
+		Note: fmt.Sprintf("refund %s: %s", r.Amount, r.Reason)}); err != nil {
+		if errors.Is(err, ErrOverRefund) {
+			err = fmt.Errorf("%w (%v)", ErrExceedsRemaining, err)
+		}
+		return Refund{}, fmt.Errorf("refund %s: journal: %w", in.ChargeCode, err)
+	}
+	got, _, err := c.sendRefund(ctx, r, tx, actor{who: r.Cashier})
+	return got, err
+}
+
+// reserved is what refunds not refused take from a charge.
+func reserved(rs []Refund) Money {
+	var m Money
+	for _, r := range rs {
+		if r.State != RefundRefused {
+			m += r.Amount
+		}
+	}
+	return m
+}
+
+// RetryRefund sends an unsettled refund again with its OUT_REFUND_NO (the
+// gateway answers a repeat idempotently). A settled refund is returned as is.
+func (c *Checkout) RetryRefund(ctx context.Context, outRefundNo string, who Cashier) (Refund, error) {
+	r, err := c.j.GetRefund(ctx, outRefundNo)
+	if err != nil {
+		return r, fmt.Errorf("retry refund %s: %w", outRefundNo, err)
+	}
+	if !r.Unsettled() {
+		return r, nil
+	}
+	tx, err := c.j.Get(ctx, r.ChargeCode)
+	if err != nil {
+		return r, fmt.Errorf("retry refund %s: %w", outRefundNo, err)
+	}
+	name := who.LoginName
+	if name == "" {
+		name = r.Cashier
+	}
+	got, _, err := c.sendRefund(ctx, r, tx, actor{who: name})
+	return got, err
+}
+
+// sendRefund sends r and journals the answer; settled reports it left the queue.
+func (c *core) sendRefund(ctx context.Context, r Refund, tx Transaction, a actor) (Refund, bool, error) {
+	rctx, stop := context.WithTimeout(ctx, c.t.CallTimeout)
+	start := c.clock.Now()
+	rep, err := c.gw.Refund(rctx, RefundRequest{ChargeCode: r.ChargeCode, ChargeDownCode: tx.ChargeDownCode,
+		OutRefundNo: r.OutRefundNo, Amount: r.Amount, Subject: r.Reason, OperID: r.Cashier})
+	stop()
+	if err != nil {
+		rep = unknownReply("refund", err)
+	}
+	c.log.Info("refund", "charge_code", string(r.ChargeCode), "out_refund_no", r.OutRefundNo, "op", "refund",
+		"result_code", rep.Code, "outcome", rep.Outcome.String(), "elapsed_ms", c.clock.Now().Sub(start).Milliseconds())
+	now := c.clock.Now()
+	rc := RefundChange{OutRefundNo: r.OutRefundNo, From: r.State, Owner: a.owner, ResultCode: rep.Code, ResultInfo: rep.Info, At: now,
+		Event: Event{Op: "refund", Who: a.who, ResultCode: rep.Code, Info: rep.Info}}
+	switch rep.Outcome {
+	case OutcomeDone:
+		if rep.Amount != 0 && rep.Amount != r.Amount {
+			c.log.Error("refunded amount differs from the request", "charge_code", string(r.ChargeCode),
+				"out_refund_no", r.OutRefundNo, "op", "refund", "amount_fen", int64(r.Amount), "gateway_fen", int64(rep.Amount))
+		}
+		rc.To, rc.Receipt, rc.Event.Note = RefundDone, ReceiptRefund, "refunded"
+	case OutcomeRefused:
+		rc.To, rc.Event.Note = RefundRefused, "refused"
+	default:
+		rc.To, rc.LastError, rc.NextAttemptAt = RefundUnknown, replyErr(rep), now
+		rc.Event.Note = "no answer: " + replyErr(rep)
+	}
+	got, _, err := c.j.SettleRefund(context.WithoutCancel(ctx), rc)
+	if err != nil {
+		if isStale(err) { // settled meanwhile by someone else
+			cur, gerr := c.j.GetRefund(context.WithoutCancel(ctx), r.OutRefundNo)
+			if gerr == nil {
+				return cur, !cur.Unsettled(), nil
+			}
+		}
+		return r, false, fmt.Errorf("refund %s: journal: %w", r.OutRefundNo, err)
+	}
+	return got, !got.Unsettled(), nil
+}
+
+// Revoke cancels a paid charge in full (sosopay.trade.cancel refunds a paid
+// trade, WIRE.md §4.5); permission as Refund. The intent (GiveUp) is
+// journaled before the cancel is sent, so with no answer the Reconciler
+// finishes it. The outcome is the Transaction's state: revoked, or paid
+// (given up, queued). err: as Refund, ErrNotRevocable.
+func (c *Checkout) Revoke(ctx context.Context, code ChargeCode, cashier Cashier, approver *Cashier) (Transaction, error) {
+	auth, err := c.authorize(cashier, approver)
+	if err != nil {
+		return Transaction{}, fmt.Errorf("revoke %s: %w", code, err)
+	}
+	tx, err := c.j.Get(ctx, code)
+	if err != nil {
+		return tx, fmt.Errorf("revoke %s: %w", code, err)
+	}
+	rs, err := c.j.ListRefunds(ctx, RefundFilter{ChargeCode: code})
+	if err != nil {
+		return tx, fmt.Errorf("revoke %s: %w", code, err)
+	}
+	if tx.State != StatePaid || tx.Refunded != 0 || reserved(rs) != 0 {
+		return tx, fmt.Errorf("revoke %s (%s): %w", code, tx.State, ErrNotRevocable)
+	}
+	a := actor{who: cashier.LoginName}
+	ap := approverName(cashier, auth)
+	if !tx.GiveUp {
+		reason := "revoked by " + a.who
+		if ap != "" {
+			reason += ", approved by " + ap
+		}
+		tx, err = c.note(ctx, tx, a, Event{Op: "revoke", Approver: ap, Note: reason},
+			Patch{GiveUp: true, GiveUpReason: reason}, time.Time{})
+		if err != nil {
+			return tx, err
+		}
+	}
+	tx, err = c.cancel(ctx, tx, a)
+	if err == nil && tx.State == StateRevoked {
+		if rerr := c.j.EnqueueReceipt(context.WithoutCancel(ctx), code, ReceiptRevoke); rerr != nil {
+			c.log.Error("revoke receipt not queued", "charge_code", string(code), "op", "revoke", "err", rerr)
+		}
+	}
+	return tx, err
+}

@@ -1,0 +1,63 @@
+package pos_test
+
+import (
+	"testing"
+	"time"
+
+	"posterm/pos"
+	"posterm/pos/postest"
+)
+
+func TestShift(t *testing.T) {
+	e := newEnv(t)
+	// Before the shift: a WeChat charge, refunded during it.
+	old, _ := e.pay(3000, wechatCode)
+	e.clock.Advance(time.Hour)
+	start := e.clock.Now()
+	a := e.mustPay(1000)            // alipay, kept
+	b, _ := e.pay(2000, wechatCode) // wechat, half refunded
+	c := e.mustPay(500)             // alipay, revoked
+	e.gw.Script(postest.MPay, postest.Step{Act: postest.Decline})
+	d, _ := e.pay(700, alipayCode) // declined
+	e.gw.Script(postest.MPay, postest.Step{Act: postest.Hold})
+	e.gw.Script(postest.MCancel, postest.Step{Act: postest.Down})
+	u, _ := e.pay(900, alipayCode) // unknown, given up
+	wantState(t, d, pos.StateDeclined)
+	wantState(t, u, pos.StateUnknown)
+	if _, err := e.co.Refund(e.ctx, pos.RefundInput{ChargeCode: b.ChargeCode, Amount: 1000, Cashier: e.manager}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.co.Refund(e.ctx, pos.RefundInput{ChargeCode: old.ChargeCode, Amount: 3000, Cashier: e.manager}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.co.Revoke(e.ctx, c.ChargeCode, e.manager, nil); err != nil {
+		t.Fatal(err)
+	}
+	_ = a
+	s, err := pos.Shift(e.ctx, e.j, start, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Attempts != 5 {
+		t.Errorf("attempts: got %d, want 5", s.Attempts)
+	}
+	want := pos.ChannelTotals{Sales: pos.Tally{Count: 3, Amount: 3500}, Refunds: pos.Tally{Count: 2, Amount: 4000},
+		Revokes: pos.Tally{Count: 1, Amount: 500}, Net: -1000}
+	if s.Total != want {
+		t.Errorf("total: got %+v, want %+v", s.Total, want)
+	}
+	ali := pos.ChannelTotals{Sales: pos.Tally{Count: 2, Amount: 1500}, Revokes: pos.Tally{Count: 1, Amount: 500}, Net: 1000}
+	if got := s.ByChannel[pos.ChannelAlipay]; got != ali {
+		t.Errorf("alipay: got %+v, want %+v", got, ali)
+	}
+	wx := pos.ChannelTotals{Sales: pos.Tally{Count: 1, Amount: 2000}, Refunds: pos.Tally{Count: 2, Amount: 4000}, Net: -2000}
+	if got := s.ByChannel[pos.ChannelWeChat]; got != wx {
+		t.Errorf("wechat: got %+v, want %+v", got, wx)
+	}
+	if s.Declined != (pos.Tally{Count: 1, Amount: 700}) || s.Unsettled != (pos.Tally{Count: 1, Amount: 900}) {
+		t.Errorf("declined %+v, unsettled %+v", s.Declined, s.Unsettled)
+	}
+	if _, ok := s.ByChannel[pos.ChannelAuto]; ok {
+		t.Errorf("a channel-less bucket: %+v", s.ByChannel)
+	}
+}
