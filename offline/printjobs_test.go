@@ -1,0 +1,217 @@
+package offline
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"posterm/pos"
+	"posterm/pos/postest"
+	"posterm/printer"
+)
+
+func TestJobStore_AddPendingMark(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	j := openAt(t, path, Options{})
+	ctx := context.Background()
+	at := postest.T0
+	ids := make([]int64, 3)
+	for i, job := range []printer.Job{
+		{Kind: printer.KindSale, ChargeCode: "C1", Data: []byte("one"), Created: at},
+		{Kind: printer.KindTest, Data: []byte("two"), Created: at, State: printer.JobPrinted, Attempts: 7},
+		{Kind: printer.KindSale, ChargeCode: "C9", Reprint: true, Created: at},
+	} {
+		id, err := j.Add(ctx, job)
+		if err != nil {
+			t.Fatalf("Add: %v", err)
+		}
+		if i > 0 && id <= ids[i-1] {
+			t.Fatalf("ids not increasing: %v then %d", ids[:i], id)
+		}
+		ids[i] = id
+	}
+	got, err := j.Pending(ctx)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("Pending: got %d jobs, %v; want 3", len(got), err)
+	}
+	if g := got[1]; g.ID != ids[1] || g.State != printer.JobQueued || g.Attempts != 0 || string(g.Data) != "two" ||
+		g.Kind != printer.KindTest || !g.Created.Equal(at) {
+		t.Fatalf("job 2: got %+v (Add must ignore State and Attempts)", g)
+	}
+	if g := got[2]; g.Data != nil || !g.Reprint || g.ChargeCode != "C9" {
+		t.Fatalf("job 3: got %+v, want no data, reprint, C9", g)
+	}
+	next := at.Add(time.Minute)
+	for range 2 {
+		if err := j.MarkFailed(ctx, ids[0], "paper out", next); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.MarkPrinted(ctx, ids[1], at.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// A late failure report of a printed job leaves it printed.
+	if err := j.MarkFailed(ctx, ids[1], "late", next); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{j.MarkPrinted(ctx, 999, at), j.MarkFailed(ctx, 999, "x", at)} {
+		if !errors.Is(err, printer.ErrJobNotFound) {
+			t.Errorf("unknown job: got %v, want ErrJobNotFound", err)
+		}
+	}
+	j.Close()
+	j = openAt(t, path, Options{}) // all of it survives a reopen
+	got, err = j.Pending(ctx)
+	if err != nil || len(got) != 2 || got[0].ID != ids[0] || got[1].ID != ids[2] {
+		t.Fatalf("Pending after marks: got %+v, %v; want jobs %d and %d", got, err, ids[0], ids[2])
+	}
+	if g := got[0]; g.State != printer.JobFailed || g.Attempts != 2 || g.LastError != "paper out" || !g.NextAttempt.Equal(next) {
+		t.Fatalf("failed job: got %+v", g)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := j.Pending(cctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Pending with a cancelled ctx: got %v", err)
+	}
+}
+
+func TestJobStore_ReceiptQueuedWithTheChange(t *testing.T) {
+	j := openTemp(t)
+	ctx := context.Background()
+	if err := j.CreateTransaction(ctx, sampleTx("C1"), pos.Event{}); err != nil {
+		t.Fatal(err)
+	}
+	// A refused change queues nothing.
+	if _, err := j.Transition(ctx, pos.Change{ChargeCode: "C1", From: pos.StateUnknown, To: pos.StatePaid,
+		Receipt: pos.ReceiptSale}); !errors.Is(err, pos.ErrStale) {
+		t.Fatalf("stale: %v", err)
+	}
+	if got, _ := j.Pending(ctx); len(got) != 0 {
+		t.Fatalf("jobs after a refused change: %+v", got)
+	}
+	if _, err := j.Transition(ctx, pos.Change{ChargeCode: "C1", From: pos.StateSending, To: pos.StatePaid, At: postest.T0,
+		Receipt: pos.ReceiptSale, Patch: pos.Patch{ChargeDownCode: "D1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.CreateRefund(ctx, pos.Refund{OutRefundNo: "RF1", ChargeCode: "C1", Amount: 234, State: pos.RefundSending,
+		CreatedAt: postest.T0, UpdatedAt: postest.T0}, pos.Event{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := j.SettleRefund(ctx, pos.RefundChange{OutRefundNo: "RF1", From: pos.RefundSending, To: pos.RefundDone,
+		At: postest.T0, Receipt: pos.ReceiptRefund}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.EnqueueReceipt(ctx, "C1", pos.ReceiptSale); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := j.Pending(ctx)
+	if err != nil || len(jobs) != 3 {
+		t.Fatalf("Pending: got %+v, %v; want 3 jobs", jobs, err)
+	}
+	want := []struct {
+		kind    printer.Kind
+		reprint bool
+		state   pos.State
+		refund  string
+	}{
+		{printer.KindSale, false, pos.StatePaid, ""},
+		{printer.KindRefund, false, pos.StatePartiallyRefunded, "RF1"},
+		{printer.KindSale, true, pos.StatePartiallyRefunded, ""},
+	}
+	for i, w := range want {
+		job := jobs[i]
+		if job.Kind != w.kind || job.ChargeCode != "C1" || job.Data != nil || job.Reprint != w.reprint {
+			t.Errorf("job %d: got %+v, want %s reprint=%v without data", i, job, w.kind, w.reprint)
+		}
+		r, reprint, err := j.ReceiptOf(ctx, job.ID)
+		if err != nil {
+			t.Fatalf("ReceiptOf(%d): %v", job.ID, err)
+		}
+		// The snapshot is the charge as the change left it, not as it is now.
+		if string(r.Kind) != string(w.kind) || reprint != w.reprint || r.Transaction.State != w.state ||
+			r.Transaction.ChargeDownCode != "D1" || r.Transaction.MaskedCode != "2812**********3456" {
+			t.Errorf("ReceiptOf(job %d): got kind %s reprint %v state %s %+v", i, r.Kind, reprint, r.Transaction.State, r.Transaction)
+		}
+		if (r.Refund != nil) != (w.refund != "") || (r.Refund != nil && (r.Refund.OutRefundNo != w.refund || r.Refund.State != pos.RefundDone)) {
+			t.Errorf("ReceiptOf(job %d): refund %+v, want %q", i, r.Refund, w.refund)
+		}
+	}
+	if _, _, err := j.ReceiptOf(ctx, 999); !errors.Is(err, printer.ErrJobNotFound) {
+		t.Errorf("ReceiptOf(unknown): got %v", err)
+	}
+	// A job added by charge code alone reads the charge as it stands.
+	id, err := j.Add(ctx, printer.Job{Kind: printer.KindRefund, ChargeCode: "C1", Reprint: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, reprint, err := j.ReceiptOf(ctx, id)
+	if err != nil || !reprint || r.Refund == nil || r.Refund.OutRefundNo != "RF1" || r.Transaction.Refunded != 234 {
+		t.Fatalf("ReceiptOf(added job): got %+v %v, %v", r, reprint, err)
+	}
+}
+
+// TestJobStore_SpoolerPrintsJournalJobs runs the real spooler on the
+// journal: a receipt queued with a payment prints, rendered from its
+// snapshot, and is marked printed.
+func TestJobStore_SpoolerPrintsJournalJobs(t *testing.T) {
+	j := openTemp(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "printer.bin")
+	sp := printer.NewSpooler(printer.SpoolerConfig{Store: j, NoStatus: true, Logger: quiet,
+		Open: func(ctx context.Context) (printer.Transport, error) {
+			return printer.Open(ctx, printer.Target{Kind: "file", Addr: out}, printer.Options{})
+		},
+		Render: func(ctx context.Context, job printer.Job) ([]byte, error) {
+			r, reprint, err := j.ReceiptOf(ctx, job.ID)
+			if err != nil {
+				return nil, err
+			}
+			return printer.Layout{}.Receipt(printer.Receipt{Kind: printer.Kind(r.Kind), Merchant: "Shop",
+				ChargeCode: string(r.Transaction.ChargeCode), Amount: r.Transaction.Amount,
+				State: string(r.Transaction.State), PaymentCode: r.Transaction.MaskedCode, Reprint: reprint, Lang: "en"})
+		}})
+	done := make(chan error, 1)
+	go func() { done <- sp.Run(ctx) }()
+	payTxWithReceipt(t, j, "SP1")
+	sp.Wake()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		jobs, err := j.Pending(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job not printed: %+v", jobs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := printer.DecodeText(b, 32); !strings.Contains(text, "SP1") || !strings.Contains(text, "12.34") {
+		t.Fatalf("printed:\n%s", text)
+	}
+}
+
+func payTxWithReceipt(t testing.TB, j *Journal, code pos.ChargeCode) {
+	t.Helper()
+	ctx := context.Background()
+	if err := j.CreateTransaction(ctx, sampleTx(string(code)), pos.Event{Op: "create"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Transition(ctx, pos.Change{ChargeCode: code, From: pos.StateSending, To: pos.StatePaid,
+		At: postest.T0, Receipt: pos.ReceiptSale}); err != nil {
+		t.Fatal(err)
+	}
+}
