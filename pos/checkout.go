@@ -360,7 +360,7 @@ func goods(cashier Cashier, subject string, amount Money, g []GoodsLine) []Goods
 	if len(g) > 0 || !cashier.UploadGoods {
 		return g
 	}
-	return []GoodsLine{{ID: "1", Name: subject, Price: amount, Subject: subject, Quantity: 1}}
+	return []GoodsLine{{ID: "1", Name: subject, Class: subject, Price: amount, Subject: subject, Quantity: 1}}
 }
 
 func (c *Checkout) newTx(ctx context.Context, kind Kind, cashier Cashier, saleID string, amount Money, subject string) (Transaction, error) {
