@@ -168,6 +168,21 @@ func TestCheckout_PayByCode(t *testing.T) {
 			}
 			wantState(t, tx, pos.StatePaid)
 		}},
+		{"PaidWithOtherAmountIsNotPaid", func(e *env) {
+			e.gw.Script(postest.MPay, postest.Step{Act: postest.Hold})
+			paid := pos.Reply{Outcome: pos.OutcomeDone, Code: pos.CodeSuccess, HasState: true, State: pos.RemotePaid, Amount: 9999}
+			e.gw.Script(postest.MQuery, steps(40, postest.Step{Act: postest.Answer, Reply: paid})...)
+			e.gw.Script(postest.MCancel, postest.Step{Act: postest.Down})
+		}, func(t *testing.T, e *env, tx pos.Transaction, err error) {
+			if tx.State == pos.StatePaid || !tx.Unsettled() {
+				t.Fatalf("got %s (unsettled %v), want an unsettled row: the gateway's amount differs", tx.State, tx.Unsettled())
+			}
+			for _, ev := range e.events(tx.ChargeCode) {
+				if ev.To == string(pos.StatePaid) {
+					t.Errorf("an event marked it paid: %+v", ev)
+				}
+			}
+		}},
 		{"ErrorFromAdapterIsUnknown", func(e *env) {
 			e.gw.Script(postest.MPay, postest.Step{Act: postest.Lost})
 			e.gw.Script(postest.MQuery, postest.Step{})

@@ -125,8 +125,13 @@ func (c *core) applyState(ctx context.Context, tx Transaction, rep Reply, a acto
 			p.PaidAt = c.clock.Now()
 		}
 		if rep.Amount != 0 && rep.Amount != tx.Amount {
+			// Not our charge as we journaled it (two tills sharing a
+			// prefix, or a gateway fault): never mark it paid on that
+			// answer. It stays unsettled and visible until a person looks.
 			c.log.Error("paid amount differs from the journal", "charge_code", string(tx.ChargeCode), "op", op,
 				"amount_fen", int64(tx.Amount), "gateway_fen", int64(rep.Amount))
+			tx, err := c.leave(ctx, tx, a, fmt.Sprintf("gateway says paid %s yuan, journal says %s yuan: not settled", rep.Amount.Yuan(), tx.Amount.Yuan()))
+			return tx, false, err
 		}
 		receipt, note := ReceiptSale, "paid"
 		if tx.GiveUp {
