@@ -289,8 +289,7 @@ func (a *app) acceptNotification(ctx context.Context, n gateway.Notification) er
 }
 
 // timingsFrom maps config onto pos.Timings: [checkout] and [reconcile]
-// as named, gateway.timeout as the deadline of every call but pay. Lease
-// and retry backoff keep pos's defaults.
+// as named, gateway.timeout as the deadline of every call but pay.
 func timingsFrom(cfg config.Config) pos.Timings {
 	return pos.Timings{
 		PayTimeout:        cfg.Checkout.PayTimeout.Duration,
@@ -301,6 +300,9 @@ func timingsFrom(cfg config.Config) pos.Timings {
 		ReconcileInterval: cfg.Reconcile.Interval.Duration,
 		Concurrency:       cfg.Reconcile.Concurrency,
 		RatePerSecond:     cfg.Reconcile.RatePerSecond,
+		Lease:             cfg.Reconcile.Lease.Duration,
+		RetryBase:         cfg.Reconcile.RetryBase.Duration,
+		RetryMax:          cfg.Reconcile.RetryMax.Duration,
 	}.WithDefaults()
 }
 

@@ -115,6 +115,9 @@ type Reconcile struct {
 	Interval      Duration `toml:"interval"`
 	Concurrency   int      `toml:"concurrency"`
 	RatePerSecond float64  `toml:"rate_per_second"`
+	Lease         Duration `toml:"lease"`
+	RetryBase     Duration `toml:"retry_base"`
+	RetryMax      Duration `toml:"retry_max"`
 }
 
 // Scanner is the barcode scanner: serial, or keyboard-wedge when Port is "".
@@ -173,7 +176,10 @@ func Default() Config {
 			GiveUpAfter:     D(80 * time.Second),
 			PrecreateExpiry: D(120 * time.Second),
 		},
-		Reconcile: Reconcile{Interval: D(30 * time.Second), Concurrency: 4, RatePerSecond: 5},
+		Reconcile: Reconcile{
+			Interval: D(30 * time.Second), Concurrency: 4, RatePerSecond: 5,
+			Lease: D(2 * time.Minute), RetryBase: D(5 * time.Second), RetryMax: D(5 * time.Minute),
+		},
 		Scanner: Scanner{
 			Baud: 9600, DataBits: 8, Parity: "none", StopBits: "1", Terminator: "auto",
 			WedgeGap: D(40 * time.Millisecond), WedgeMinLength: 8,
@@ -559,6 +565,9 @@ func (c *Config) Validate() error {
 	if ck.QueryInterval.Duration <= 0 || ck.GiveUpAfter.Duration <= 0 || ck.PrecreateExpiry.Duration <= 0 || ck.PayTimeout.Duration <= 0 {
 		bad("checkout", "every duration must be positive")
 	}
+	if ck.PayTimeout.Duration < ck.GiveUpAfter.Duration {
+		bad("checkout.pay_timeout", "must be at least give_up_after (%s): a pay call outlasts the bound", ck.GiveUpAfter)
+	}
 	if ck.QueryInterval.Duration >= ck.GiveUpAfter.Duration {
 		bad("checkout.query_interval", "must be shorter than give_up_after (%s)", ck.GiveUpAfter)
 	}
@@ -570,6 +579,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Reconcile.Interval.Duration <= 0 {
 		bad("reconcile.interval", "must be positive")
+	}
+	if c.Reconcile.Lease.Duration < 10*time.Second {
+		bad("reconcile.lease", "want at least 10s (one query and one cancel), got %s", c.Reconcile.Lease)
+	}
+	if c.Reconcile.RetryBase.Duration <= 0 || c.Reconcile.RetryMax.Duration < c.Reconcile.RetryBase.Duration {
+		bad("reconcile.retry_max", "want retry_base > 0 and retry_max >= retry_base")
 	}
 	switch strings.ToLower(c.Scanner.Terminator) {
 	case "auto", "cr", "lf", "crlf", "tab":
