@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"posterm/config"
 	"posterm/printer"
 )
 
@@ -27,24 +28,32 @@ type printTestOptions struct {
 	drawer  bool
 }
 
-// printTestDefaults are the settings before flags.
-//
-// CONFIG: this is the one place print-test takes its defaults; flags then
-// override them. When main loads config, fill them from config.Printer:
-// Transport → target, Width → profile.Paper, Charset, QR, Cut (FullCut /
-// NoCut), Drawer → drawer, WriteTimeout → opts.WriteTimeout.
-func printTestDefaults() printTestOptions {
-	return printTestOptions{
-		target:  "file:posterm-printer.bin",
-		profile: printer.Profile{Paper: printer.Paper58, Charset: printer.GB18030, QR: printer.QRNative},
-		opts:    printer.Options{WriteTimeout: 5 * time.Second},
+// printTestDefaults are the settings before flags: the [printer] section
+// of the configuration (--config or POSTERM_CONFIG), else its defaults.
+func printTestDefaults(p config.Printer) (printTestOptions, error) {
+	layout, err := layoutFrom(p)
+	if err != nil {
+		return printTestOptions{}, err
 	}
+	_, opts, err := printerTarget(p.Transport, p.WriteTimeout.Duration)
+	if err != nil {
+		return printTestOptions{}, fmt.Errorf("printer.transport: %w", err)
+	}
+	return printTestOptions{target: p.Transport, profile: layout.Profile, opts: opts, drawer: p.Drawer}, nil
 }
 
 func runPrintTest(args []string, stdout, stderr io.Writer) int {
-	o := printTestDefaults()
+	cfg, err := peekConfig(args)
+	if err != nil {
+		return fail(stderr, "print-test", err)
+	}
+	o, err := printTestDefaults(cfg.Printer)
+	if err != nil {
+		return fail(stderr, "print-test", err)
+	}
 	fs := flag.NewFlagSet("print-test", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.String("config", "", "config file whose [printer] section gives the defaults (default: $POSTERM_CONFIG)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: posterm print-test [flags]\n\nPrints a test page on the receipt printer; for a file target the page is also shown here.")
 		fs.PrintDefaults()
@@ -54,10 +63,20 @@ func runPrintTest(args []string, stdout, stderr io.Writer) int {
 	columns := fs.Int("columns", 0, "characters per line (0 = the paper's default)")
 	charset := fs.String("charset", string(o.profile.Charset), "text encoding: one of "+fmt.Sprint(printer.Charsets()))
 	qr := fs.String("qr", string(o.profile.QR), "QR code: native (GS ( k), raster (GS v 0) or none")
-	cut := fs.String("cut", "partial", "cut: partial, full or none")
-	baud := fs.Int("baud", 9600, "serial baud rate")
+	defCut := "partial"
+	if o.profile.FullCut {
+		defCut = "full"
+	} else if o.profile.NoCut {
+		defCut = "none"
+	}
+	defBaud := o.opts.Baud
+	if defBaud == 0 {
+		defBaud = 9600
+	}
+	cut := fs.String("cut", defCut, "cut: partial, full or none")
+	baud := fs.Int("baud", defBaud, "serial baud rate")
 	timeout := fs.Duration("timeout", o.opts.WriteTimeout, "write timeout: how long the printer may take no data")
-	fs.BoolVar(&o.drawer, "drawer", false, "also pulse the cash drawer")
+	fs.BoolVar(&o.drawer, "drawer", o.drawer, "also pulse the cash drawer")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitDone
@@ -83,6 +102,7 @@ func runPrintTest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "print-test: --qr: %v\n", err)
 		return exitLocal
 	}
+	o.profile.FullCut, o.profile.NoCut = false, false
 	switch *cut {
 	case "partial":
 	case "full":

@@ -103,3 +103,31 @@ func TestPrintTest_BadFlags(t *testing.T) {
 		t.Errorf("-h exit %d", code)
 	}
 }
+
+func TestPrintTest_DefaultsFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p.bin")
+	cfgPath := filepath.Join(dir, "config.toml")
+	body := "[sandbox]\nenabled = true\n[printer]\ntransport = \"file:" + path + "\"\nwidth = 80\ncharset = \"cp437\"\ncut = \"full\"\n"
+	if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "print-test", "--config", cfgPath)
+	if code != exitDone {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	for _, want := range []string{"Paper 80 mm, 48 columns", "Charset cp437", "to file:" + path} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the configured transport was not used: %v", err)
+	}
+
+	os.WriteFile(cfgPath, []byte("[printer]\nwidht = 80\n"), 0o600)
+	code, _, errs = runCmd(t, "print-test", "--config="+cfgPath)
+	if code != exitLocal || !strings.Contains(errs, "config.toml:2: printer.widht: unknown key (did you mean printer.width?)") {
+		t.Errorf("bad config: exit %d, stderr %q", code, errs)
+	}
+}

@@ -25,25 +25,23 @@ func init() {
 	})
 }
 
-// scannerDefaults returns the scanner settings the scan-test flags start from.
-//
-// CONFIG: this is the single place where the [scanner] section of the
-// config file is to be applied once the config package lands (main reads
-// files; device gets a plain SerialConfig). Flags given on the command line
-// override what it returns.
-func scannerDefaults() device.SerialConfig {
-	return device.DefaultSerialConfig()
-}
-
 // scanTestSignals is the context scan-test runs under; tests may replace it.
 var scanTestSignals = func() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 func runScanTest(args []string, stdout, stderr io.Writer) int {
-	cfg := scannerDefaults()
+	conf, err := peekConfig(args)
+	if err != nil {
+		return fail(stderr, "scan-test", err)
+	}
+	cfg, err := scannerConfig(conf.Scanner)
+	if err != nil {
+		return fail(stderr, "scan-test", err)
+	}
 	fs := flag.NewFlagSet("posterm scan-test", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.String("config", "", "config file whose [scanner] section gives the defaults (default: $POSTERM_CONFIG)")
 	fs.StringVar(&cfg.Port, "port", cfg.Port, "serial port, e.g. /dev/serial/by-id/… (default: the only one found)")
 	fs.IntVar(&cfg.Baud, "baud", cfg.Baud, "line speed in bit/s")
 	fs.IntVar(&cfg.DataBits, "data-bits", cfg.DataBits, "data bits: 5, 6, 7 or 8")

@@ -85,3 +85,29 @@ func fail(stderr io.Writer, name string, err error) int {
 	}
 	return exitLocal
 }
+
+// peekConfig finds --config FILE (or POSTERM_CONFIG) in args before the
+// command's own flags are parsed, so that a device command can take its
+// defaults from the [scanner] or [printer] section. Without either it
+// returns the built-in defaults. The command must still declare --config.
+func peekConfig(args []string) (config.Config, error) {
+	path := os.Getenv("POSTERM_CONFIG")
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "config" {
+			continue
+		}
+		if hasVal {
+			path = val
+		} else if i+1 < len(args) {
+			path = args[i+1]
+		}
+	}
+	if path == "" {
+		return config.Default(), nil
+	}
+	return config.Load(path, config.Default(), os.Environ())
+}

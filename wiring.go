@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"posterm/config"
+	"posterm/device"
 	"posterm/gateway"
 	"posterm/gateway/sandbox"
 	"posterm/offline"
@@ -524,4 +525,19 @@ func usageError(stderr io.Writer, name, msg string, usage func()) int {
 		usage()
 	}
 	return exitLocal
+}
+
+// scannerConfig maps [scanner] onto the serial reader's settings; the
+// device package validates them. An empty port means a keyboard-wedge
+// scanner, which needs no reader.
+func scannerConfig(s config.Scanner) (device.SerialConfig, error) {
+	c := device.DefaultSerialConfig()
+	c.Port, c.Baud, c.DataBits, c.Parity, c.StopBits = s.Port, s.Baud, s.DataBits, s.Parity, s.StopBits
+	c.Prefix, c.Suffix = s.Prefix, s.Suffix
+	t, err := device.ParseTerminator(s.Terminator)
+	if err != nil {
+		return c, fmt.Errorf("scanner.terminator: %w", err)
+	}
+	c.Terminator = t
+	return c, nil
 }
