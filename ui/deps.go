@@ -1,0 +1,170 @@
+package ui
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"posterm/device"
+	"posterm/pos"
+)
+
+// GatewayReader is the part of the gateway the screen asks directly: the
+// channel list for a QR, the live query of a detail view and the gateway's
+// batch query for history. None of them moves money or writes the journal
+// (a pos.Gateway satisfies it). Implementations must be safe for concurrent
+// use.
+type GatewayReader interface {
+	Channels(ctx context.Context) (pos.ChannelList, error)
+	Query(ctx context.Context, code pos.ChargeCode) (pos.Reply, error)
+	BatchQuery(ctx context.Context, r pos.BatchQueryRequest) (pos.BatchPage, error)
+}
+
+// Deps is everything the screen needs from the outside, wired by main.
+// Checkout, Journal, Gateway and Clock are required; the rest may be zero.
+type Deps struct {
+	Checkout *pos.Checkout
+	Journal  pos.Journal
+	Gateway  GatewayReader
+	Clock    pos.Clock
+	Logger   *slog.Logger
+
+	// ReconcileNow runs one reconciliation pass now, reporting each row
+	// handled to progress (which must not block). nil hides the key. The
+	// background reconciler keeps running on its own whatever the screen does.
+	ReconcileNow func(ctx context.Context, progress func(pos.ReconcileProgress)) (pos.ReconcileSummary, error)
+
+	// Lang is "zh-CN" (anything starting with "zh") or English.
+	Lang string
+	// Merchant, Store and Register name the till in the header.
+	Merchant, Store, Register string
+	// IdleLock locks the screen after this long without a key (0: never).
+	IdleLock time.Duration
+
+	// ScannerPort is the serial scanner's configured port ("" = a
+	// keyboard-wedge scanner only). Scanner delivers its events; nil when
+	// there is no serial scanner.
+	ScannerPort string
+	Scanner     <-chan device.Event
+	// Wedge tunes the keyboard-wedge burst detector (zero = defaults).
+	WedgeMaxGap time.Duration
+	WedgeMinLen int
+
+	// Printer delivers the spooler's events (nil: no printer configured).
+	Printer <-chan PrinterEvent
+	// Reprint queues a receipt of a charge again, marked as a reprint.
+	Reprint func(ctx context.Context, code pos.ChargeCode) error
+	// TestPrint queues a test page.
+	TestPrint func(ctx context.Context) error
+	// ReceiptQueued is called after a payment, refund or revoke queued its
+	// receipt in the journal, so the printer side prints it now rather than
+	// at its next poll. nil: nothing to wake.
+	ReceiptQueued func()
+	// ReceiptText renders a charge's receipt as the virtual printer decodes
+	// it (demo mode shows it beside the result). nil: no preview.
+	ReceiptText func(ctx context.Context, code pos.ChargeCode) (string, error)
+
+	// Demo is set when the register runs on the embedded sandbox.
+	Demo *Demo
+
+	// GatewayProbe is how often the status bar checks that the gateway
+	// answers (a channel list) while nothing else talked to it. 0: 60 s;
+	// negative: never.
+	GatewayProbe time.Duration
+	// Now is the wall clock used only to time key bursts of a
+	// keyboard-wedge scanner (milliseconds apart). nil: time.Now.
+	Now func() time.Time
+}
+
+// Demo describes the embedded sandbox for the demo panel and login screen.
+type Demo struct {
+	// SandboxURL is the sandbox's base URL (where a phone opens a QR's page).
+	SandboxURL string
+	// Users are the demo logins shown on the login screen.
+	Users []DemoUser
+	// Codes are payment codes that ask the sandbox for each outcome.
+	Codes []DemoCode
+	// CustomerPays plays the customer paying the QR with this BAR_CODE.
+	CustomerPays func(ctx context.Context, barCode string) error
+}
+
+// DemoUser is one demo login.
+type DemoUser struct {
+	Login, Password string
+	Role            DemoRole
+}
+
+// DemoRole says what a demo login is for.
+type DemoRole int
+
+// Demo login roles.
+const (
+	DemoCashier  DemoRole = iota // takes payments
+	DemoManager                  // may refund and authorise refunds
+	DemoDisabled                 // login refused: shows that message
+)
+
+// DemoCode is one sandbox payment code and what the sandbox does with it.
+type DemoCode struct {
+	Code    string
+	Outcome DemoOutcome
+}
+
+// DemoOutcome is what the sandbox does with a payment code (WIRE.md §9).
+type DemoOutcome int
+
+// Sandbox behaviours, by the code's last two digits.
+const (
+	DemoPaid        DemoOutcome = iota // 00–89, 90, 98, 99
+	DemoConfirm8s                      // 91: the customer confirms after 8 s
+	DemoDeclined                       // 92: insufficient balance
+	DemoNeverPaid                      // 93: never confirmed, closed at 80 s
+	DemoAnswerLost                     // 94: paid, answer lost
+	DemoGatewayDown                    // 95: HTTP 503
+	DemoPaidLate                       // 96: paid after 85 s
+	DemoSystemFault                    // 97: EXCEPTION
+)
+
+// PrinterEvent is what the printer side tells the screen: a job queued,
+// printed or failed for a charge, or the printer's status.
+type PrinterEvent struct {
+	Kind       PrinterEventKind
+	ChargeCode pos.ChargeCode // of the job; "" for status and test pages
+	Reprint    bool
+	Status     PrinterStatus
+	Pending    int // jobs not printed yet
+}
+
+// PrinterEventKind says what a PrinterEvent reports.
+type PrinterEventKind int
+
+// Printer event kinds.
+const (
+	PrinterStatusChanged PrinterEventKind = iota
+	PrinterQueued
+	PrinterPrinted
+	PrinterFailed
+)
+
+// PrinterStatus is the printer's state in the words of the status bar.
+type PrinterStatus int
+
+// Printer states.
+const (
+	PrinterUnknown     PrinterStatus = iota // cannot read back (file, lp): assumed fine
+	PrinterOK                               // answered, ready
+	PrinterPaperOut                         // paper out
+	PrinterCoverOpen                        // cover open
+	PrinterOffline                          // offline or in error
+	PrinterUnreachable                      // could not connect
+	PrinterPaperLow                         // ready, paper near end
+)
+
+// Bad reports whether the status bar should show the printer in red.
+func (s PrinterStatus) Bad() bool {
+	switch s {
+	case PrinterPaperOut, PrinterCoverOpen, PrinterOffline, PrinterUnreachable:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,208 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"posterm/pos"
+)
+
+// detailModel is one transaction: its facts, its audit events and refunds
+// from the journal, and a live query of what the gateway says now. Refund
+// and revoke start here.
+type detailModel struct {
+	e        *env
+	code     pos.ChargeCode
+	w, h     int
+	loaded   bool
+	failed   bool
+	tx       pos.Transaction
+	events   []pos.Event
+	refunds  []pos.Refund
+	live     *pos.Reply
+	liveErr  bool
+	liveBusy bool
+	scroll   int
+}
+
+func newDetail(e *env, code pos.ChargeCode, w, h int) detailModel {
+	return detailModel{e: e, code: code, w: w, h: h}
+}
+
+// load reads the journal and asks the gateway at the same time.
+func (m detailModel) load() (detailModel, tea.Cmd) {
+	m.liveBusy = true
+	return m, tea.Batch(m.e.detailCmd(m.code), m.e.liveQueryCmd(m.code))
+}
+
+// remaining is what may still be refunded: the amount less every refund
+// not refused (those in flight included, as the checkout counts them).
+func (m detailModel) remaining() pos.Money {
+	r := m.tx.Amount
+	for _, rf := range m.refunds {
+		if rf.State != pos.RefundRefused {
+			r -= rf.Amount
+		}
+	}
+	return max(r, 0)
+}
+
+func (m detailModel) canRefund() bool {
+	return m.loaded && !m.tx.GiveUp && (m.tx.State == pos.StatePaid || m.tx.State == pos.StatePartiallyRefunded) && m.remaining() > 0
+}
+
+func (m detailModel) canRevoke() bool {
+	return m.loaded && !m.tx.GiveUp && m.tx.State == pos.StatePaid && m.remaining() == m.tx.Amount
+}
+
+func (m detailModel) update(msg tea.Msg) (detailModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case detailMsg:
+		if msg.Code != m.code {
+			return m, nil
+		}
+		m.loaded, m.failed = msg.Err == nil, msg.Err != nil
+		if msg.Err == nil {
+			m.tx, m.events, m.refunds = msg.Tx, msg.Events, msg.Refunds
+		}
+		return m, nil
+	case liveQueryMsg:
+		if msg.Code != m.code {
+			return m, nil
+		}
+		m.liveBusy = false
+		m.liveErr = msg.Err != nil || msg.Rep.Outcome == pos.OutcomeUnknown
+		if !m.liveErr {
+			rep := msg.Rep
+			m.live = &rep
+		}
+		return m, nil
+	case tea.KeyMsg:
+		k := m.e.keys
+		switch {
+		case key.Matches(msg, k.Back):
+			return m, func() tea.Msg { return backMsg{} }
+		case key.Matches(msg, k.Refresh):
+			return m.load()
+		case key.Matches(msg, k.Refund) && m.canRefund():
+			tx, rem := m.tx, m.remaining()
+			return m, func() tea.Msg { return openRefundMsg{Tx: tx, Remaining: rem} }
+		case key.Matches(msg, k.Revoke) && m.canRevoke():
+			tx := m.tx
+			return m, func() tea.Msg { return openRefundMsg{Tx: tx, Revoke: true, Remaining: tx.Amount} }
+		case key.Matches(msg, k.Up):
+			m.scroll = max(m.scroll-1, 0)
+		case key.Matches(msg, k.Down):
+			m.scroll = min(m.scroll+1, max(len(m.events)+len(m.refunds)-1, 0))
+		}
+	}
+	return m, nil
+}
+
+func (m detailModel) bindings() []key.Binding {
+	k := m.e.keys
+	b := []key.Binding{k.Refresh}
+	if m.canRefund() {
+		b = append(b, k.Refund)
+	}
+	if m.canRevoke() {
+		b = append(b, k.Revoke)
+	}
+	return append(b, k.Up, k.Down, k.Back)
+}
+
+func (m detailModel) view(w, h int) string {
+	st, t := m.e.st, m.e.t
+	var b strings.Builder
+	line := func(s string) { b.WriteString(" " + s + "\n") }
+	kv := func(label, value string) string { return st.Label.Render(label) + " " + value }
+	line(st.Title.Render(t.T("detail.title", string(m.code))))
+	if m.failed {
+		line(st.Bad.Render(t.T("detail.failed")))
+		return b.String()
+	}
+	if !m.loaded {
+		line(st.Hint.Render(t.T("detail.loading")))
+		return b.String()
+	}
+	tx := m.tx
+	state := st.State(tx.State).Render(stateText(t, tx.State))
+	if tx.GiveUp && tx.Unsettled() {
+		state += " " + st.Warn.Render(t.T("detail.giveup"))
+	}
+	line(kv(t.T("detail.state"), state) + "   " + kv(t.T("detail.kind"), t.T("kind."+string(tx.Kind))))
+	line(kv(t.T("detail.amount"), st.Amount.Render(yuan(tx.Amount))) + "   " +
+		kv(t.T("detail.refunded"), yuan(tx.Refunded)) + "   " + kv(t.T("detail.remaining"), yuan(m.remaining())))
+	facts := kv(t.T("detail.channel"), channelText(t, tx.Channel))
+	if tx.MaskedCode != "" {
+		facts += "   " + kv(t.T("detail.paycode"), tx.MaskedCode)
+	}
+	line(facts + "   " + kv(t.T("detail.cashier"), dash(tx.Cashier)))
+	line(kv(t.T("detail.created"), tx.CreatedAt.Format("2006-01-02 15:04:05")) + "   " +
+		kv(t.T("detail.gwcode"), dash(tx.ChargeDownCode)))
+	if tx.State == pos.StateDeclined && tx.ResultInfo != "" {
+		line(kv(t.T("detail.reason"), tx.ResultInfo))
+	}
+	var live string
+	switch {
+	case m.liveBusy:
+		live = st.Hint.Render(t.T("detail.live.busy"))
+	case m.liveErr:
+		live = st.Bad.Render(t.T("detail.live.failed"))
+	case m.live != nil && m.live.Outcome == pos.OutcomeRefused && m.live.Code == pos.CodeChargeNonexistent:
+		live = st.Value.Render(t.T("detail.live.none"))
+	case m.live != nil && m.live.HasState:
+		live = st.Value.Render(remoteText(t, m.live.State))
+	case m.live != nil:
+		live = st.Muted.Render(firstNonEmpty(m.live.Info, m.live.Code))
+	}
+	line(kv(t.T("detail.live"), live))
+	b.WriteString("\n")
+	rows := []string{st.Title.Render(t.T("detail.events"))}
+	for _, ev := range m.events {
+		name := func(s string) string {
+			if ev.OutRefundNo != "" {
+				return t.T("refundstate." + s)
+			}
+			return stateText(t, pos.State(s))
+		}
+		move := name(ev.To)
+		if ev.From != "" && ev.From != ev.To {
+			move = name(ev.From) + " → " + move
+		}
+		who := ev.Who
+		if ev.Approver != "" {
+			who += " " + t.T("detail.approvedby", ev.Approver)
+		}
+		rows = append(rows, clock(ev.At)+"  "+pad(opText(t, ev.Op), 9)+" "+pad(move, 22)+" "+pad(who, 14)+" "+st.Muted.Render(ev.ResultCode))
+	}
+	if len(m.refunds) > 0 {
+		rows = append(rows, st.Title.Render(t.T("detail.refunds")))
+		for _, r := range m.refunds {
+			who := r.Cashier
+			if r.Approver != "" {
+				who += " " + t.T("detail.approvedby", r.Approver)
+			}
+			rows = append(rows, shortCode(pos.ChargeCode(r.OutRefundNo), 12)+"  "+pad(yuan(r.Amount), 11)+" "+
+				pad(t.T("refundstate."+string(r.State)), 8)+" "+pad(who, 24)+" "+st.Muted.Render(r.Reason))
+		}
+	}
+	used := strings.Count(b.String(), "\n")
+	avail := max(h-used, 1)
+	start := min(m.scroll, max(len(rows)-avail, 0))
+	for i := start; i < len(rows) && i-start < avail; i++ {
+		line(rows[i])
+	}
+	return b.String()
+}
+
+// opText names an audit event's operation.
+func opText(t tr, op string) string {
+	k := "op." + op
+	if _, ok := catalogue[k]; ok {
+		return t.T(k)
+	}
+	return op
+}

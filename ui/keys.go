@@ -1,0 +1,100 @@
+package ui
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+)
+
+// keyMap is every key of the register, in one place: key handling and the
+// footer and help texts come from the same bindings, so they cannot drift.
+// Each command has an F-key (cash-register keyboards) and a plain key
+// (laptops); plain letters act only where no text field has the focus.
+type keyMap struct {
+	// Everywhere.
+	Help, History, Devices, Unsettled, Demo, Lock, Quit, Back key.Binding
+
+	// Sale.
+	Amount, Clear, Subject, ScanPay, QRPay, Acknowledge key.Binding
+
+	// Scan, QR.
+	Submit, Abort, SwitchChannel, CustomerPays, PickChannel key.Binding
+
+	// Result.
+	NextSale, Reprint, OtherMethod, Receipt key.Binding
+
+	// Lists.
+	Up, Down, Open, Filter, Search, Batch, NextPage, PrevPage key.Binding
+
+	// Detail, refund.
+	Refresh, Refund, Revoke, NextField, Confirm, Done key.Binding
+
+	// Unsettled, devices, login.
+	Reconcile, TestPrint, SignIn, UseCode key.Binding
+}
+
+func bind(t tr, helpKey, descKey string, keys ...string) key.Binding {
+	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(t.T(helpKey), t.T(descKey)))
+}
+
+func newKeyMap(t tr) keyMap {
+	return keyMap{
+		Help:      bind(t, "key.f1", "key.help", "f1", "?"),
+		History:   bind(t, "key.f5", "key.history", "f5", "h"),
+		Demo:      bind(t, "key.f6", "key.demo", "f6", "t"),
+		Devices:   bind(t, "key.f7", "key.devices", "f7", "d"),
+		Unsettled: bind(t, "key.f8", "key.unsettled", "f8", "u"),
+		Lock:      bind(t, "key.f12", "key.lock", "f12", "l"),
+		Quit:      bind(t, "key.quit", "key.quit.desc", "ctrl+c", "f10"),
+		Back:      bind(t, "key.esc", "key.back", "esc"),
+
+		Amount:      bind(t, "key.digits", "key.amount", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", ".", "backspace"),
+		Clear:       bind(t, "key.del", "key.clear", "delete", "ctrl+u"),
+		Subject:     bind(t, "key.tab", "key.subject", "tab"),
+		ScanPay:     bind(t, "key.f2", "key.scanpay", "f2", "s", "enter"),
+		QRPay:       bind(t, "key.f3", "key.qrpay", "f3", "q"),
+		Acknowledge: bind(t, "key.a", "key.ack", "a", "f4"),
+
+		Submit:        bind(t, "key.enter", "key.submit", "enter"),
+		Abort:         bind(t, "key.esc", "key.abort", "esc"),
+		SwitchChannel: bind(t, "key.f4", "key.switch", "f4", "c"),
+		CustomerPays:  bind(t, "key.f11", "key.custpays", "f11", "p"),
+		PickChannel:   bind(t, "key.pick", "key.pick.desc", "enter"),
+
+		NextSale:    bind(t, "key.enter", "key.nextsale", "enter"),
+		Reprint:     bind(t, "key.r", "key.reprint", "r", "R", "f9"),
+		OtherMethod: bind(t, "key.enter", "key.othermethod", "enter"),
+		Receipt:     bind(t, "key.updown", "key.receipt", "up", "down", "pgup", "pgdown"),
+
+		Up:       bind(t, "key.up", "key.up.desc", "up", "k"),
+		Down:     bind(t, "key.down", "key.down.desc", "down", "j"),
+		Open:     bind(t, "key.enter", "key.open", "enter"),
+		Filter:   bind(t, "key.leftright", "key.filter", "left", "right"),
+		Search:   bind(t, "key.slash", "key.search", "/"),
+		Batch:    bind(t, "key.f9g", "key.batch", "f9", "g"),
+		NextPage: bind(t, "key.pgdn", "key.nextpage", "pgdown", "n"),
+		PrevPage: bind(t, "key.pgup", "key.prevpage", "pgup", "b"),
+
+		Refresh:   bind(t, "key.f9r", "key.refresh", "f9", "r"),
+		Refund:    bind(t, "key.f2f", "key.refund", "f2", "f"),
+		Revoke:    bind(t, "key.f3v", "key.revoke", "f3", "v"),
+		NextField: bind(t, "key.tab", "key.nextfield", "tab", "shift+tab", "up", "down"),
+		Confirm:   bind(t, "key.enter", "key.confirm", "enter"),
+		Done:      bind(t, "key.enter", "key.done", "enter", "esc"),
+
+		Reconcile: bind(t, "key.f9r", "key.reconcile", "f9", "r"),
+		TestPrint: bind(t, "key.f9p", "key.testprint", "f9", "p"),
+		SignIn:    bind(t, "key.enter", "key.signin", "enter"),
+		UseCode:   bind(t, "key.enter", "key.usecode", "enter"),
+	}
+}
+
+// global are the screen-changing keys shown in help.
+func (k keyMap) global() []key.Binding {
+	return []key.Binding{k.Help, k.History, k.Unsettled, k.Devices, k.Demo, k.Lock, k.Quit, k.Back}
+}
+
+// letterKey reports whether a key string is a plain printable key, which a
+// focused text field takes for itself.
+func letterKey(s string) bool {
+	r := []rune(s)
+	return len(r) == 1 && r[0] >= ' ' && r[0] != 0x7f
+}

@@ -1,0 +1,287 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/mattn/go-runewidth"
+	"github.com/muesli/termenv"
+
+	"posterm/pos"
+	"posterm/pos/postest"
+)
+
+// TestMain fixes what a golden file must not depend on: the colour profile
+// (plain text, whatever terminal runs the tests) and East-Asian width.
+func TestMain(m *testing.M) {
+	lipgloss.SetColorProfile(termenv.Ascii)
+	runewidth.DefaultCondition.EastAsianWidth = false
+	os.Exit(m.Run())
+}
+
+// start is the fake clock's time: 14:02:37 in Shanghai.
+var start = time.Date(2026, 11, 21, 14, 2, 37, 0, time.FixedZone("CST", 8*3600))
+
+// fixture is a real pos.Checkout on the in-memory journal and the fake
+// gateway with the sandbox users, driven by a fake clock.
+type fixture struct {
+	t       testing.TB
+	ctx     context.Context
+	gw      *postest.Gateway
+	j       *postest.Journal
+	clock   *postest.Clock
+	co      *pos.Checkout
+	printer chan PrinterEvent
+	deps    Deps
+	reprint atomic.Int32
+}
+
+type fixtureOpt func(*fixture)
+
+func withAutoClock(f *fixture) { f.clock.SetAuto(true) }
+
+func newFixture(t testing.TB, lang string, opts ...fixtureOpt) *fixture {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	f := &fixture{t: t, ctx: ctx, gw: postest.NewGateway().WithSandboxUsers(), j: postest.NewJournal(),
+		clock: postest.NewClock(start), printer: make(chan PrinterEvent, 16)}
+	for _, o := range opts {
+		o(f)
+	}
+	co, err := pos.NewCheckout(pos.CheckoutConfig{Register: "POS01", BusiID: postest.Merchant, Subject: "Demo Store",
+		Gateway: f.gw, Journal: f.j, Clock: f.clock, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.co = co
+	f.printer <- PrinterEvent{Kind: PrinterStatusChanged, Status: PrinterOK}
+	f.deps = Deps{
+		Checkout: co, Journal: f.j, Gateway: f.gw, Clock: f.clock,
+		ReconcileNow: func(ctx context.Context, progress func(pos.ReconcileProgress)) (pos.ReconcileSummary, error) {
+			r, err := pos.NewReconciler(pos.ReconcilerConfig{Gateway: f.gw, Journal: f.j, Clock: f.clock, Logger: slog.New(slog.DiscardHandler),
+				Owner: "ui-test", IgnoreSchedule: true, Progress: progress, Seed: 1})
+			if err != nil {
+				return pos.ReconcileSummary{}, err
+			}
+			return r.RunOnce(ctx)
+		},
+		Lang: lang, Merchant: "Demo Store", Store: "Demo Store No. 1", Register: "POS-01",
+		IdleLock: 5 * time.Minute,
+		Printer:  f.printer,
+		Reprint: func(ctx context.Context, code pos.ChargeCode) error {
+			f.reprint.Add(1)
+			return nil
+		},
+		TestPrint: func(ctx context.Context) error { return nil },
+		ReceiptText: func(ctx context.Context, code pos.ChargeCode) (string, error) {
+			tx, err := f.j.Get(ctx, code)
+			if err != nil {
+				return "", err
+			}
+			return fakeReceipt(tx), nil
+		},
+		Demo: &Demo{
+			SandboxURL: "http://127.0.0.1:8089",
+			Users: []DemoUser{{"cashier01", "1234", DemoCashier}, {"manager01", "8888", DemoManager},
+				{"disabled01", "0000", DemoDisabled}},
+			Codes: []DemoCode{{"283456789012345600", DemoPaid}, {"283456789012345691", DemoConfirm8s},
+				{"283456789012345692", DemoDeclined}, {"283456789012345693", DemoNeverPaid},
+				{"134567890123456794", DemoAnswerLost}, {"134567890123456795", DemoGatewayDown},
+				{"134567890123456796", DemoPaidLate}, {"134567890123456797", DemoSystemFault}},
+			CustomerPays: func(ctx context.Context, barCode string) error {
+				txs, err := f.j.List(ctx, pos.Filter{})
+				if err != nil {
+					return err
+				}
+				for _, tx := range txs {
+					if tx.BarCode == barCode {
+						if _, ok := f.gw.CustomerPays(tx.ChargeCode); ok {
+							return nil
+						}
+					}
+				}
+				return errors.New("no such QR")
+			},
+		},
+		GatewayProbe: -1,
+	}
+	return f
+}
+
+// countMsg is what the status bar's count should come to now.
+func (f *fixture) countMsg() unsettledCountMsg {
+	ctx := context.Background()
+	var m unsettledMsg
+	m.Txs, m.Err = f.j.List(ctx, pos.Filter{Unsettled: true})
+	if m.Err == nil {
+		m.Refunds, m.Err = f.j.ListRefunds(ctx, pos.RefundFilter{Unsettled: true})
+	}
+	if m.Err != nil {
+		f.t.Fatal(m.Err)
+	}
+	return countOf(m)
+}
+
+// fakeReceipt stands in for the virtual printer's decoded text (the ui
+// package may not import printer; main wires the real one).
+func fakeReceipt(tx pos.Transaction) string {
+	return strings.Join([]string{
+		"        Demo Store",
+		"      *** DEMO ***",
+		"--------------------------------",
+		"Charge  " + string(tx.ChargeCode),
+		"Amount              " + yuan(tx.Amount),
+		"State   " + string(tx.State),
+		"--------------------------------",
+		"  Thank you",
+	}, "\n")
+}
+
+// recorder wraps the root model so a test can see the latest model the
+// program drew, without reading the renderer's byte stream.
+type recorder struct {
+	m    Model
+	last *atomic.Pointer[Model]
+}
+
+func (r recorder) Init() tea.Cmd { return r.m.Init() }
+
+func (r recorder) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	mm, cmd := r.m.Update(msg)
+	r.m = mm.(Model)
+	return r, cmd
+}
+
+func (r recorder) View() string {
+	m := r.m
+	r.last.Store(&m)
+	return r.m.View()
+}
+
+// driver runs the real program through teatest at 80×25.
+type driver struct {
+	t    *testing.T
+	f    *fixture
+	tm   *teatest.TestModel
+	last *atomic.Pointer[Model]
+}
+
+func (f *fixture) run(t *testing.T) *driver {
+	t.Helper()
+	d := &driver{t: t, f: f, last: &atomic.Pointer[Model]{}}
+	d.tm = teatest.NewTestModel(t, recorder{m: New(f.ctx, f.deps), last: d.last}, teatest.WithInitialTermSize(80, 25))
+	t.Cleanup(func() { _ = d.tm.Quit() })
+	d.waitModel("the first frame", func(m Model) bool { return m.w == 80 })
+	return d
+}
+
+// waitModel waits until the latest drawn model satisfies cond.
+func (d *driver) waitModel(what string, cond func(Model) bool) Model {
+	d.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := d.last.Load(); m != nil && cond(*m) {
+			return *m
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	var view string
+	if m := d.last.Load(); m != nil {
+		view = m.View()
+	}
+	d.t.Fatalf("timed out waiting for %s; the screen shows:\n%s", what, view)
+	return Model{}
+}
+
+func (d *driver) waitScreen(s screenID) Model {
+	d.t.Helper()
+	return d.waitModel("screen "+screenName(s), func(m Model) bool { return m.screen == s })
+}
+
+// waitText waits until the screen shows s.
+func (d *driver) waitText(s string) Model {
+	d.t.Helper()
+	return d.waitModel("text "+s, func(m Model) bool { return strings.Contains(m.View(), s) })
+}
+
+func (d *driver) typ(s string) { d.tm.Type(s) }
+
+func (d *driver) key(k tea.KeyType) { d.tm.Send(tea.KeyMsg{Type: k}) }
+
+func (d *driver) runes(s string) { d.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}) }
+
+// login signs cashier01 (or who) in and waits for the sale screen.
+func (d *driver) login(who, password string) {
+	d.t.Helper()
+	d.typ(who)
+	d.key(tea.KeyEnter)
+	d.typ(password)
+	d.key(tea.KeyEnter)
+	d.waitModel("signed in", func(m Model) bool { return m.loggedIn })
+}
+
+// sale keys an amount (waiting for the keypad to show it).
+func (d *driver) amount(keys string, want pos.Money) {
+	d.t.Helper()
+	d.typ(keys)
+	d.waitModel("amount "+want.Yuan(), func(m Model) bool { return m.screen == scrSale && m.sale.amt.Money() == want })
+}
+
+// pay keys an amount and scans a wallet code on the sale screen (a
+// scanner's burst: the runes in one message, then Enter).
+func (d *driver) scanCode(code string) {
+	d.runes(code)
+	d.key(tea.KeyEnter)
+}
+
+// settled waits until the status bar agrees with the journal and the
+// gateway was heard, so a golden file does not catch a count in flight.
+func (d *driver) settled() {
+	d.t.Helper()
+	want := d.f.countMsg()
+	d.tm.Send(want)
+	d.waitModel("status settled", func(m Model) bool {
+		return len(m.unsetCodes) == len(want.Codes) && m.unsetRefunds == want.Refunds && !m.unsetErr && m.printerSeen
+	})
+}
+
+// golden quits and compares the final frame with testdata/<test>.golden
+// (go test -update rewrites it). The frame must be exactly 80×25.
+func (d *driver) golden() Model {
+	d.t.Helper()
+	d.settled()
+	_ = d.tm.Quit()
+	fm := d.tm.FinalModel(d.t, teatest.WithFinalTimeout(5*time.Second)).(recorder).m
+	view := fm.View()
+	checkFrame(d.t, view, 80, 25)
+	teatest.RequireEqualOutput(d.t, []byte(view+"\n"))
+	return fm
+}
+
+func checkFrame(t testing.TB, view string, w, h int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) != h {
+		t.Errorf("frame has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if lw := lipgloss.Width(l); lw > w {
+			t.Errorf("line %d is %d columns wide (max %d): %q", i+1, lw, w, l)
+		}
+	}
+}
+
+func screenName(s screenID) string {
+	return [...]string{"login", "sale", "scan", "qr", "result", "history", "detail", "refund", "unsettled",
+		"devices", "help", "demo"}[s]
+}

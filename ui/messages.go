@@ -1,0 +1,238 @@
+package ui
+
+import (
+	"time"
+
+	"posterm/device"
+	"posterm/pos"
+)
+
+// screenID names a screen of the root model.
+type screenID int
+
+const (
+	scrLogin screenID = iota
+	scrSale
+	scrScan
+	scrQR
+	scrResult
+	scrHistory
+	scrDetail
+	scrRefund
+	scrUnsettled
+	scrDevices
+	scrHelp
+	scrDemo
+)
+
+// ---------------------------------------------------------------------------
+// Time.
+
+// tickMsg arrives once a second with the pos.Clock's time: the header
+// clock, countdowns, elapsed times and the idle lock read it.
+type tickMsg struct{ At time.Time }
+
+// animMsg arrives ten times a second while a payment runs (the spinner).
+type animMsg struct{ At time.Time }
+
+// ---------------------------------------------------------------------------
+// Navigation: screens ask the root for a change of screen.
+
+// saleDraft is the sale on screen: what to charge and for which sale.
+type saleDraft struct {
+	Amount  pos.Money
+	Subject string
+	// SaleID groups the attempts of one sale ("" until the first attempt).
+	SaleID string
+}
+
+// payHow is how the customer pays.
+type payHow int
+
+const (
+	payScan payHow = iota // the cashier scans the customer's code
+	payQR                 // the customer scans a QR on the screen
+)
+
+// startPayMsg moves from the sale to a payment screen; Code is a payment
+// code already scanned on the sale screen ("" = wait for one).
+type startPayMsg struct {
+	Draft saleDraft
+	How   payHow
+	Code  string
+}
+
+// showResultMsg shows the outcome of a charge.
+type showResultMsg struct{ Res outcome }
+
+// backToSaleMsg returns to the sale screen: a new sale, or (Keep) the same
+// sale to charge another way.
+type backToSaleMsg struct {
+	Keep  bool
+	Draft saleDraft
+	// Open are earlier attempts the cashier must acknowledge first; Note
+	// (a catalogue key) says why the sale is back.
+	Open     []pos.ChargeCode
+	Note     string
+	NoteArgs []any
+}
+
+// goMsg opens a screen on top of the current one; backMsg returns.
+type goMsg struct{ To screenID }
+type backMsg struct{}
+
+// openDetailMsg opens a transaction's detail view.
+type openDetailMsg struct{ Code pos.ChargeCode }
+
+// openRefundMsg opens the refund (or revoke) form of a paid charge.
+type openRefundMsg struct {
+	Tx        pos.Transaction
+	Revoke    bool
+	Remaining pos.Money // what may still be refunded
+}
+
+// useCodeMsg: the demo panel hands a sandbox code over as if scanned.
+type useCodeMsg struct{ Code string }
+
+// quitRefusedMsg: a quit arrived while money is in flight (Filter).
+type quitRefusedMsg struct{}
+
+// ---------------------------------------------------------------------------
+// Results of commands. Each one about a charge carries its charge code (or,
+// before the code exists, the attempt number of the screen that asked).
+
+type loginDoneMsg struct {
+	Seq     int
+	Cashier pos.Cashier
+	Err     error
+}
+
+type payProgressMsg struct {
+	Attempt int
+	P       pos.Progress
+}
+
+type payDoneMsg struct {
+	Attempt int
+	Tx      pos.Transaction
+	Err     error
+}
+
+type channelsMsg struct {
+	Attempt  int
+	Channels []pos.ChannelInfo
+	Err      error
+}
+
+type precreateDoneMsg struct {
+	Attempt int
+	Tx      pos.Transaction
+	Err     error
+}
+
+type awaitProgressMsg struct {
+	Code pos.ChargeCode
+	P    pos.Progress
+}
+
+type awaitDoneMsg struct {
+	Code pos.ChargeCode
+	Tx   pos.Transaction
+	Err  error
+}
+
+type abortDoneMsg struct {
+	Code pos.ChargeCode
+	Err  error
+}
+
+type ackDoneMsg struct {
+	Codes []pos.ChargeCode
+	Err   error
+}
+
+type historyMsg struct {
+	Seq int
+	Txs []pos.Transaction
+	Err error
+}
+
+type detailMsg struct {
+	Code    pos.ChargeCode
+	Tx      pos.Transaction
+	Events  []pos.Event
+	Refunds []pos.Refund
+	Err     error
+}
+
+type liveQueryMsg struct {
+	Code pos.ChargeCode
+	Rep  pos.Reply
+	Err  error
+}
+
+type batchMsg struct {
+	Page int
+	P    pos.BatchPage
+	Err  error
+}
+
+type refundDoneMsg struct {
+	Code   pos.ChargeCode
+	Revoke bool
+	Refund pos.Refund
+	Tx     pos.Transaction
+	// ManagerErr is the manager's login failure (nothing was sent).
+	ManagerErr error
+	Err        error
+}
+
+type unsettledMsg struct {
+	Txs     []pos.Transaction
+	Refunds []pos.Refund
+	Err     error
+}
+
+// unsettledCountMsg lists the unsettled charges (by code) and counts the
+// unsettled refunds, for the status bar.
+type unsettledCountMsg struct {
+	Codes   []pos.ChargeCode
+	Refunds int
+	Err     error
+}
+
+type reconcileProgressMsg struct {
+	Run int
+	P   pos.ReconcileProgress
+}
+
+type reconcileDoneMsg struct {
+	Run int
+	Sum pos.ReconcileSummary
+	Err error
+}
+
+type probeMsg struct{ OK bool }
+
+type scannerMsg struct{ Ev device.Event }
+
+// scannerClosedMsg: the serial scanner's event channel closed.
+type scannerClosedMsg struct{}
+
+type printerMsg struct{ Ev PrinterEvent }
+
+type printDoneMsg struct {
+	Code pos.ChargeCode // "" for a test page
+	Err  error
+}
+
+type receiptTextMsg struct {
+	Code pos.ChargeCode
+	Text string
+	Err  error
+}
+
+type customerPaidMsg struct {
+	Code pos.ChargeCode
+	Err  error
+}

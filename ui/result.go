@@ -1,0 +1,320 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"posterm/pos"
+)
+
+type receiptState int
+
+const (
+	receiptNone receiptState = iota
+	receiptQueued
+	receiptPrinted
+	receiptFailed
+)
+
+// resultModel is the result screen: paid (green), declined with the
+// gateway's reason (red), cancelled or not paid, or not confirmed yet
+// (amber, with what happens next); the receipt's fate; R reprints. In demo
+// mode the receipt is shown beside it as the virtual printer decodes it.
+type resultModel struct {
+	e       *env
+	cashier pos.Cashier
+	res     outcome
+	w, h    int
+	receipt receiptState
+	reprint string // message key of the last reprint
+	preview []string
+	prevErr bool
+	scroll  int
+	acking  bool
+	ackErr  string
+}
+
+// previewWidth is the receipt panel's width: 32 columns of 58 mm paper
+// (48 on 80 mm) plus the border and padding.
+const previewWidth = 36
+
+func newResult(e *env, cashier pos.Cashier, res outcome, w, h int) resultModel {
+	m := resultModel{e: e, cashier: cashier, res: res, w: w, h: h}
+	if res.Kind == outPaid {
+		m.receipt = receiptQueued
+	}
+	return m
+}
+
+func (m resultModel) begin() (resultModel, tea.Cmd) {
+	if m.res.Kind == outPaid && m.e.demo() {
+		return m, m.e.receiptTextCmd(m.res.Tx.ChargeCode)
+	}
+	return m, nil
+}
+
+func (m resultModel) resize(w, h int) resultModel {
+	m.w, m.h = w, h
+	return m
+}
+
+func (m resultModel) code() pos.ChargeCode { return m.res.Tx.ChargeCode }
+
+func (m resultModel) update(msg tea.Msg) (resultModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case printerMsg:
+		if msg.Ev.ChargeCode != m.code() || m.code() == "" || msg.Ev.Reprint {
+			return m, nil
+		}
+		switch msg.Ev.Kind {
+		case PrinterPrinted:
+			m.receipt = receiptPrinted
+		case PrinterFailed:
+			if m.receipt != receiptPrinted {
+				m.receipt = receiptFailed
+			}
+		}
+		return m, nil
+	case printDoneMsg:
+		if msg.Code != m.code() || m.code() == "" {
+			return m, nil
+		}
+		m.reprint = "result.reprint.queued"
+		if msg.Err != nil {
+			m.reprint = "result.reprint.failed"
+		}
+		return m, nil
+	case receiptTextMsg:
+		if msg.Code != m.code() {
+			return m, nil
+		}
+		m.prevErr = msg.Err != nil
+		m.preview = strings.Split(strings.TrimRight(msg.Text, "\n"), "\n")
+		return m, nil
+	case ackDoneMsg:
+		if !m.acking || len(msg.Codes) != 1 || msg.Codes[0] != m.code() {
+			return m, nil
+		}
+		m.acking = false
+		switch {
+		case msg.Err == nil:
+			d := m.res.Draft
+			return m, func() tea.Msg { return backToSaleMsg{Keep: true, Draft: d, Note: "sale.ack.done"} }
+		case errors.Is(msg.Err, pos.ErrNotCancellable):
+			m.ackErr = "result.ack.settled"
+		default:
+			m.ackErr = "result.ack.failed"
+		}
+		return m, nil
+	case tea.KeyMsg:
+		return m.key(msg)
+	}
+	return m, nil
+}
+
+func (m resultModel) key(msg tea.KeyMsg) (resultModel, tea.Cmd) {
+	k := m.e.keys
+	d := m.res.Draft
+	switch m.res.Kind {
+	case outPaid:
+		switch {
+		case key.Matches(msg, k.NextSale), key.Matches(msg, k.Back):
+			return m, func() tea.Msg { return backToSaleMsg{} }
+		case key.Matches(msg, k.Reprint):
+			m.reprint = "result.reprint.sending"
+			return m, m.e.reprintCmd(m.code())
+		case msg.Type == tea.KeyUp || msg.Type == tea.KeyPgUp:
+			m.scroll = max(m.scroll-1, 0)
+		case msg.Type == tea.KeyDown || msg.Type == tea.KeyPgDown:
+			m.scroll = min(m.scroll+1, max(len(m.preview)-1, 0))
+		}
+	case outUnknown:
+		switch {
+		case key.Matches(msg, k.NextSale):
+			return m, func() tea.Msg { return backToSaleMsg{} }
+		case key.Matches(msg, k.Acknowledge) && !m.acking:
+			m.acking, m.ackErr = true, ""
+			return m, m.e.ackCmd([]pos.ChargeCode{m.code()}, m.cashier)
+		}
+	default: // declined, cancelled, not paid: charge the same sale another way
+		switch {
+		case key.Matches(msg, k.OtherMethod), key.Matches(msg, k.Back):
+			return m, func() tea.Msg { return backToSaleMsg{Keep: true, Draft: d} }
+		case msg.Type == tea.KeyF2:
+			return m, func() tea.Msg { return startPayMsg{Draft: d, How: payScan} }
+		case msg.Type == tea.KeyF3:
+			return m, func() tea.Msg { return startPayMsg{Draft: d, How: payQR} }
+		}
+	}
+	return m, nil
+}
+
+func (m resultModel) bindings() []key.Binding {
+	k := m.e.keys
+	switch m.res.Kind {
+	case outPaid:
+		b := []key.Binding{k.NextSale, k.Reprint}
+		if len(m.preview) > 0 {
+			b = append(b, k.Receipt)
+		}
+		return b
+	case outUnknown:
+		return []key.Binding{k.NextSale, k.Acknowledge, k.Unsettled}
+	}
+	scan := key.NewBinding(key.WithKeys("f2"), key.WithHelp("F2", m.e.t.T("key.scanpay")))
+	qr := key.NewBinding(key.WithKeys("f3"), key.WithHelp("F3", m.e.t.T("key.qrpay")))
+	return []key.Binding{k.OtherMethod, scan, qr}
+}
+
+func (m resultModel) view(w, h int) string {
+	left := m.summary(w)
+	if m.res.Kind != outPaid || len(m.preview) == 0 || w < 70 {
+		return left
+	}
+	lw := w - previewWidth - 1
+	panel := m.previewPanel(h)
+	return lipgloss.JoinHorizontal(lipgloss.Top, block(m.summary(lw), lw, h), " ", panel)
+}
+
+func (m resultModel) previewPanel(h int) string {
+	st, t := m.e.st, m.e.t
+	inner := previewWidth - 4
+	rows := max(h-3, 1)
+	lines := m.preview[min(m.scroll, len(m.preview)-1):]
+	if len(lines) > rows {
+		lines = lines[:rows]
+	}
+	for i := range lines {
+		lines[i] = pad(lines[i], inner)
+	}
+	title := st.PanelTitle.Render(t.T("result.preview"))
+	return title + "\n" + st.Panel.Width(previewWidth-2).Render(strings.Join(lines, "\n"))
+}
+
+func (m resultModel) summary(w int) string {
+	st, t := m.e.st, m.e.t
+	tx := m.res.Tx
+	var b strings.Builder
+	line := func(s string) { b.WriteString("   " + s + "\n") }
+	wrapped := func(s string, style lipgloss.Style) { b.WriteString(paragraph(s, style, 3, w)) }
+	b.WriteString("\n")
+	ch := ""
+	if tx.Channel != pos.ChannelAuto {
+		ch = " · " + channelText(t, tx.Channel)
+	}
+	amount := bigAmount(st.Amount, tx.Amount, w-6)
+	switch m.res.Kind {
+	case outPaid:
+		line(st.Paid.Render("✔ "+t.T("result.paid")) + st.Value.Render(ch))
+		b.WriteString("\n" + indent(st.Paid.Render(amount), 3) + "\n\n")
+		line(st.Muted.Render(t.T("result.code", string(tx.ChargeCode))))
+		line(st.Muted.Render(t.T("result.gwcode", dash(tx.ChargeDownCode))))
+		if fb := fundBills(t, tx.FundBills); fb != "" {
+			line(fb)
+		}
+		b.WriteString("\n")
+		switch m.receipt {
+		case receiptPrinted:
+			line(st.OK.Render(t.T("result.receipt.printed")))
+		case receiptFailed:
+			wrapped(t.T("result.receipt.failed"), st.Bad)
+		default:
+			line(t.T("result.receipt.queued"))
+		}
+		if m.reprint != "" {
+			s := st.Hint
+			if m.reprint == "result.reprint.failed" {
+				s = st.Bad
+			}
+			line(s.Render(t.T(m.reprint)))
+		}
+	case outDeclined:
+		line(st.Declined.Render("✘ "+t.T("result.declined")) + st.Value.Render(ch))
+		b.WriteString("\n" + indent(st.Declined.Render(amount), 3) + "\n\n")
+		if tx.ResultInfo != "" || tx.ResultCode != "" {
+			wrapped(t.T("result.reason", firstNonEmpty(tx.ResultInfo, tx.ResultCode)), st.Value)
+		}
+		wrapped(t.T("result.declined.next"), st.Bad)
+		b.WriteString("\n")
+		line(st.Muted.Render(t.T("result.code", string(tx.ChargeCode))))
+	case outCancelled, outNotPaid:
+		word, next := "result.cancelled", "result.cancelled.next"
+		if m.res.Kind == outNotPaid {
+			word, next = "result.notpaid", "result.notpaid.next"
+			if m.res.How == payQR {
+				next = "result.expired.next"
+			}
+		}
+		line(st.Cancelled.Render("✘ "+t.T(word)) + st.Value.Render(ch))
+		b.WriteString("\n" + indent(st.Cancelled.Render(amount), 3) + "\n\n")
+		wrapped(t.T(next), st.Value)
+		b.WriteString("\n")
+		line(st.Muted.Render(t.T("result.code", string(tx.ChargeCode))))
+	case outUnknown:
+		line(st.Unknown.Render("? "+t.T("result.unknown")) + st.Value.Render(ch))
+		b.WriteString("\n" + indent(st.Unknown.Render(amount), 3) + "\n\n")
+		if tx.GiveUp {
+			wrapped(t.T("result.unknown.giveup"), st.Warn)
+		} else {
+			wrapped(t.T("result.unknown.checking"), st.Warn)
+		}
+		wrapped(t.T("result.unknown.dont"), st.Bad)
+		b.WriteString("\n")
+		wrapped(t.T("result.unknown.ack", m.e.keys.Acknowledge.Help().Key), st.Value)
+		switch {
+		case m.acking:
+			line(st.Hint.Render(t.T("sale.acking")))
+		case m.ackErr != "":
+			wrapped(t.T(m.ackErr), st.Bad)
+		}
+		b.WriteString("\n")
+		line(st.Muted.Render(t.T("result.code", string(tx.ChargeCode))))
+	}
+	return b.String()
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// fundBills lists where the money came from: "Alipay balance ¥100.00 ·
+// voucher ¥58.00".
+func fundBills(t tr, fb []pos.FundBill) string {
+	parts := make([]string, 0, len(fb))
+	for _, f := range fb {
+		parts = append(parts, fundName(t, f.FundChannel)+" "+yuan(f.Amount))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func fundName(t tr, code string) string {
+	switch strings.TrimSpace(code) {
+	case "00":
+		return t.T("fund.00")
+	case "10":
+		return t.T("fund.10")
+	case "11":
+		return t.T("fund.11")
+	case "40":
+		return t.T("fund.40")
+	case "41":
+		return t.T("fund.41")
+	}
+	return t.T("fund.other", code)
+}

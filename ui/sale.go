@@ -1,0 +1,215 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"posterm/device"
+	"posterm/pos"
+)
+
+// saleModel is the sale screen: the amount keyed as on a numeric keypad,
+// an optional subject, and the choice of how the customer pays. A payment
+// code scanned here starts merchant-scan for the amount on screen at once.
+type saleModel struct {
+	e            *env
+	amt          amountEditor
+	subject      textinput.Model
+	subjectFocus bool
+	saleID       string // set once an attempt of this sale was made
+
+	note      string // message key
+	noteArgs  []any
+	noteBad   bool
+	openCodes []pos.ChargeCode // earlier attempts that block a new charge
+	acking    bool
+}
+
+func newSale(e *env) saleModel {
+	s := newInput(e, e.t.T("sale.subject.placeholder"), 64)
+	s.Width = 30
+	return saleModel{e: e, subject: s}
+}
+
+func (m saleModel) focus() saleModel {
+	m.subjectFocus = false
+	m.subject.Blur()
+	return m
+}
+
+// resume shows a sale again to charge it another way (declined, cancelled,
+// not confirmed and acknowledged): same amount, same sale.
+func (m saleModel) resume(d saleDraft) saleModel {
+	m = newSale(m.e)
+	m.amt.Set(d.Amount)
+	m.subject.SetValue(d.Subject)
+	m.saleID = d.SaleID
+	m.note = "sale.resumed"
+	return m
+}
+
+func (m saleModel) draft() saleDraft {
+	return saleDraft{Amount: m.amt.Money(), Subject: strings.TrimSpace(m.subject.Value()), SaleID: m.saleID}
+}
+
+func (m saleModel) setNote(bad bool, key string, args ...any) saleModel {
+	m.note, m.noteArgs, m.noteBad = key, args, bad
+	return m
+}
+
+// pay asks for a payment screen, or says why not.
+func (m saleModel) pay(how payHow, code string, cashier pos.Cashier) (saleModel, tea.Cmd) {
+	amount := m.amt.Money()
+	switch {
+	case amount <= 0:
+		return m.setNote(true, "sale.need.amount"), nil
+	case cashier.AmountLimit > 0 && amount > cashier.AmountLimit:
+		return m.setNote(true, "pay.err.overlimit", yuan(cashier.AmountLimit)), nil
+	case len(m.openCodes) > 0:
+		return m.setNote(true, "sale.open"), nil
+	}
+	d := m.draft()
+	return m, func() tea.Msg { return startPayMsg{Draft: d, How: how, Code: code} }
+}
+
+// scanned handles a code read by a scanner while the sale is on screen.
+func (m saleModel) scanned(code string) (saleModel, tea.Cmd) {
+	c := device.Classify(code)
+	if !c.Payable() {
+		return m.setNote(true, "scan.refused", c.Reason.Text(m.e.t.lang())), nil
+	}
+	if m.amt.Money() <= 0 {
+		return m.setNote(true, "sale.scan.noamount"), nil
+	}
+	if len(m.openCodes) > 0 {
+		return m.setNote(true, "sale.open"), nil
+	}
+	d := m.draft()
+	return m, func() tea.Msg { return startPayMsg{Draft: d, How: payScan, Code: code} }
+}
+
+// blocked is called when the checkout refused to start a charge because an
+// earlier attempt of the sale is not settled.
+func (m saleModel) blocked(codes []pos.ChargeCode) saleModel {
+	m.openCodes = codes
+	return m.setNote(true, "sale.open")
+}
+
+func (m saleModel) update(msg tea.Msg, cashier pos.Cashier) (saleModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case ackDoneMsg:
+		if !m.acking {
+			return m, nil
+		}
+		m.acking = false
+		if msg.Err != nil {
+			if errors.Is(msg.Err, pos.ErrNotCancellable) {
+				m.openCodes = nil
+				return m.setNote(true, "sale.ack.paid"), nil
+			}
+			return m.setNote(true, "sale.ack.failed"), nil
+		}
+		m.openCodes = nil
+		return m.setNote(false, "sale.ack.done"), nil
+	case tea.KeyMsg:
+		k := m.e.keys
+		if m.subjectFocus {
+			switch {
+			case msg.Type == tea.KeyTab || msg.Type == tea.KeyEnter || msg.Type == tea.KeyEsc || msg.Type == tea.KeyShiftTab:
+				return m.focus(), nil
+			case msg.Type == tea.KeyF2:
+				return m.focus().pay(payScan, "", cashier)
+			case msg.Type == tea.KeyF3:
+				return m.focus().pay(payQR, "", cashier)
+			}
+			var cmd tea.Cmd
+			m.subject, cmd = m.subject.Update(msg)
+			return m, cmd
+		}
+		switch {
+		case key.Matches(msg, k.Subject):
+			m.subjectFocus = true
+			m.subject.Focus()
+			return m, nil
+		case key.Matches(msg, k.ScanPay):
+			return m.pay(payScan, "", cashier)
+		case key.Matches(msg, k.QRPay):
+			return m.pay(payQR, "", cashier)
+		case key.Matches(msg, k.Acknowledge) && len(m.openCodes) > 0 && !m.acking:
+			m.acking = true
+			return m.setNote(false, "sale.acking"), m.e.ackCmd(m.openCodes, cashier)
+		case key.Matches(msg, k.Clear), msg.Type == tea.KeyEsc:
+			m.amt.Clear()
+			m.note = ""
+			return m, nil
+		case msg.Type == tea.KeyBackspace:
+			m.amt.Backspace()
+			m.note = ""
+			return m, nil
+		case msg.Type == tea.KeyRunes:
+			if m.amt.Keys(string(msg.Runes)) {
+				m.note = ""
+			}
+			return m, nil
+		}
+	}
+	return m, nil
+}
+
+func (m saleModel) bindings() []key.Binding {
+	k := m.e.keys
+	if m.subjectFocus {
+		return []key.Binding{k.Submit, k.ScanPay, k.QRPay}
+	}
+	if len(m.openCodes) > 0 {
+		return []key.Binding{k.Acknowledge, k.Amount, k.Clear}
+	}
+	return []key.Binding{k.ScanPay, k.QRPay}
+}
+
+func (m saleModel) view(w, h int) string {
+	st, t := m.e.st, m.e.t
+	var b strings.Builder
+	b.WriteString("\n   " + st.Label.Render(t.T("sale.due")) + "\n\n")
+	amount := m.amt.Money()
+	b.WriteString(indent(bigAmount(st.Amount, amount, w-8), 6) + "\n\n")
+	if txt := m.amt.Text(); txt != "" && txt != strings.TrimSuffix(amount.Yuan(), ".00") && txt != amount.Yuan() {
+		b.WriteString("   " + st.Muted.Render(t.T("sale.keyed", txt)) + "\n")
+	} else {
+		b.WriteString("\n")
+	}
+	subj := m.subject.View()
+	mark := st.Field.Render("  ")
+	if m.subjectFocus {
+		mark = st.FieldFocus.Render("▸ ")
+	} else if m.subject.Value() == "" {
+		subj = st.Muted.Render(t.T("sale.subject.none"))
+	}
+	b.WriteString(" " + mark + pad(st.Label.Render(t.T("sale.subject")), 10) + subj + "\n\n")
+	opt := func(k key.Binding, desc string) string {
+		return st.KeyKey.Render("["+k.Help().Key+"]") + " " + desc
+	}
+	a := opt(m.e.keys.ScanPay, t.T("sale.opt.scan"))
+	q := opt(m.e.keys.QRPay, t.T("sale.opt.qr"))
+	if width(a)+width(q)+9 <= w {
+		b.WriteString("   " + pad(a, max(width(a)+4, 40)) + q + "\n")
+	} else {
+		b.WriteString("   " + a + "\n   " + q + "\n")
+	}
+	b.WriteString("   " + st.Muted.Render(t.T("sale.scanhint")) + "\n\n")
+	if m.note != "" {
+		s := st.Hint
+		if m.noteBad {
+			s = st.Bad
+		}
+		b.WriteString("   " + s.Render(t.T(m.note, m.noteArgs...)) + "\n")
+		if len(m.openCodes) > 0 {
+			b.WriteString("   " + st.Warn.Render(t.T("sale.open.ack", m.e.keys.Acknowledge.Help().Key)) + "\n")
+		}
+	}
+	return b.String()
+}

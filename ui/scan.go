@@ -1,0 +1,283 @@
+package ui
+
+import (
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/progress"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"posterm/device"
+	"posterm/pos"
+)
+
+type scanPhase int
+
+const (
+	scanWaiting    scanPhase = iota // waiting for the scanner or manual entry
+	scanPaying                      // PayByCode running
+	scanCancelling                  // the cashier aborted: cancel under way
+)
+
+// scanModel is the merchant-scan screen: it waits for the customer's
+// payment code (scanner or typed), refuses anything that is not one, then
+// shows the payment's progress against the vendor's 80 s bound. Esc aborts,
+// which cancels the charge (a paid one is revoked).
+type scanModel struct {
+	e       *env
+	cashier pos.Cashier
+	draft   saleDraft
+	input   textinput.Model
+	phase   scanPhase
+
+	attempt  int
+	feed     progressFeed
+	code     pos.ChargeCode // known from the first progress event
+	kind     device.Kind
+	masked   string
+	started  time.Time // on the pos.Clock, when the request left
+	prog     pos.Progress
+	abortReq bool // Esc before the charge code was known
+	aborted  bool
+	refused  device.Reason
+	note     string
+	now      time.Time
+}
+
+func newScan(e *env, cashier pos.Cashier, d saleDraft, now time.Time) scanModel {
+	in := newInput(e, e.t.T("scan.placeholder"), 32)
+	in.Width = 26
+	in.Focus()
+	return scanModel{e: e, cashier: cashier, draft: d, input: in, now: now}
+}
+
+func (m scanModel) inFlight() bool { return m.phase != scanWaiting }
+
+func (m scanModel) tick(now time.Time) scanModel {
+	m.now = now
+	return m
+}
+
+// start begins the payment at once when a code was scanned on the sale
+// screen; otherwise it waits for one.
+func (m scanModel) start(code string) (scanModel, tea.Cmd) {
+	if code == "" {
+		return m, nil
+	}
+	return m.scanned(code)
+}
+
+// scanned takes a code from a scanner or from the manual entry.
+func (m scanModel) scanned(code string) (scanModel, tea.Cmd) {
+	if m.phase != scanWaiting {
+		return m, nil // one payment at a time: a second scan is ignored
+	}
+	code = strings.TrimSpace(code)
+	c := device.Classify(code)
+	if !c.Payable() {
+		m.refused = c.Reason
+		m.note = ""
+		m.input.SetValue("")
+		return m, nil
+	}
+	if err := pos.ValidWalletCode(code); err != nil {
+		m.refused = device.ReasonTooLong
+		m.input.SetValue("")
+		return m, nil
+	}
+	m.refused, m.note = "", ""
+	m.kind, m.masked = c.Kind, pos.MaskCode(code)
+	m.input.SetValue("")
+	m.attempt++
+	m.phase = scanPaying
+	m.code, m.prog, m.abortReq, m.aborted = "", pos.Progress{}, false, false
+	m.started = m.now
+	run, feed := m.e.payCmd(m.attempt, pos.PayInput{Cashier: m.cashier, SaleID: m.draft.SaleID,
+		Amount: m.draft.Amount, Code: code, Subject: m.draft.Subject})
+	m.feed = feed
+	return m, tea.Batch(run, m.nextProgress())
+}
+
+func (m scanModel) nextProgress() tea.Cmd {
+	attempt := m.attempt
+	return m.feed.next(func(p pos.Progress) tea.Msg { return payProgressMsg{Attempt: attempt, P: p} })
+}
+
+func (m scanModel) update(msg tea.Msg) (scanModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case payProgressMsg:
+		if msg.Attempt != m.attempt || m.phase == scanWaiting {
+			return m, nil
+		}
+		if m.code != "" && msg.P.ChargeCode != m.code {
+			return m, nil // not about our charge
+		}
+		first := m.code == ""
+		m.code, m.prog = msg.P.ChargeCode, msg.P
+		if first {
+			m.started = m.now.Add(-msg.P.Elapsed)
+		}
+		if msg.P.Phase == pos.PhaseCancelling {
+			m.phase = scanCancelling
+		}
+		cmds := []tea.Cmd{m.nextProgress()}
+		if first && m.abortReq {
+			cmds = append(cmds, m.e.abortCmd(m.code))
+		}
+		return m, tea.Batch(cmds...)
+
+	case payDoneMsg:
+		if msg.Attempt != m.attempt || m.phase == scanWaiting || (m.code != "" && msg.Tx.ChargeCode != m.code) {
+			return m, nil
+		}
+		m.phase = scanWaiting
+		if msg.Err != nil {
+			if back, ok := startErr(msg.Err, msg.Tx, m.draft, m.cashier); ok {
+				return m, func() tea.Msg { return back }
+			}
+			if msg.Tx.ChargeCode == "" { // shutting down
+				return m, nil
+			}
+		}
+		res := outcomeOf(msg.Tx, payScan, m.draft, m.aborted || m.abortReq)
+		return m, func() tea.Msg { return showResultMsg{Res: res} }
+
+	case abortDoneMsg:
+		if msg.Code != m.code || m.code == "" {
+			return m, nil
+		}
+		return m, nil // the payment call returns the outcome
+
+	case tea.KeyMsg:
+		k := m.e.keys
+		if m.phase != scanWaiting {
+			if key.Matches(msg, k.Abort) && !m.aborted {
+				m.aborted = true
+				m.phase = scanCancelling
+				if m.code == "" {
+					m.abortReq = true
+					return m, nil
+				}
+				return m, m.e.abortCmd(m.code)
+			}
+			return m, nil
+		}
+		switch {
+		case key.Matches(msg, k.Back):
+			d := m.draft
+			return m, func() tea.Msg { return backToSaleMsg{Keep: true, Draft: d} }
+		case key.Matches(msg, k.Submit):
+			if strings.TrimSpace(m.input.Value()) == "" {
+				m.note = "scan.need.code"
+				return m, nil
+			}
+			return m.scanned(m.input.Value())
+		case msg.Type == tea.KeyRunes:
+			// Manual entry takes digits only: a payment code has nothing else.
+			digits := strings.Map(func(r rune) rune {
+				if r >= '0' && r <= '9' {
+					return r
+				}
+				return -1
+			}, string(msg.Runes))
+			if digits == "" {
+				return m, nil
+			}
+			msg.Runes = []rune(digits)
+		}
+		m.refused, m.note = "", ""
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m scanModel) bindings() []key.Binding {
+	k := m.e.keys
+	if m.phase == scanPaying {
+		return []key.Binding{k.Abort}
+	}
+	if m.phase == scanCancelling {
+		return nil
+	}
+	return []key.Binding{k.Submit, k.Back}
+}
+
+func (m scanModel) elapsed() time.Duration {
+	if m.code == "" {
+		return 0
+	}
+	return max(m.now.Sub(m.started), 0)
+}
+
+// spinnerFrame picks the spinner's frame from the pos.Clock, so the screen
+// is a function of its messages.
+func spinnerFrame(now time.Time) string {
+	f := spinner.Dot.Frames
+	return strings.TrimSpace(f[int(now.UnixMilli()/100)%len(f)])
+}
+
+func (m scanModel) view(w, h int) string {
+	st, t := m.e.st, m.e.t
+	var b strings.Builder
+	b.WriteString("\n   " + st.Amount.Render(yuan(m.draft.Amount)))
+	if m.draft.Subject != "" {
+		b.WriteString("  " + st.Muted.Render(m.draft.Subject))
+	}
+	b.WriteString("\n\n")
+	if m.phase == scanWaiting {
+		b.WriteString("   " + st.Title.Render(t.T("scan.title")) + "\n")
+		b.WriteString("   " + st.Muted.Render(t.T("scan.manual")) + "\n\n")
+		b.WriteString("   " + st.Label.Render(t.T("scan.code")) + "  " + st.FieldFocus.Render("[") +
+			pad(m.input.View(), 27) + st.FieldFocus.Render("]") + "\n\n")
+		switch {
+		case m.refused != "":
+			b.WriteString("   " + st.Bad.Render(m.refused.Text(t.lang())) + "\n")
+		case m.note != "":
+			b.WriteString("   " + st.Bad.Render(t.T(m.note)) + "\n")
+		}
+		return b.String()
+	}
+	wallet := m.kind.Text(t.lang())
+	b.WriteString("   " + st.Title.Render(wallet) + "  " + st.Value.Render(maskGroups(m.masked)) + "\n\n")
+	var phase string
+	switch {
+	case m.phase == scanCancelling:
+		phase = t.T("scan.phase.cancelling")
+	case m.prog.Phase == pos.PhaseQuerying:
+		phase = t.T("scan.phase.querying", m.prog.Queries+1)
+	default:
+		phase = t.T("scan.phase.sending", wallet)
+	}
+	bound := m.e.deps.Checkout.Timings().GiveUpAfter
+	el := m.elapsed()
+	right := t.T("scan.elapsed", int(el/time.Second), int(bound/time.Second))
+	bw := min(w-6, 70)
+	b.WriteString("   " + spread(st.Hint.Render(spinnerFrame(m.now))+" "+phase, st.Muted.Render(right), bw) + "\n")
+	pct := 0.0
+	if bound > 0 {
+		pct = min(float64(el)/float64(bound), 1)
+	}
+	bar := progress.New(progress.WithSolidFill(string(cYellow)), progress.WithoutPercentage(), progress.WithWidth(bw),
+		progress.WithColorProfile(m.e.profile))
+	bar.EmptyColor = string(cGrey)
+	b.WriteString("   " + bar.ViewAs(pct) + "\n\n")
+	if m.phase == scanCancelling {
+		b.WriteString("   " + st.Warn.Render(t.T("scan.cancelling.note")) + "\n")
+	} else {
+		b.WriteString("   " + st.KeyKey.Render(m.e.keys.Abort.Help().Key) + "  " + t.T("scan.abort.note") + "\n")
+	}
+	return b.String()
+}
+
+// maskGroups shows a masked code as "2842 •••• 4755".
+func maskGroups(masked string) string {
+	if len(masked) <= 8 {
+		return masked
+	}
+	return masked[:4] + " •••• " + masked[len(masked)-4:]
+}

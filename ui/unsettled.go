@@ -1,0 +1,204 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/progress"
+	"github.com/charmbracelet/bubbles/table"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"posterm/pos"
+)
+
+// unsettledModel is the reconciler's queue: every charge and refund whose
+// outcome is not known yet, with its attempts, next try and last error, and
+// "reconcile now" with its progress. The background reconciler works on
+// the same queue whatever this screen does.
+type unsettledModel struct {
+	e       *env
+	w, h    int
+	now     time.Time
+	loading bool
+	failed  bool
+	txs     []pos.Transaction
+	refunds []pos.Refund
+	table   table.Model
+
+	run     int
+	running bool
+	feed    reconcileFeed
+	total   int
+	done    int
+	sum     *pos.ReconcileSummary
+	runErr  bool
+}
+
+func newUnsettled(e *env, w, h int) unsettledModel {
+	m := unsettledModel{e: e, table: table.New(table.WithStyles(e.st.Table), table.WithFocused(true))}
+	return m.resize(w, h)
+}
+
+func (m unsettledModel) resize(w, h int) unsettledModel {
+	m.w, m.h = w, h
+	t := m.e.t
+	fixed := 13 + 6 + 10 + 11 + 5 + 8 + 7*2
+	m.table.SetColumns([]table.Column{
+		{Title: t.T("col.code"), Width: 13},
+		{Title: t.T("col.kind"), Width: 6},
+		{Title: t.T("col.amount"), Width: 10},
+		{Title: t.T("col.state"), Width: 11},
+		{Title: t.T("col.tries"), Width: 5},
+		{Title: t.T("col.next"), Width: 8},
+		{Title: t.T("col.lasterror"), Width: max(w-fixed-1, 6)},
+	})
+	m.table.SetWidth(w)
+	m.table.SetHeight(max(h-frameLines-9, 3))
+	m.table.SetRows(m.rows())
+	return m
+}
+
+func (m unsettledModel) load() (unsettledModel, tea.Cmd) {
+	m.loading = true
+	return m, m.e.unsettledCmd()
+}
+
+func (m unsettledModel) tick(now time.Time) unsettledModel {
+	m.now = now
+	return m
+}
+
+func (m unsettledModel) count() int { return len(m.txs) + len(m.refunds) }
+
+func (m unsettledModel) rows() []table.Row {
+	t := m.e.t
+	next := func(q pos.Queue) string {
+		if q.NextAttemptAt.IsZero() {
+			return "—"
+		}
+		return clock(q.NextAttemptAt)
+	}
+	rows := make([]table.Row, 0, m.count())
+	for _, tx := range m.txs {
+		kind := t.T("kind." + string(tx.Kind))
+		rows = append(rows, table.Row{shortCode(tx.ChargeCode, 13), kind, yuan(tx.Amount), stateText(t, tx.State),
+			strconv.Itoa(tx.Attempts), next(tx.Queue), dash(tx.LastError)})
+	}
+	for _, r := range m.refunds {
+		rows = append(rows, table.Row{shortCode(r.ChargeCode, 13), t.T("kind.refund"), yuan(r.Amount),
+			t.T("refundstate." + string(r.State)), strconv.Itoa(r.Attempts), next(r.Queue), dash(r.LastError)})
+	}
+	return rows
+}
+
+func (m unsettledModel) update(msg tea.Msg, moneyInFlight bool) (unsettledModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case unsettledMsg:
+		m.loading, m.failed = false, msg.Err != nil
+		if msg.Err == nil {
+			m.txs, m.refunds = msg.Txs, msg.Refunds
+		}
+		m.table.SetRows(m.rows())
+		if c := m.table.Cursor(); c < 0 || c >= m.count() {
+			m.table.SetCursor(0)
+		}
+		return m, nil
+	case reconcileProgressMsg:
+		if msg.Run != m.run || !m.running {
+			return m, nil
+		}
+		m.done = msg.P.Done
+		m.total = max(m.total, m.done)
+		return m, m.feed.next(m.run)
+	case reconcileDoneMsg:
+		if msg.Run != m.run {
+			return m, nil
+		}
+		m.running = false
+		sum := msg.Sum
+		m.sum, m.runErr = &sum, msg.Err != nil
+		return m.load()
+	case tea.KeyMsg:
+		k := m.e.keys
+		switch {
+		case key.Matches(msg, k.Back):
+			return m, func() tea.Msg { return backMsg{} }
+		case key.Matches(msg, k.Reconcile):
+			if m.running || m.e.deps.ReconcileNow == nil || moneyInFlight {
+				return m, nil
+			}
+			m.run++
+			m.running, m.done, m.total, m.sum, m.runErr = true, 0, m.count(), nil, false
+			run, feed := m.e.reconcileCmd(m.run)
+			m.feed = feed
+			return m, tea.Batch(run, feed.next(m.run))
+		}
+		var cmd tea.Cmd
+		m.table, cmd = m.table.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m unsettledModel) bindings(moneyInFlight bool) []key.Binding {
+	k := m.e.keys
+	var b []key.Binding
+	if m.e.deps.ReconcileNow != nil && !m.running && !moneyInFlight {
+		b = append(b, k.Reconcile)
+	}
+	return append(b, k.Up, k.Down, k.Back)
+}
+
+func (m unsettledModel) view(w, h int) string {
+	st, t := m.e.st, m.e.t
+	var b strings.Builder
+	b.WriteString(" " + st.Title.Render(t.T("unset.title")) + "  ")
+	switch {
+	case m.loading && m.count() == 0:
+		b.WriteString(st.Hint.Render(t.T("unset.loading")))
+	case m.failed:
+		b.WriteString(st.Bad.Render(t.T("unset.failed")))
+	case m.count() == 0:
+		b.WriteString(st.OK.Render(t.T("unset.none")))
+	default:
+		b.WriteString(st.Bad.Render(t.T("unset.count", m.count())))
+	}
+	b.WriteString("\n")
+	b.WriteString(paragraph(t.T("unset.explain"), st.Muted, 1, w))
+	switch {
+	case m.running:
+		total := max(m.total, 1)
+		bar := progress.New(progress.WithSolidFill(string(cCyan)), progress.WithoutPercentage(),
+			progress.WithWidth(min(w-30, 40)), progress.WithColorProfile(m.e.profile))
+		bar.EmptyColor = string(cGrey)
+		b.WriteString(" " + st.Hint.Render(spinnerFrame(m.now)) + " " + t.T("unset.running") + " " +
+			bar.ViewAs(float64(min(m.done, total))/float64(total)) + " " + strconv.Itoa(m.done) + "/" + strconv.Itoa(m.total) + "\n")
+	case m.sum != nil:
+		s := st.OK
+		if m.runErr {
+			s = st.Bad
+		}
+		left := m.sum.Results[pos.ResultRetry] + m.sum.Results[pos.ResultError]
+		b.WriteString(" " + s.Render(t.T("unset.summary", m.sum.Claimed, m.sum.Settled(), left)) + "\n")
+	default:
+		b.WriteString("\n")
+	}
+	b.WriteString("\n" + m.table.View() + "\n")
+	if i := m.table.Cursor(); i >= 0 && i < m.count() {
+		code, last := m.selected(i)
+		b.WriteString(" " + st.Label.Render(t.T("unset.selected", string(code))) + "\n")
+		b.WriteString(paragraph(dash(last), st.Muted, 1, w))
+	}
+	return b.String()
+}
+
+// selected returns the charge code and the full last error of row i.
+func (m unsettledModel) selected(i int) (pos.ChargeCode, string) {
+	if i < len(m.txs) {
+		return m.txs[i].ChargeCode, m.txs[i].LastError
+	}
+	r := m.refunds[i-len(m.txs)]
+	return pos.ChargeCode(r.OutRefundNo), r.LastError
+}
