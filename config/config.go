@@ -201,6 +201,7 @@ func Demo(dir string) Config {
 	c.Register.Merchant = "Demo Store"
 	c.Register.Store = "Demo Store No. 1"
 	c.Register.RegisterID = "POS-01"
+	c.Register.OperID = "cashier01"
 	c.Sandbox.Enabled = true
 	c.Journal.Path = dir + "/posterm-demo.db"
 	c.Log.Path = dir + "/posterm-demo.log"
