@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"posterm/config"
@@ -49,7 +50,20 @@ func (c *common) load() (config.Config, error) {
 	if path == "" && !c.demo {
 		return base, errors.New("no configuration: give --config FILE, set POSTERM_CONFIG, or use --demo (see config.example.toml)")
 	}
-	return config.Load(path, base, os.Environ())
+	cfg, err := config.Load(path, base, os.Environ())
+	if err != nil {
+		return cfg, err
+	}
+	// SANDBOX_TIME_SCALE is the sandbox's own variable (WIRE.md §9); it
+	// applies to the embedded sandbox too, under [sandbox] time_scale.
+	if v := os.Getenv("SANDBOX_TIME_SCALE"); v != "" && os.Getenv("POSTERM_SANDBOX_TIME_SCALE") == "" {
+		f, perr := strconv.ParseFloat(v, 64)
+		if perr != nil || f <= 0 {
+			return cfg, fmt.Errorf("SANDBOX_TIME_SCALE=%q: want a positive number", v)
+		}
+		cfg.Sandbox.TimeScale = f
+	}
+	return cfg, nil
 }
 
 // openLog opens the JSON log file of cfg and returns a logger with the
