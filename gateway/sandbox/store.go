@@ -165,12 +165,21 @@ func (l *ledger) nextSeq() int64 {
 	return l.seq
 }
 
+// snapshot is the ledger as the state file keeps it. The file lies on the
+// register's disk in the demo, so a payment code is kept masked there (first
+// 4 + last 4): after a restart, query answers the masked DYNAMIC_ID.
 func (l *ledger) snapshot(busi string) stateFile {
+	txns := make([]*txn, len(l.order))
+	for i, t := range l.order {
+		c := *t
+		c.DynamicID = gateway.MaskCode(c.DynamicID)
+		txns[i] = &c
+	}
 	return stateFile{
 		Version:        stateVersion,
 		BusiCode:       busi,
 		Seq:            l.seq,
-		Transactions:   append([]*txn{}, l.order...),
+		Transactions:   txns,
 		RevokedSerials: append([]string{}, l.revoked...),
 	}
 }
