@@ -5,10 +5,10 @@ GO ?= go
 BIN := bin/posterm
 DEMO_DIR ?= posterm-demo
 
-.PHONY: help run build test bench soak fuzz vet clean
+.PHONY: help run build test e2e bench soak fuzz vet clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 run: build ## start the register on the embedded sandbox gateway (demo merchant, demo cashiers)
 	@mkdir -p $(DEMO_DIR)
@@ -22,6 +22,9 @@ vet: ## go vet every package
 
 test: vet ## vet, then every test with the race detector
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+e2e: ## only the end-to-end tests: the real register in tmux (needs tmux; make test runs them too)
+	$(GO) test -race -count=1 -run 'E2E|QRScreen' .
 
 bench: ## run the benchmarks (ratios against baselines measured in the same run)
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...
