@@ -194,23 +194,7 @@ func (j *Journal) ListRefunds(ctx context.Context, f pos.RefundFilter) ([]pos.Re
 	if f.Limit > 0 {
 		q, args = q+" LIMIT ?", append(args, f.Limit)
 	}
-	rows, err := j.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list refunds: %w", err)
-	}
-	defer rows.Close()
-	var out []pos.Refund
-	for rows.Next() {
-		r, err := scanRefund(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list refunds: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list refunds: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, j.db, "list refunds", scanRefund, q, args...)
 }
 
 func getRefund(ctx context.Context, q querier, no string) (pos.Refund, error) {

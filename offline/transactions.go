@@ -140,45 +140,14 @@ func (j *Journal) List(ctx context.Context, f pos.Filter) ([]pos.Transaction, er
 	if f.Limit > 0 {
 		q, args = q+" LIMIT ?", append(args, f.Limit)
 	}
-	rows, err := j.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list transactions: %w", err)
-	}
-	defer rows.Close()
-	var out []pos.Transaction
-	for rows.Next() {
-		t, err := scanTx(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list transactions: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list transactions: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, j.db, "list transactions", scanTx, q, args...)
 }
 
 // Events implements pos.Journal: the charge's events and its refunds',
 // by Seq.
 func (j *Journal) Events(ctx context.Context, code pos.ChargeCode) ([]pos.Event, error) {
-	rows, err := j.db.QueryContext(ctx, "SELECT "+eventColumns+" FROM events WHERE charge_code = ? ORDER BY seq", string(code))
-	if err != nil {
-		return nil, fmt.Errorf("events of %s: %w", code, err)
-	}
-	defer rows.Close()
-	var out []pos.Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("events of %s: %w", code, err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("events of %s: %w", code, err)
-	}
-	return out, nil
+	return queryAll(ctx, j.db, "events of "+string(code), scanEvent,
+		"SELECT "+eventColumns+" FROM events WHERE charge_code = ? ORDER BY seq", string(code))
 }
 
 // querier is what reads need: the DB or a transaction.
