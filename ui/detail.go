@@ -172,21 +172,19 @@ func (m detailModel) view(w, h int) string {
 		if ev.From != "" && ev.From != ev.To {
 			move = name(ev.From) + " → " + move
 		}
-		who := ev.Who
-		if ev.Approver != "" {
-			who += " " + t.T("detail.approvedby", ev.Approver)
+		rows = append(rows, clock(ev.At)+"  "+pad(opText(t, ev.Op), 9)+" "+pad(move, 22)+" "+pad(ev.Who, 14)+" "+st.Muted.Render(ev.ResultCode))
+		if ev.Approver != "" { // its own line: it must never be cut off at 80 columns
+			rows = append(rows, strings.Repeat(" ", 10)+st.Muted.Render(t.T("detail.approvedby", ev.Approver)))
 		}
-		rows = append(rows, clock(ev.At)+"  "+pad(opText(t, ev.Op), 9)+" "+pad(move, 22)+" "+pad(who, 14)+" "+st.Muted.Render(ev.ResultCode))
 	}
 	if len(m.refunds) > 0 {
 		rows = append(rows, st.Title.Render(t.T("detail.refunds")))
 		for _, r := range m.refunds {
-			who := r.Cashier
-			if r.Approver != "" {
-				who += " " + t.T("detail.approvedby", r.Approver)
-			}
 			rows = append(rows, shortCode(pos.ChargeCode(r.OutRefundNo), 12)+"  "+pad(yuan(r.Amount), 11)+" "+
-				pad(t.T("refundstate."+string(r.State)), 8)+" "+pad(who, 24)+" "+st.Muted.Render(r.Reason))
+				pad(t.T("refundstate."+string(r.State)), 8)+" "+pad(r.Cashier, 14)+" "+st.Muted.Render(r.Reason))
+			if r.Approver != "" {
+				rows = append(rows, strings.Repeat(" ", 14)+st.Muted.Render(t.T("detail.approvedby", r.Approver)))
+			}
 		}
 	}
 	used := strings.Count(b.String(), "\n")
