@@ -624,8 +624,8 @@ func (c *Config) Validate() error {
 	if c.Printer.Transport != "" && !strings.Contains(c.Printer.Transport, ":") {
 		bad("printer.transport", "want file:PATH, serial:PORT, lp:/dev/usb/lp0 or tcp:HOST:9100, got %q", c.Printer.Transport)
 	}
-	if c.Printer.CustomerCopies < 0 || c.Printer.MerchantCopies < 0 || c.Printer.CustomerCopies+c.Printer.MerchantCopies > 5 {
-		bad("printer.customer_copies", "copies must be 0 to 5 in all")
+	if n := c.Printer.CustomerCopies + c.Printer.MerchantCopies; c.Printer.CustomerCopies < 0 || c.Printer.MerchantCopies < 0 || n < 1 || n > 5 {
+		bad("printer.customer_copies", "want 1 to 5 copies in all (customer_copies + merchant_copies); for no receipts at all set transport = \"\"")
 	}
 	if c.Sandbox.TimeScale <= 0 {
 		bad("sandbox.time_scale", "must be positive, got %v", c.Sandbox.TimeScale)

@@ -71,6 +71,8 @@ func TestLoad_Errors(t *testing.T) {
 			[]string{"config.toml:5: gateway.format: want json or xml"}},
 		{"pay timeout under vendor bound", minimal + "pay_timeout = \"60s\"\n", nil,
 			[]string{"config.toml:5: gateway.pay_timeout: must outlast the vendor's 80 s bound"}},
+		{"no copies", minimal + "[printer]\ncustomer_copies = 0\n", nil,
+			[]string{"config.toml:6: printer.customer_copies: want 1 to 5 copies in all"}},
 		{"syntax", "[gateway\n", nil, []string{"config.toml:1:"}},
 		{"env typo", minimal, []string{"POSTERM_GATEWAY_SECERT=x"},
 			[]string{"environment: POSTERM_GATEWAY_SECERT: names no config key"}},
