@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -64,7 +63,7 @@ func TestCrash_PayKilledAtRandom(t *testing.T) {
 	})
 	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
 
-	bin := buildPosterm(t)
+	bin := e2eBinary(t)
 	sb := startTestSandbox(t, testScale)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "posterm.toml")
@@ -281,22 +280,6 @@ func checkJournalAgainstLedger(t *testing.T, j *offline.Journal, l sandbox.Ledge
 	sort.Strings(summary)
 	t.Logf("journal: %d charges: %s; gateway: %d transactions, %d tombstones", len(txs), strings.Join(summary, ", "),
 		len(l.Transactions), len(l.RevokedSerials))
-}
-
-// buildPosterm builds the posterm binary into a temporary directory.
-func buildPosterm(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "posterm")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	cmd := exec.Command(goTool, "build", "-o", bin, ".")
-	cmd.Env = childEnv()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // childEnv is the environment of the child processes: this one's without
