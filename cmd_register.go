@@ -199,14 +199,14 @@ func (a *app) receiptBytes(ctx context.Context, code pos.ChargeCode, reprint boo
 	return b, nil // an error here is the QR's only: the receipt is complete without it
 }
 
-// serialConfigFrom maps [scanner] onto the device package's config.
+// serialConfigFrom maps [scanner] onto the device package's config and
+// validates it: the register opens the port.
 func serialConfigFrom(s config.Scanner) (device.SerialConfig, error) {
-	t, err := device.ParseTerminator(s.Terminator)
+	c, err := scannerConfig(s)
 	if err != nil {
-		return device.SerialConfig{}, fmt.Errorf("scanner.terminator: %w", err)
+		return c, err
 	}
-	c := device.SerialConfig{Port: strings.TrimSpace(s.Port), Baud: s.Baud, DataBits: s.DataBits, Parity: s.Parity,
-		StopBits: s.StopBits, Terminator: t, Prefix: s.Prefix, Suffix: s.Suffix}.WithDefaults()
+	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return c, fmt.Errorf("scanner: %w", err)
 	}

@@ -532,7 +532,7 @@ func usageError(stderr io.Writer, name, msg string, usage func()) int {
 // scanner, which needs no reader.
 func scannerConfig(s config.Scanner) (device.SerialConfig, error) {
 	c := device.DefaultSerialConfig()
-	c.Port, c.Baud, c.DataBits, c.Parity, c.StopBits = s.Port, s.Baud, s.DataBits, s.Parity, s.StopBits
+	c.Port, c.Baud, c.DataBits, c.Parity, c.StopBits = strings.TrimSpace(s.Port), s.Baud, s.DataBits, s.Parity, s.StopBits
 	c.Prefix, c.Suffix = s.Prefix, s.Suffix
 	t, err := device.ParseTerminator(s.Terminator)
 	if err != nil {
