@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -32,11 +31,8 @@ func runDevices(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Lists serial ports a scanner may be on, without opening them.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitDone
-		}
-		return exitLocal
+	if code, failed := flagsFailed(fs.Parse(args)); failed {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "posterm devices: unexpected argument %q\n", fs.Arg(0))

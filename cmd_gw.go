@@ -160,11 +160,8 @@ func runGwCall(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	rest, err := parseInterspersed(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitDone
-		}
-		return exitLocal
+	if code, failed := flagsFailed(err); failed {
+		return code
 	}
 	if len(rest) == 0 {
 		fs.Usage()

@@ -49,11 +49,8 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitDone
-		}
-		return exitLocal
+	if code, failed := flagsFailed(fs.Parse(args)); failed {
+		return code
 	}
 	if fs.NArg() > 0 {
 		return usageError(stderr, "login", fmt.Sprintf("unexpected argument %q", fs.Arg(0)), fs.Usage)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -77,11 +76,8 @@ func runPrintTest(args []string, stdout, stderr io.Writer) int {
 	baud := fs.Int("baud", defBaud, "serial baud rate")
 	timeout := fs.Duration("timeout", o.opts.WriteTimeout, "write timeout: how long the printer may take no data")
 	fs.BoolVar(&o.drawer, "drawer", o.drawer, "also pulse the cash drawer")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitDone
-		}
-		return exitLocal
+	if code, failed := flagsFailed(fs.Parse(args)); failed {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "print-test: unexpected argument %q\n", fs.Arg(0))

@@ -42,11 +42,8 @@ Flags:
 		fs.PrintDefaults()
 	}
 	rest, err := parseInterspersed(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitDone
-		}
-		return exitLocal
+	if code, failed := flagsFailed(err); failed {
+		return code
 	}
 	if len(rest) != 1 {
 		return usageError(stderr, "query", "give one charge code", fs.Usage)

@@ -49,11 +49,8 @@ func runRegister(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "The cashier screen. --demo runs it on the embedded sandbox gateway with the demo merchant.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitDone
-		}
-		return exitLocal
+	if code, failed := flagsFailed(fs.Parse(args)); failed {
+		return code
 	}
 	if fs.NArg() > 0 {
 		return usageError(stderr, "register", fmt.Sprintf("unexpected argument %q", fs.Arg(0)), fs.Usage)

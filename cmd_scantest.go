@@ -62,11 +62,8 @@ func runScanTest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "until Ctrl-C.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitDone
-		}
-		return exitLocal
+	if code, failed := flagsFailed(fs.Parse(args)); failed {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "posterm scan-test: unexpected argument %q\n", fs.Arg(0))

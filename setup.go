@@ -125,3 +125,17 @@ func peekConfig(args []string) (config.Config, error) {
 	}
 	return config.Load(path, config.Default(), os.Environ())
 }
+
+// flagsFailed says what a command does after parsing its flags with err:
+// go on (failed false), or return code at once — 0 after -h (the usage is
+// printed), 1 after a bad flag (the flag package printed the error).
+func flagsFailed(err error) (code int, failed bool) {
+	switch {
+	case err == nil:
+		return 0, false
+	case errors.Is(err, flag.ErrHelp):
+		return exitDone, true
+	default:
+		return exitLocal, true
+	}
+}
