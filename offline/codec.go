@@ -209,3 +209,58 @@ func queryAll[T any](ctx context.Context, db *sql.DB, what string, scan func(sca
 	}
 	return out, nil
 }
+
+// where collects the conditions of a list query; a zero filter value adds
+// none, so an empty filter lists everything.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// span keeps rows created in [since, until); a zero bound is open.
+func (w *where) span(since, until time.Time) {
+	if !since.IsZero() {
+		w.conds, w.args = append(w.conds, "created_at >= ?"), append(w.args, ts(since))
+	}
+	if !until.IsZero() {
+		w.conds, w.args = append(w.conds, "created_at < ?"), append(w.args, ts(until))
+	}
+}
+
+// eq keeps rows whose col equals v, unless v is "".
+func (w *where) eq(col, v string) {
+	if v != "" {
+		w.conds, w.args = append(w.conds, col+" = ?"), append(w.args, v)
+	}
+}
+
+// in keeps rows whose col is one of vs, unless vs is empty.
+func in[S ~string](w *where, col string, vs []S) {
+	if len(vs) == 0 {
+		return
+	}
+	w.conds = append(w.conds, col+" IN ("+placeholders(len(vs))+")")
+	for _, v := range vs {
+		w.args = append(w.args, string(v))
+	}
+}
+
+// flag adds cond when on.
+func (w *where) flag(cond string, on bool) {
+	if on {
+		w.conds = append(w.conds, cond)
+	}
+}
+
+// query is head, the conditions, the order and, when limit > 0, a LIMIT.
+func (w *where) query(head, order string, limit int) (string, []any) {
+	q, args := head, w.args
+	if len(w.conds) > 0 {
+		q += " WHERE " + strings.Join(w.conds, " AND ")
+	}
+	q += " ORDER BY " + order
+	if limit > 0 {
+		q, args = q+" LIMIT ?", append(args, limit)
+	}
+	return q, args
+}

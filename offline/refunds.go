@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"posterm/pos"
@@ -166,34 +165,12 @@ func (j *Journal) GetRefund(ctx context.Context, outRefundNo string) (pos.Refund
 
 // ListRefunds implements pos.Journal.
 func (j *Journal) ListRefunds(ctx context.Context, f pos.RefundFilter) ([]pos.Refund, error) {
-	var where []string
-	var args []any
-	if !f.Since.IsZero() {
-		where, args = append(where, "created_at >= ?"), append(args, ts(f.Since))
-	}
-	if !f.Until.IsZero() {
-		where, args = append(where, "created_at < ?"), append(args, ts(f.Until))
-	}
-	if f.ChargeCode != "" {
-		where, args = append(where, "charge_code = ?"), append(args, string(f.ChargeCode))
-	}
-	if len(f.States) > 0 {
-		where = append(where, "state IN ("+placeholders(len(f.States))+")")
-		for _, s := range f.States {
-			args = append(args, string(s))
-		}
-	}
-	if f.Unsettled {
-		where = append(where, "unsettled = 1")
-	}
-	q := "SELECT " + refundColumns + " FROM refunds"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY created_at, out_refund_no"
-	if f.Limit > 0 {
-		q, args = q+" LIMIT ?", append(args, f.Limit)
-	}
+	var w where
+	w.span(f.Since, f.Until)
+	w.eq("charge_code", string(f.ChargeCode))
+	in(&w, "state", f.States)
+	w.flag("unsettled = 1", f.Unsettled)
+	q, args := w.query("SELECT "+refundColumns+" FROM refunds", "created_at, out_refund_no", f.Limit)
 	return queryAll(ctx, j.db, "list refunds", scanRefund, q, args...)
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"posterm/pos"
@@ -106,40 +105,14 @@ func (j *Journal) Get(ctx context.Context, code pos.ChargeCode) (pos.Transaction
 
 // List implements pos.Journal.
 func (j *Journal) List(ctx context.Context, f pos.Filter) ([]pos.Transaction, error) {
-	var where []string
-	var args []any
-	if !f.Since.IsZero() {
-		where, args = append(where, "created_at >= ?"), append(args, ts(f.Since))
-	}
-	if !f.Until.IsZero() {
-		where, args = append(where, "created_at < ?"), append(args, ts(f.Until))
-	}
-	if f.Kind != "" {
-		where, args = append(where, "kind = ?"), append(args, string(f.Kind))
-	}
-	if len(f.States) > 0 {
-		where = append(where, "state IN ("+placeholders(len(f.States))+")")
-		for _, s := range f.States {
-			args = append(args, string(s))
-		}
-	}
-	if f.SaleID != "" {
-		where, args = append(where, "sale_id = ?"), append(args, f.SaleID)
-	}
-	if f.Cashier != "" {
-		where, args = append(where, "cashier = ?"), append(args, f.Cashier)
-	}
-	if f.Unsettled {
-		where = append(where, "unsettled = 1")
-	}
-	q := "SELECT " + txColumns + " FROM transactions"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY created_at, charge_code"
-	if f.Limit > 0 {
-		q, args = q+" LIMIT ?", append(args, f.Limit)
-	}
+	var w where
+	w.span(f.Since, f.Until)
+	w.eq("kind", string(f.Kind))
+	in(&w, "state", f.States)
+	w.eq("sale_id", f.SaleID)
+	w.eq("cashier", f.Cashier)
+	w.flag("unsettled = 1", f.Unsettled)
+	q, args := w.query("SELECT "+txColumns+" FROM transactions", "created_at, charge_code", f.Limit)
 	return queryAll(ctx, j.db, "list transactions", scanTx, q, args...)
 }
 
