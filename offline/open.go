@@ -24,6 +24,7 @@ package offline
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -34,9 +35,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the "sqlite3" database/sql driver
+	"github.com/mattn/go-sqlite3"
 
 	"posterm/pos"
 	"posterm/printer"
@@ -90,7 +92,14 @@ type Journal struct {
 	// channel (ctx-aware) rather than in SQLite's sleeping busy handler;
 	// other processes are still serialised by SQLite's lock.
 	wsem chan struct{}
+	// commits counts the SQL transactions committed through this Journal's
+	// connections (the commit hook; reads in autocommit mode commit nothing).
+	commits atomic.Int64
 }
+
+// Commits is the number of SQL transactions this Journal has committed:
+// each one is a durable write (one fsync of the WAL with synchronous=FULL).
+func (j *Journal) Commits() int64 { return j.commits.Load() }
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
@@ -146,8 +155,26 @@ func dsn(file string, busy time.Duration) string {
 	q.Set("_foreign_keys", "1")
 	q.Set("_busy_timeout", strconv.FormatInt(busy.Milliseconds(), 10))
 	q.Set("_txlock", "immediate")
+	// Every connection keeps its prepared statements: the journal's few
+	// statements are prepared once per connection, not once per call.
+	q.Set("_stmt_cache_size", strconv.Itoa(stmtCacheSize))
 	return file + "?" + q.Encode()
 }
+
+// stmtCacheSize bounds the prepared statements each connection keeps (the
+// journal uses a few dozen distinct texts).
+const stmtCacheSize = 64
+
+// connector opens connections of one Journal with the journal's own hooks:
+// a commit hook counts commits, so a test can prove that a state change is
+// exactly one durable commit.
+type connector struct {
+	drv *sqlite3.SQLiteDriver
+	dsn string
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return c.drv }
 
 // Open opens (creating it if needed) the journal at path and migrates it
 // to SchemaVersion. It fails with ErrSchemaTooNew for a newer file.
@@ -168,18 +195,16 @@ func Open(path string, opts Options) (*Journal, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	db, err := sql.Open("sqlite3", dsn(path, opts.BusyTimeout))
-	if err != nil {
-		return nil, fmt.Errorf("open journal %s: %w", path, err)
-	}
+	j := &Journal{path: path, now: opts.Now, log: log.With("subsystem", "offline"), wsem: make(chan struct{}, 1)}
+	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		c.RegisterCommitHook(func() int { j.commits.Add(1); return 0 })
+		return nil
+	}}
+	db := sql.OpenDB(connector{drv: drv, dsn: dsn(path, opts.BusyTimeout)})
+	j.db = db
 	db.SetMaxOpenConns(opts.MaxOpenConns)
 	db.SetMaxIdleConns(opts.MaxOpenConns)
 	db.SetConnMaxLifetime(0)
-	j := &Journal{
-		db: db, path: path, now: opts.Now,
-		log:  log.With("subsystem", "offline"),
-		wsem: make(chan struct{}, 1),
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), opts.BusyTimeout+30*time.Second)
 	defer cancel()
 	if err := j.checkPragmas(ctx); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"posterm/pos"
@@ -63,6 +64,7 @@ func (j *Journal) Transition(ctx context.Context, ch pos.Change) (pos.Transactio
 			return fmt.Errorf("transition %s: %w (held by %s until %s)", ch.ChargeCode, pos.ErrLeaseLost,
 				t.LeaseOwner, t.LeaseUntil.UTC().Format(time.RFC3339))
 		}
+		before := t
 		t.State = ch.To
 		applyPatch(&t, ch.Patch)
 		t.UpdatedAt = at
@@ -70,7 +72,7 @@ func (j *Journal) Transition(ctx context.Context, ch pos.Change) (pos.Transactio
 			t.NextAttemptAt = ch.NextAttemptAt
 		}
 		t.Queue = afterWrite(t.Queue, t.Unsettled(), ch.Owner)
-		if err := updateTx(ctx, tx, t); err != nil {
+		if err := updateChanged(ctx, tx, &before, t); err != nil {
 			return err
 		}
 		ev := ch.Event
@@ -153,24 +155,68 @@ func insertTx(ctx context.Context, tx *sql.Tx, t pos.Transaction) error {
 	return nil
 }
 
-// updateTx writes the columns a transaction's life changes; the facts it
-// was created with are left alone (and a trigger refuses to change them).
-func updateTx(ctx context.Context, tx *sql.Tx, t pos.Transaction) error {
+// mutableColumns are the columns a transaction's life changes, in
+// mutableArgs order; the facts it was created with are left alone (and a
+// trigger refuses to change them).
+var mutableColumns = []string{"state", "refunded_fen", "channel", "charge_down_code", "charge_third_code",
+	"bar_code", "result_code", "result_info", "fund_bills", "give_up", "give_up_reason", "acked_by", "expires_at",
+	"updated_at", "paid_at", "attempts", "next_attempt_at", "last_error", "lease_owner", "lease_until", "unsettled"}
+
+// mutableArgs are the values of mutableColumns for t; every value is
+// comparable with ==, so two rows' lists can be diffed.
+func mutableArgs(t pos.Transaction) ([]any, error) {
 	fund, err := fundJSON(t.FundBills)
 	if err != nil {
-		return fmt.Errorf("update transaction %s: %w", t.ChargeCode, err)
+		return nil, err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE transactions SET state = ?, refunded_fen = ?, channel = ?,
-		charge_down_code = ?, charge_third_code = ?, bar_code = ?, result_code = ?, result_info = ?,
-		fund_bills = ?, give_up = ?, give_up_reason = ?, acked_by = ?, expires_at = ?, updated_at = ?,
-		paid_at = ?, attempts = ?, next_attempt_at = ?, last_error = ?, lease_owner = ?, lease_until = ?,
-		unsettled = ? WHERE charge_code = ?`,
-		string(t.State), int64(t.Refunded), int(t.Channel), t.ChargeDownCode, t.ChargeThirdCode, t.BarCode,
-		t.ResultCode, t.ResultInfo, fund, t.GiveUp, t.GiveUpReason, t.AckedBy, ts(t.ExpiresAt), ts(t.UpdatedAt),
-		ts(t.PaidAt), t.Attempts, ts(t.NextAttemptAt), t.LastError, t.LeaseOwner, ts(t.LeaseUntil),
-		t.Unsettled(), string(t.ChargeCode))
+	return []any{string(t.State), int64(t.Refunded), int(t.Channel), t.ChargeDownCode, t.ChargeThirdCode,
+		t.BarCode, t.ResultCode, t.ResultInfo, fund, t.GiveUp, t.GiveUpReason, t.AckedBy, ts(t.ExpiresAt),
+		ts(t.UpdatedAt), ts(t.PaidAt), t.Attempts, ts(t.NextAttemptAt), t.LastError, t.LeaseOwner,
+		ts(t.LeaseUntil), t.Unsettled()}, nil
+}
+
+// updateTx writes every mutable column of t.
+func updateTx(ctx context.Context, tx *sql.Tx, t pos.Transaction) error {
+	return updateChanged(ctx, tx, nil, t)
+}
+
+// updateChanged writes the mutable columns in which after differs from
+// before (all of them when before is nil): a state change rewrites a few
+// columns, not the row, so the WAL grows by what changed. The statement
+// text depends only on which columns changed, so the driver's statement
+// cache (_stmt_cache_size) serves it without re-preparing.
+func updateChanged(ctx context.Context, tx *sql.Tx, before *pos.Transaction, after pos.Transaction) error {
+	now, err := mutableArgs(after)
 	if err != nil {
-		return fmt.Errorf("update transaction %s: %w", t.ChargeCode, err)
+		return fmt.Errorf("update transaction %s: %w", after.ChargeCode, err)
+	}
+	var was []any
+	if before != nil {
+		if was, err = mutableArgs(*before); err != nil {
+			return fmt.Errorf("update transaction %s: %w", after.ChargeCode, err)
+		}
+	}
+	var q strings.Builder
+	q.WriteString("UPDATE transactions SET ")
+	args := make([]any, 0, len(now)+1)
+	for i, v := range now {
+		if was != nil && was[i] == v {
+			continue
+		}
+		if len(args) > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(mutableColumns[i])
+		q.WriteString(" = ?")
+		args = append(args, v)
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	q.WriteString(" WHERE charge_code = ?")
+	args = append(args, string(after.ChargeCode))
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("update transaction %s: %w", after.ChargeCode, err)
 	}
 	return nil
 }
