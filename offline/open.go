@@ -35,6 +35,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -88,10 +89,14 @@ type Journal struct {
 	log     *slog.Logger
 	now     func() time.Time
 	version int
-	// wsem serialises this Journal's writers in Go, so they queue on a
-	// channel (ctx-aware) rather than in SQLite's sleeping busy handler;
-	// other processes are still serialised by SQLite's lock.
-	wsem chan struct{}
+	// writes queue for the single committer goroutine (commit), so this
+	// Journal's writers wait on a channel (ctx-aware) rather than in
+	// SQLite's sleeping busy handler, and are group-committed; other
+	// processes are still serialised by SQLite's lock.
+	writes        chan *writeReq
+	closed        chan struct{}
+	closeOnce     sync.Once
+	committerDone chan struct{}
 	// commits counts the SQL transactions committed through this Journal's
 	// connections (the commit hook; reads in autocommit mode commit nothing).
 	commits atomic.Int64
@@ -195,23 +200,27 @@ func Open(path string, opts Options) (*Journal, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	j := &Journal{path: path, now: opts.Now, log: log.With("subsystem", "offline"), wsem: make(chan struct{}, 1)}
+	j := &Journal{path: path, now: opts.Now, log: log.With("subsystem", "offline"),
+		writes: make(chan *writeReq), closed: make(chan struct{}), committerDone: make(chan struct{})}
 	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		c.RegisterCommitHook(func() int { j.commits.Add(1); return 0 })
 		return nil
 	}}
 	db := sql.OpenDB(connector{drv: drv, dsn: dsn(path, opts.BusyTimeout)})
 	j.db = db
+	go j.commit()
 	db.SetMaxOpenConns(opts.MaxOpenConns)
 	db.SetMaxIdleConns(opts.MaxOpenConns)
 	db.SetConnMaxLifetime(0)
 	ctx, cancel := context.WithTimeout(context.Background(), opts.BusyTimeout+30*time.Second)
 	defer cancel()
 	if err := j.checkPragmas(ctx); err != nil {
+		j.stopCommitter()
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
 	if err := j.migrate(ctx); err != nil {
+		j.stopCommitter()
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
@@ -290,10 +299,18 @@ func (j *Journal) migrate(ctx context.Context) error {
 // Close closes the database. Pending writes have all committed or failed
 // by the time their methods returned; Close checkpoints nothing by force.
 func (j *Journal) Close() error {
+	j.stopCommitter()
 	if err := j.db.Close(); err != nil {
 		return fmt.Errorf("close journal %s: %w", j.path, err)
 	}
 	return nil
+}
+
+// stopCommitter ends the committer after the group it is committing; writes
+// still waiting to be taken fail as closed.
+func (j *Journal) stopCommitter() {
+	j.closeOnce.Do(func() { close(j.closed) })
+	<-j.committerDone
 }
 
 // Path is the database file.
@@ -352,35 +369,142 @@ func (j *Journal) IntegrityCheck(ctx context.Context) error {
 // slowWrite is when a write is logged as slow.
 const slowWrite = time.Second
 
-// write runs fn in one IMMEDIATE transaction and commits it; any error
-// from fn rolls everything back. Errors from fn are returned as they are
-// (they carry the sentinels); storage errors are wrapped with op.
+// maxGroup bounds how many writes one commit carries.
+const maxGroup = 64
+
+// writeReq is one write waiting for the committer.
+type writeReq struct {
+	ctx  context.Context
+	op   string
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+// write runs fn in an IMMEDIATE transaction and commits it; any error from
+// fn rolls back everything fn did. Errors from fn are returned as they are
+// (they carry the sentinels); storage errors are wrapped with op. When it
+// returns nil, fn's writes are durable; otherwise none of them happened.
+//
+// Writes of this Journal are group-committed: one goroutine (commit) runs
+// the writes that queued while the previous commit was on its way to disk
+// in one SQL transaction, each inside its own SAVEPOINT, so a write that
+// fails is rolled back alone and the others still commit together — every
+// write stays atomic and audited, and N concurrent writers pay for one
+// fsync instead of N. Once queued, a write is waited for even if ctx ends:
+// the caller must learn whether it happened.
 func (j *Journal) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	req := &writeReq{ctx: ctx, op: op, fn: fn, done: make(chan error, 1)}
 	select {
-	case j.wsem <- struct{}{}:
+	case j.writes <- req:
 	case <-ctx.Done():
 		return fmt.Errorf("%s: %w", op, ctx.Err())
+	case <-j.closed:
+		return fmt.Errorf("%s: journal %s is closed", op, j.path)
 	}
-	defer func() { <-j.wsem }()
+	return <-req.done
+}
+
+// commit is the Journal's single writer: it takes the first waiting write,
+// every other one already queued (up to maxGroup), and commits them as one.
+func (j *Journal) commit() {
+	defer close(j.committerDone)
+	for {
+		var first *writeReq
+		select {
+		case first = <-j.writes:
+		case <-j.closed:
+			return
+		}
+		group := []*writeReq{first}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case r := <-j.writes:
+				group = append(group, r)
+			default:
+				break more
+			}
+		}
+		j.commitGroup(group)
+	}
+}
+
+// commitGroup runs group in one transaction, each write in a savepoint.
+func (j *Journal) commitGroup(group []*writeReq) {
 	start := time.Now()
 	defer func() {
 		// Waiting on another process's writer shows here, not as an error.
 		if d := time.Since(start); d > slowWrite {
-			j.log.Warn("slow journal write", "op", op, "elapsed_ms", d.Milliseconds())
+			j.log.Warn("slow journal write", "op", group[0].op, "writes", len(group), "elapsed_ms", d.Milliseconds())
 		}
 	}()
-	tx, err := j.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("%s: begin: %w", op, err)
-	}
-	if err := fn(tx); err != nil {
-		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-			j.log.Error("rollback", "op", op, "err", rerr)
+	failAll := func(err error) {
+		for _, r := range group {
+			r.done <- fmt.Errorf("%s: %w", r.op, err)
 		}
-		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%s: commit: %w", op, err)
+	// The transaction is not bound to any one caller's context: a caller
+	// that gives up must not roll back the others.
+	tx, err := j.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		failAll(fmt.Errorf("begin: %w", err))
+		return
 	}
-	return nil
+	results := make([]error, len(group))
+	ok := 0
+	for i, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = fmt.Errorf("%s: %w", r.op, err)
+			continue
+		}
+		if len(group) == 1 {
+			results[i] = r.fn(tx)
+		} else {
+			results[i] = j.inSavepoint(tx, r.fn)
+		}
+		if errors.Is(results[i], errGroupBroken) {
+			if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+				j.log.Error("rollback", "op", r.op, "err", rerr)
+			}
+			failAll(results[i])
+			return
+		}
+		if results[i] == nil {
+			ok++
+		}
+	}
+	if ok == 0 {
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			j.log.Error("rollback", "op", group[0].op, "err", rerr)
+		}
+	} else if err := tx.Commit(); err != nil {
+		// Nothing of the group is on disk.
+		failAll(fmt.Errorf("commit: %w", err))
+		return
+	}
+	for i, r := range group {
+		r.done <- results[i]
+	}
+}
+
+// errGroupBroken: a savepoint could not be rolled back, so the whole
+// transaction is in doubt and the group fails as one.
+var errGroupBroken = errors.New("journal transaction broken")
+
+// inSavepoint runs fn inside a savepoint of tx and undoes it alone when fn
+// fails.
+func (j *Journal) inSavepoint(tx *sql.Tx, fn func(tx *sql.Tx) error) error {
+	if _, err := tx.Exec("SAVEPOINT w"); err != nil {
+		return fmt.Errorf("%w: savepoint: %v", errGroupBroken, err)
+	}
+	ferr := fn(tx)
+	if ferr != nil {
+		if _, err := tx.Exec("ROLLBACK TO w"); err != nil {
+			return fmt.Errorf("%w: rollback to savepoint: %v (after %v)", errGroupBroken, err, ferr)
+		}
+	}
+	if _, err := tx.Exec("RELEASE w"); err != nil {
+		return fmt.Errorf("%w: release savepoint: %v", errGroupBroken, err)
+	}
+	return ferr
 }
