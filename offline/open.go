@@ -34,6 +34,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // the "sqlite3" database/sql driver
@@ -75,6 +76,15 @@ type Options struct {
 	// RefundChange with a zero At, a job added without Created, a reprint
 	// queued by EnqueueReceipt. time.Now when nil.
 	Now func() time.Time
+	// Binding returns what binds the till identity to this machine (see
+	// MachineBinding); MachineBinding("/") when nil. Tests inject a
+	// "machine" here.
+	Binding func() (string, error)
+	// Clock drives the change feed's poller; pos.SystemClock() when nil.
+	Clock pos.Clock
+	// FeedPoll is how often the feed looks for other processes' changes
+	// (once someone subscribed); DefaultFeedPoll when zero.
+	FeedPoll time.Duration
 }
 
 // Journal is the SQLite journal. It implements pos.Journal and
@@ -90,6 +100,19 @@ type Journal struct {
 	// channel (ctx-aware) rather than in SQLite's sleeping busy handler;
 	// other processes are still serialised by SQLite's lock.
 	wsem chan struct{}
+
+	till string // the till identity, read at Open
+
+	// The change feed (feed.go).
+	feed        pos.Feed
+	writer      string // this Journal's row in feed_writers
+	clock       pos.Clock
+	feedPoll    time.Duration
+	pollOnce    sync.Once
+	pollStarted bool
+	pollStop    chan struct{}
+	pollDone    chan struct{}
+	closeOnce   sync.Once
 }
 
 //go:embed migrations/*.sql
@@ -164,6 +187,15 @@ func Open(path string, opts Options) (*Journal, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Binding == nil {
+		opts.Binding = func() (string, error) { return MachineBinding("/") }
+	}
+	if opts.Clock == nil {
+		opts.Clock = pos.SystemClock()
+	}
+	if opts.FeedPoll <= 0 {
+		opts.FeedPoll = DefaultFeedPoll
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -177,8 +209,10 @@ func Open(path string, opts Options) (*Journal, error) {
 	db.SetConnMaxLifetime(0)
 	j := &Journal{
 		db: db, path: path, now: opts.Now,
-		log:  log.With("subsystem", "offline"),
-		wsem: make(chan struct{}, 1),
+		log:    log.With("subsystem", "offline"),
+		wsem:   make(chan struct{}, 1),
+		writer: newWriterID(), clock: opts.Clock, feedPoll: opts.FeedPoll,
+		pollStop: make(chan struct{}), pollDone: make(chan struct{}),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opts.BusyTimeout+30*time.Second)
 	defer cancel()
@@ -190,7 +224,16 @@ func Open(path string, opts Options) (*Journal, error) {
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
-	j.log.Info("journal open", "path", path, "schema", j.version)
+	binding, err := opts.Binding()
+	if err != nil {
+		j.log.Warn("till identity: cannot read the machine binding", "err", err)
+		binding = ""
+	}
+	if err := j.initTill(ctx, binding); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open journal %s: %w", path, err)
+	}
+	j.log.Info("journal open", "path", path, "schema", j.version, "till_id", j.till)
 	return j, nil
 }
 
@@ -265,6 +308,14 @@ func (j *Journal) migrate(ctx context.Context) error {
 // Close closes the database. Pending writes have all committed or failed
 // by the time their methods returned; Close checkpoints nothing by force.
 func (j *Journal) Close() error {
+	j.closeOnce.Do(func() {
+		j.pollOnce.Do(func() {}) // no poller may start after this
+		close(j.pollStop)
+		if j.pollStarted {
+			<-j.pollDone
+		}
+		j.feed.Close()
+	})
 	if err := j.db.Close(); err != nil {
 		return fmt.Errorf("close journal %s: %w", j.path, err)
 	}
