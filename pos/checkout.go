@@ -44,6 +44,9 @@ func (e *SaleOpenError) Error() string {
 	for i, c := range e.Open {
 		codes[i] = string(c)
 	}
+	if len(codes) == 0 { // another process holds it and settled meanwhile: look again
+		return fmt.Sprintf("sale %s: %v (by another process)", e.SaleID, ErrSaleOpen)
+	}
 	return fmt.Sprintf("sale %s: %v: %s", e.SaleID, ErrSaleOpen, strings.Join(codes, ", "))
 }
 
