@@ -15,6 +15,13 @@
 // on the audit log. Only masked payment codes are stored; no password or
 // secret ever reaches this package.
 //
+// The journal also holds the till identity (till.go: random, bound to the
+// machine, renewed on a copy; part of every charge code), enforces the sale
+// gate in the transaction that creates an attempt (transactions.go:
+// checkSaleGate), and is a pos.ChangeFeed (feed.go: every committed change
+// published after its commit; other processes' changes announced as
+// resyncs).
+//
 // The schema is versioned with PRAGMA user_version and migrated forward by
 // the embedded migrations/NNNN_name.sql files; a file written by a newer
 // binary is refused (ErrSchemaTooNew). Logs use log/slog with subsystem

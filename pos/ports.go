@@ -1,7 +1,7 @@
 package pos
 
 // This file declares the ports of the domain: the interfaces pos needs from
-// the outside (Clock, Gateway, Journal, Printer) and the plain data types
+// the outside (Clock, Gateway, Journal, ChangeFeed, Printer) and the plain data types
 // that cross them. Adapters assert what they implement:
 //
 //	var _ pos.Journal = (*offline.Journal)(nil)
