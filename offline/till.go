@@ -101,6 +101,13 @@ func newTillID(old string) (string, error) {
 // processes opening a new file at once agree on one identity).
 func (j *Journal) initTill(ctx context.Context, binding string) error {
 	bound := hashBinding(binding)
+	// The common case reads only: no write lock taken at every Open.
+	var cur, stored string
+	if err := j.db.QueryRowContext(ctx, "SELECT ident, binding FROM till WHERE id = 1").Scan(&cur, &stored); err == nil &&
+		stored == bound && pos.ValidTillID(cur) == nil {
+		j.till = cur
+		return nil
+	}
 	var ident, reason, old string
 	err := j.write(ctx, "till identity", func(tx *sql.Tx) error {
 		ident, reason, old = "", "", ""
