@@ -72,8 +72,15 @@ func (j *Journal) change(ctx context.Context, op string, fn func(tx *sql.Tx, pub
 // poller that notices other processes' changes; it runs until Close.
 func (j *Journal) Subscribe() (<-chan pos.FeedEvent, func()) {
 	j.pollOnce.Do(func() {
+		// The baseline is taken before Subscribe returns, so that a change
+		// another process commits right after it is not mistaken for one
+		// the subscriber already knew.
+		base, err := j.others(context.Background(), j.db)
+		if err != nil {
+			j.log.Warn("feed", "err", err)
+		}
 		j.pollStarted = true
-		go j.poll()
+		go j.poll(base)
 	})
 	return j.feed.Subscribe()
 }
@@ -95,7 +102,7 @@ func (j *Journal) others(ctx context.Context, q querier) (int64, error) {
 	return n, nil
 }
 
-func (j *Journal) poll() {
+func (j *Journal) poll(lastOthers int64) {
 	defer close(j.pollDone)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -114,14 +121,9 @@ func (j *Journal) poll() {
 		err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v)
 		return v, err
 	}
-	lastDV, err := dataVersion()
-	if err != nil && ctx.Err() == nil {
-		j.log.Warn("feed: data_version", "err", err)
-	}
-	lastOthers, err := j.others(ctx, conn)
-	if err != nil && ctx.Err() == nil {
-		j.log.Warn("feed", "err", err)
-	}
+	// The first tick always reads the counters: this connection's
+	// data_version starts after the baseline was taken.
+	lastDV := int64(-1)
 	for {
 		t := j.clock.NewTimer(j.feedPoll)
 		select {
