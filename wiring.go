@@ -172,12 +172,16 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *app
 	if err != nil {
 		return nil, err
 	}
+	zone, err := a.cfg.Register.Location()
+	if err != nil {
+		return nil, err
+	}
 
 	subject := firstNonEmpty(a.cfg.Register.Store, a.cfg.Register.Merchant)
 	a.checkout, err = pos.NewCheckout(pos.CheckoutConfig{
 		Register: a.register, BusiID: a.cfg.Gateway.BusiID, Subject: subject,
 		Gateway: a.gw, Journal: a.journal, Timings: a.timings,
-		Logger: logger.With("subsystem", "pos"),
+		Logger: logger.With("subsystem", "pos"), Location: zone,
 	})
 	if err != nil {
 		return nil, err

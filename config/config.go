@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // [register] time_zone must load on a register without a zone database
 
 	toml "github.com/pelletier/go-toml/v2"
 )
@@ -83,6 +84,24 @@ type Register struct {
 	OperID     string `toml:"oper_id"`
 	Merchant   string `toml:"merchant_name"`
 	Store      string `toml:"store_name"`
+	// TimeZone is the shop's zone (IANA name): charge-code stamps are
+	// written in it, never in the process's TZ. Default Asia/Shanghai.
+	TimeZone string `toml:"time_zone"`
+}
+
+// Location returns the shop's zone named by TimeZone.
+func (r Register) Location() (*time.Location, error) {
+	if r.TimeZone == "" {
+		return nil, fmt.Errorf("register.time_zone is empty")
+	}
+	if strings.EqualFold(r.TimeZone, "local") {
+		return nil, fmt.Errorf("register.time_zone: name the shop's zone (e.g. Asia/Shanghai), not Local")
+	}
+	loc, err := time.LoadLocation(r.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("register.time_zone %q: not a zone name (e.g. Asia/Shanghai)", r.TimeZone)
+	}
+	return loc, nil
 }
 
 // Journal is the SQLite file where every transaction is kept.
@@ -166,7 +185,7 @@ func Default() Config {
 			Timeout:    D(15 * time.Second),
 			PayTimeout: D(95 * time.Second),
 		},
-		Register: Register{DevID: "POS-01", RegisterID: "", OperID: ""},
+		Register: Register{DevID: "POS-01", RegisterID: "", OperID: "", TimeZone: "Asia/Shanghai"},
 		Journal:  Journal{Path: "posterm.db"},
 		Log:      Log{Path: "posterm.log", Level: "info"},
 		UI:       UI{Lang: "", IdleLock: D(5 * time.Minute)},
@@ -551,6 +570,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Journal.Path == "" {
 		bad("journal.path", "required: where the SQLite journal lives")
+	}
+	if _, err := c.Register.Location(); err != nil {
+		bad("register.time_zone", "want an IANA zone name such as Asia/Shanghai, got %q", c.Register.TimeZone)
 	}
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":

@@ -15,6 +15,13 @@
 // on the audit log. Only masked payment codes are stored; no password or
 // secret ever reaches this package.
 //
+// The journal also holds the till identity (till.go: random, bound to the
+// machine, renewed on a copy; part of every charge code), enforces the sale
+// gate in the transaction that creates an attempt (transactions.go:
+// checkSaleGate), and is a pos.ChangeFeed (feed.go: every committed change
+// published after its commit; other processes' changes announced as
+// resyncs).
+//
 // The schema is versioned with PRAGMA user_version and migrated forward by
 // the embedded migrations/NNNN_name.sql files; a file written by a newer
 // binary is refused (ErrSchemaTooNew). Logs use log/slog with subsystem
@@ -78,6 +85,15 @@ type Options struct {
 	// RefundChange with a zero At, a job added without Created, a reprint
 	// queued by EnqueueReceipt. time.Now when nil.
 	Now func() time.Time
+	// Binding returns what binds the till identity to this machine (see
+	// MachineBinding); MachineBinding("/") when nil. Tests inject a
+	// "machine" here.
+	Binding func() (string, error)
+	// Clock drives the change feed's poller; pos.SystemClock() when nil.
+	Clock pos.Clock
+	// FeedPoll is how often the feed looks for other processes' changes
+	// (once someone subscribed); DefaultFeedPoll when zero.
+	FeedPoll time.Duration
 }
 
 // Journal is the SQLite journal. It implements pos.Journal and
@@ -95,11 +111,23 @@ type Journal struct {
 	// processes are still serialised by SQLite's lock.
 	writes        chan *writeReq
 	closed        chan struct{}
-	closeOnce     sync.Once
+	closeOnce     sync.Once // ends the committer, the feed and its poller once
 	committerDone chan struct{}
 	// commits counts the SQL transactions committed through this Journal's
 	// connections (the commit hook; reads in autocommit mode commit nothing).
 	commits atomic.Int64
+
+	till string // the till identity, read at Open
+
+	// The change feed (feed.go).
+	feed        pos.Feed
+	writer      string // this Journal's row in feed_writers
+	clock       pos.Clock
+	feedPoll    time.Duration
+	pollOnce    sync.Once
+	pollStarted bool
+	pollStop    chan struct{}
+	pollDone    chan struct{}
 }
 
 // Commits is the number of SQL transactions this Journal has committed:
@@ -196,12 +224,23 @@ func Open(path string, opts Options) (*Journal, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Binding == nil {
+		opts.Binding = func() (string, error) { return MachineBinding("/") }
+	}
+	if opts.Clock == nil {
+		opts.Clock = pos.SystemClock()
+	}
+	if opts.FeedPoll <= 0 {
+		opts.FeedPoll = DefaultFeedPoll
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
 	j := &Journal{path: path, now: opts.Now, log: log.With("subsystem", "offline"),
-		writes: make(chan *writeReq), closed: make(chan struct{}), committerDone: make(chan struct{})}
+		writes: make(chan *writeReq), closed: make(chan struct{}), committerDone: make(chan struct{}),
+		writer: newWriterID(), clock: opts.Clock, feedPoll: opts.FeedPoll,
+		pollStop: make(chan struct{}), pollDone: make(chan struct{})}
 	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		c.RegisterCommitHook(func() int { j.commits.Add(1); return 0 })
 		return nil
@@ -224,7 +263,17 @@ func Open(path string, opts Options) (*Journal, error) {
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
-	j.log.Info("journal open", "path", path, "schema", j.version)
+	binding, err := opts.Binding()
+	if err != nil {
+		j.log.Warn("till identity: cannot read the machine binding", "err", err)
+		binding = ""
+	}
+	if err := j.initTill(ctx, binding); err != nil {
+		j.stopCommitter()
+		db.Close()
+		return nil, fmt.Errorf("open journal %s: %w", path, err)
+	}
+	j.log.Info("journal open", "path", path, "schema", j.version, "till_id", j.till)
 	return j, nil
 }
 
@@ -299,7 +348,16 @@ func (j *Journal) migrate(ctx context.Context) error {
 // Close closes the database. Pending writes have all committed or failed
 // by the time their methods returned; Close checkpoints nothing by force.
 func (j *Journal) Close() error {
-	j.stopCommitter()
+	j.closeOnce.Do(func() {
+		j.pollOnce.Do(func() {}) // no poller may start after this
+		close(j.pollStop)
+		if j.pollStarted {
+			<-j.pollDone
+		}
+		j.feed.Close()
+		close(j.closed)
+	})
+	<-j.committerDone
 	if err := j.db.Close(); err != nil {
 		return fmt.Errorf("close journal %s: %w", j.path, err)
 	}

@@ -20,7 +20,7 @@ func (j *Journal) EnqueueReceipt(ctx context.Context, code pos.ChargeCode, kind 
 	if kind == "" {
 		return fmt.Errorf("receipt %s: empty kind", code)
 	}
-	return j.write(ctx, "receipt "+string(code), func(tx *sql.Tx) error {
+	return j.change(ctx, "receipt "+string(code), func(tx *sql.Tx, pub func(pos.FeedEvent)) error {
 		t, err := getTx(ctx, tx, code)
 		if err != nil {
 			return fmt.Errorf("receipt %s: %w", code, err)
@@ -31,6 +31,7 @@ func (j *Journal) EnqueueReceipt(ctx context.Context, code pos.ChargeCode, kind 
 				return fmt.Errorf("receipt %s: %w", code, err)
 			}
 		}
+		pub(pos.FeedEvent{Kind: pos.FeedPrintJob, ChargeCode: code})
 		return j.queueReceipt(ctx, tx, kind, t, r, j.now())
 	})
 }
@@ -73,14 +74,17 @@ func (j *Journal) Add(ctx context.Context, job printer.Job) (int64, error) {
 		data = job.Data
 	}
 	var id int64
-	err := j.write(ctx, "add print job", func(tx *sql.Tx) error {
+	err := j.change(ctx, "add print job", func(tx *sql.Tx, pub func(pos.FeedEvent)) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO print_jobs (kind, charge_code, reprint, data, created_at)
 			VALUES (?, ?, ?, ?, ?)`, string(job.Kind), job.ChargeCode, job.Reprint, data, ts(job.Created))
 		if err != nil {
 			return fmt.Errorf("add print job: %w", err)
 		}
-		id, err = res.LastInsertId()
-		return err
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		pub(pos.FeedEvent{Kind: pos.FeedPrintJob, ChargeCode: pos.ChargeCode(job.ChargeCode), JobID: id})
+		return nil
 	})
 	return id, err
 }
@@ -172,12 +176,13 @@ func (j *Journal) MarkPrinted(ctx context.Context, id int64, at time.Time) error
 	if at.IsZero() {
 		at = j.now()
 	}
-	return j.write(ctx, "mark print job printed", func(tx *sql.Tx) error {
+	return j.change(ctx, "mark print job printed", func(tx *sql.Tx, pub func(pos.FeedEvent)) error {
 		res, err := tx.ExecContext(ctx, `UPDATE print_jobs SET state = 'printed', printed_at = ?
 			WHERE id = ? AND state <> 'printed'`, ts(at), id)
 		if err != nil {
 			return fmt.Errorf("mark print job %d printed: %w", id, err)
 		}
+		pub(pos.FeedEvent{Kind: pos.FeedPrintJob, JobID: id, State: "printed"})
 		return jobTouched(ctx, tx, res, id)
 	})
 }
@@ -186,12 +191,13 @@ func (j *Journal) MarkPrinted(ctx context.Context, id int64, at time.Time) error
 // printed (the failure is of a late attempt; printing it again would
 // double the receipt). ErrJobNotFound.
 func (j *Journal) MarkFailed(ctx context.Context, id int64, reason string, next time.Time) error {
-	return j.write(ctx, "mark print job failed", func(tx *sql.Tx) error {
+	return j.change(ctx, "mark print job failed", func(tx *sql.Tx, pub func(pos.FeedEvent)) error {
 		res, err := tx.ExecContext(ctx, `UPDATE print_jobs SET state = 'failed', attempts = attempts + 1,
 			last_error = ?, next_attempt_at = ? WHERE id = ? AND state <> 'printed'`, reason, ts(next), id)
 		if err != nil {
 			return fmt.Errorf("mark print job %d failed: %w", id, err)
 		}
+		pub(pos.FeedEvent{Kind: pos.FeedPrintJob, JobID: id, State: "failed"})
 		return jobTouched(ctx, tx, res, id)
 	})
 }

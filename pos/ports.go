@@ -1,7 +1,7 @@
 package pos
 
 // This file declares the ports of the domain: the interfaces pos needs from
-// the outside (Clock, Gateway, Journal, Printer) and the plain data types
+// the outside (Clock, Gateway, Journal, ChangeFeed, Printer) and the plain data types
 // that cross them. Adapters assert what they implement:
 //
 //	var _ pos.Journal = (*offline.Journal)(nil)
@@ -514,7 +514,11 @@ type Journal interface {
 	// To "sending"), before anything is sent. t.State must be StateSending
 	// (else ErrIllegalTransition); CreatedAt, UpdatedAt and
 	// Queue.NextAttemptAt are stored as given, the lease empty.
-	// ErrDuplicate if the charge code exists.
+	// ErrDuplicate if the charge code exists. ErrSaleOpen if t.SaleID is
+	// not empty and another attempt of that sale holds the sale gate
+	// (Transaction.HoldsSaleGate): the check and the insert are one atomic
+	// step, across processes, so two concurrent charges of one sale cannot
+	// both be created. Nothing is written then.
 	CreateTransaction(ctx context.Context, t Transaction, ev Event) error
 	// Transition applies ch atomically and returns the row after it.
 	// ErrNotFound: no such charge. ErrStale: current state != ch.From.
@@ -566,10 +570,63 @@ type Journal interface {
 	// ("" = none stored). ErrConflict otherwise (another process issued one).
 	SwapIssued(ctx context.Context, series, old, next string) error
 
+	// TillID returns the journal's install identity (ValidTillID): made at
+	// random when the journal was created and renewed (audited) when the
+	// journal is found on another machine. It is part of every charge code
+	// and OUT_REFUND_NO (see ChargeCodes), so two tills never issue the same
+	// code even with the same register id. Stable for the life of the
+	// Journal value.
+	TillID(ctx context.Context) (string, error)
+
 	// EnqueueReceipt adds a print job for a charge (reprints too). The
 	// printer side drains the queue; it is not part of this interface.
 	// ErrNotFound: no such charge.
 	EnqueueReceipt(ctx context.Context, code ChargeCode, kind ReceiptKind) error
+}
+
+// ---------------------------------------------------------------------------
+// The change feed.
+
+// FeedKind says what a FeedEvent is about.
+type FeedKind string
+
+const (
+	// FeedTransaction: a transaction was created or moved (or noted).
+	FeedTransaction FeedKind = "transaction"
+	// FeedRefund: a refund was created or settled.
+	FeedRefund FeedKind = "refund"
+	// FeedSettlement: a reconciler pass or a settle run produced a result.
+	FeedSettlement FeedKind = "settlement"
+	// FeedPrintJob: a print job was queued, printed or failed.
+	FeedPrintJob FeedKind = "print_job"
+	// FeedResync: changes may have been missed — made by another process on
+	// the same journal, or dropped because the subscriber fell behind.
+	// Re-read whatever you show from the journal.
+	FeedResync FeedKind = "resync"
+)
+
+// FeedEvent is one committed change. It names what changed; the journal
+// holds the facts (re-read them: an event is a hint, not a copy).
+type FeedEvent struct {
+	Kind        FeedKind
+	ChargeCode  ChargeCode // transaction, refund, print job (when about a charge)
+	OutRefundNo string     // refund
+	State       string     // the state after the change (transaction or refund)
+	JobID       int64      // print job
+	Note        string     // settlement: a one-line summary
+}
+
+// ChangeFeed publishes every committed transition, refund, settlement and
+// print-job change once, after its commit. Subscribers (the UI, the
+// spooler, the outbox forwarder) never slow down a commit: one that falls
+// behind loses events and receives a FeedResync in their place. Changes made
+// by another process on the same journal are noticed within a poll interval
+// and announced as FeedResync. Safe for concurrent use.
+type ChangeFeed interface {
+	// Subscribe returns a channel of events and a cancel func that ends the
+	// subscription and closes the channel (idempotent). The channel is also
+	// closed when the feed closes.
+	Subscribe() (<-chan FeedEvent, func())
 }
 
 // ---------------------------------------------------------------------------

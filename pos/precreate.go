@@ -47,8 +47,11 @@ func (c *Checkout) Precreate(ctx context.Context, in PrecreateInput) (Transactio
 	a := actor{who: in.Cashier.LoginName}
 	c.fly(tx.ChargeCode, tx.SaleID) // gates the sale while the request is out
 	defer c.land(tx.ChargeCode)
-	if err := c.j.CreateTransaction(ctx, tx, Event{Op: "precreate", Who: a.who, At: tx.CreatedAt,
+	if err := c.create(ctx, tx, Event{Op: "precreate", Who: a.who, At: tx.CreatedAt,
 		Note: fmt.Sprintf("amount %s, channel %s", tx.Amount, tx.Channel)}); err != nil {
+		if isGateErr(err) {
+			return Transaction{}, fmt.Errorf("precreate: %w", err)
+		}
 		return tx, fmt.Errorf("precreate: journal: %w", err)
 	}
 	pctx, stop := context.WithTimeout(ctx, c.t.CallTimeout)

@@ -51,6 +51,11 @@ func TestJournal(t *testing.T, open func(t *testing.T) pos.Journal) {
 		{"Issued", jIssued},
 		{"IssuedConcurrent", jIssuedConcurrent},
 		{"Receipts", jReceipts},
+		{"TillID", jTillID},
+		{"SaleGate", jSaleGate},
+		{"SaleGateConcurrent", jSaleGateConcurrent},
+		{"ChangeFeed", jChangeFeed},
+		{"ChangeFeedSlowSubscriber", jChangeFeedSlow},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -331,8 +336,10 @@ func jList(t *testing.T, ctx context.Context, j pos.Journal) {
 		kind pos.Kind
 		sale string
 	}{
+		// L1 is declined before L3 starts: a sale has one open attempt at a
+		// time (the sale gate).
+		{"L1", 1 * time.Hour, pos.StateDeclined, pos.KindPay, "S1"},
 		{"L3", 3 * time.Hour, pos.StateUnknown, pos.KindPay, "S1"},
-		{"L1", 1 * time.Hour, pos.StatePaid, pos.KindPay, "S1"},
 		{"L2", 2 * time.Hour, pos.StatePending, pos.KindPrecreate, "S2"},
 		{"L4", 4 * time.Hour, pos.StateDeclined, pos.KindPay, "S3"},
 		{"L0", 1 * time.Hour, pos.StateRefunded, pos.KindPay, "S4"},
