@@ -12,6 +12,7 @@ import (
 
 	"posterm/pos"
 	"posterm/pos/postest"
+	"posterm/printer"
 )
 
 func machine(b string) func() (string, error) { return func() (string, error) { return b, nil } }
@@ -240,5 +241,35 @@ func TestTill_MigrateJournalWithTwoOpenAttempts(t *testing.T) {
 			Event: pos.Event{Op: "cancel"}}); err != nil {
 			t.Errorf("revoke %s: %v", code, err)
 		}
+	}
+}
+
+func TestFeed_PrintJobs(t *testing.T) {
+	ctx := context.Background()
+	j := openTemp(t)
+	ch, cancel := j.Subscribe()
+	defer cancel()
+	id, err := j.Add(ctx, printer.Job{Kind: printer.KindTest, Data: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.MarkFailed(ctx, id, "paper out", postest.T0); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.MarkPrinted(ctx, id, postest.T0); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.MarkPrinted(ctx, id+100, postest.T0); err == nil {
+		t.Fatal("MarkPrinted of a missing job succeeded")
+	}
+	want := []pos.FeedEvent{{Kind: pos.FeedPrintJob, JobID: id}, {Kind: pos.FeedPrintJob, JobID: id, State: "failed"},
+		{Kind: pos.FeedPrintJob, JobID: id, State: "printed"}}
+	for i, w := range want {
+		if got := <-ch; got != w {
+			t.Fatalf("event %d: got %+v, want %+v", i, got, w)
+		}
+	}
+	if len(ch) != 0 {
+		t.Fatalf("a failed write published %+v", <-ch)
 	}
 }
