@@ -631,3 +631,59 @@ var screenWidth = &runewidth.Condition{EastAsianWidth: false}
 // TextWidth is the number of terminal columns decoded text takes on the
 // screen (CJK two, East-Asian ambiguous characters one), for previews.
 func TextWidth(s string) int { return screenWidth.StringWidth(s) }
+
+// commandEnd returns where the command or character starting at b[i] ends
+// (as the decoder parses it), so a byte stream can be cut into commands.
+func (s *decodeState) commandEnd(b []byte, i int) int {
+	switch b[i] {
+	case esc:
+		return s.escCmd(b, i)
+	case gs:
+		return s.gsCmd(b, i)
+	case fs:
+		return s.fsCmd(b, i)
+	case dle:
+		return s.dleCmd(b, i)
+	}
+	if s.chinese && b[i] >= 0x81 && b[i] <= 0xfe { // a GBK/GB18030 character
+		if i+1 < len(b) && b[i+1] >= '0' && b[i+1] <= '9' {
+			return min(i+4, len(b))
+		}
+		return min(i+2, len(b))
+	}
+	return i + 1
+}
+
+// Remainder returns how many more bytes a printer that received b[:n]
+// expects to finish the command it is inside (the rest of a raster band,
+// of a QR store command…); 0 when b[:n] ends between commands. Sending
+// that many filler bytes brings the printer back to reading commands.
+func Remainder(b []byte, n int) int {
+	if n <= 0 || n >= len(b) {
+		return 0
+	}
+	s := &decodeState{qr: map[byte][]byte{}}
+	s.reset()
+	for i := 0; i < n; {
+		end := s.commandEnd(b, i)
+		if end > n {
+			return end - n
+		}
+		i = max(end, i+1)
+	}
+	return 0
+}
+
+// MaxOpen returns the longest command in b: what a printer cut off at an
+// unknown point of b may still expect.
+func MaxOpen(b []byte) int {
+	s := &decodeState{qr: map[byte][]byte{}}
+	s.reset()
+	m := 0
+	for i := 0; i < len(b); {
+		end := max(s.commandEnd(b, i), i+1)
+		m = max(m, end-i-1)
+		i = end
+	}
+	return m
+}

@@ -239,7 +239,7 @@ func TestSpooler_StoreAddFails(t *testing.T) {
 		Open: func(context.Context) (printer.Transport, error) { return mt, nil }})
 	sp.Enqueue(printer.Job{Kind: printer.KindSale, Data: []byte("a\n")})
 	waitEvent(t, sp, 5*time.Second, func(e printer.Event) bool { return e.Kind == printer.EventPrinted })
-	if jobs := store.Jobs(); len(jobs) != 1 || jobs[0].State != printer.JobPrinted {
+	if jobs := store.All(); len(jobs) != 1 || jobs[0].State != printer.JobPrinted {
 		t.Errorf("store = %+v", jobs)
 	}
 }
@@ -325,6 +325,11 @@ func (m *memTransport) Write(p []byte) (int, error) {
 
 func (m *memTransport) Status(context.Context) (printer.Status, error) {
 	return printer.StatusUnknown, nil
+}
+
+// Confirm answers like a file: the bytes are in memory.
+func (m *memTransport) Confirm(context.Context) (printer.Status, error) {
+	return printer.Status{Known: true, Online: true}, nil
 }
 func (m *memTransport) Close() error { return nil }
 func (m *memTransport) bytes() []byte {
