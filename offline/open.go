@@ -42,7 +42,7 @@ import (
 )
 
 var (
-	_ pos.Journal      = (*Journal)(nil)
+	_ pos.Journal    = (*Journal)(nil)
 	_ pos.PrintQueue = (*Journal)(nil)
 )
 
