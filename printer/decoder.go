@@ -98,6 +98,7 @@ type decodeState struct {
 	blanks  int    // trailing blank lines in out
 	qr      map[byte][]byte
 	gfx     string // last stored GS ( L image, as "[IMAGE wxh]"
+	split   bool   // each GS v 0 band is its own command (Remainder)
 }
 
 // Lines decodes b into printed lines.
@@ -271,6 +272,17 @@ func (s *decodeState) gsCmd(b []byte, i int) int {
 		start := skip(b, i, 8)
 		end := skip(b, start, bw*h)
 		data := b[start:end]
+		// bands of one image (Encoder.Image) follow each other: join them
+		for !s.split && len(data) == bw*h && end+8 <= len(b) && b[end] == gs && b[end+1] == 'v' && b[end+2] == '0' &&
+			arg(b, end+4)|arg(b, end+5)<<8 == bw {
+			bh := arg(b, end+6) | arg(b, end+7)<<8
+			next := skip(b, end+8, bw*bh)
+			if next-(end+8) != bw*bh {
+				break
+			}
+			data = append(data[:len(data):len(data)], b[end+8:next]...)
+			h, end = h+bh, next
+		}
 		if len(data) == bw*h && looksLikeQR(data, bw, h) {
 			s.marker("[RASTER QR]", true)
 		} else {
@@ -662,7 +674,7 @@ func Remainder(b []byte, n int) int {
 	if n <= 0 || n >= len(b) {
 		return 0
 	}
-	s := &decodeState{qr: map[byte][]byte{}}
+	s := &decodeState{qr: map[byte][]byte{}, split: true}
 	s.reset()
 	for i := 0; i < n; {
 		end := s.commandEnd(b, i)
@@ -677,7 +689,7 @@ func Remainder(b []byte, n int) int {
 // MaxOpen returns the longest command in b: what a printer cut off at an
 // unknown point of b may still expect.
 func MaxOpen(b []byte) int {
-	s := &decodeState{qr: map[byte][]byte{}}
+	s := &decodeState{qr: map[byte][]byte{}, split: true}
 	s.reset()
 	m := 0
 	for i := 0; i < len(b); {

@@ -90,10 +90,12 @@ func (t *serialTransport) Write(p []byte) (int, error) {
 	// must not trickle in after a retry began.
 	queued := 0
 	_ = t.rc.Control(func(fd uintptr) {
+		// (A pty reports 0 and its bytes stay for the reader: flushing
+		// would drop some the count includes.)
 		if q, qerr := unix.IoctlGetInt(int(fd), unix.TIOCOUTQ); qerr == nil && q > 0 {
 			queued = min(q, n)
+			_ = unix.IoctlSetInt(int(fd), unix.TCFLSH, unix.TCOFLUSH)
 		}
-		_ = unix.IoctlSetInt(int(fd), unix.TCFLSH, unix.TCOFLUSH)
 	})
 	n -= queued
 	if errors.Is(err, os.ErrDeadlineExceeded) {
