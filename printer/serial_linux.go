@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -147,6 +148,22 @@ func (s serialStatus) readByte(deadline time.Time) (byte, error) {
 	}
 }
 
-func (s serialStatus) discard() {
-	_ = s.t.rc.Control(func(fd uintptr) { _ = unix.IoctlSetInt(int(fd), unix.TCFLSH, unix.TCIFLUSH) })
+// outstanding is kept per port name for the life of the process: a
+// request sent while the printer was stalled is answered on a later open.
+func (s serialStatus) outstanding() *int { return serialOutstanding(s.t.f.Name()) }
+
+var (
+	serialMu   sync.Mutex
+	serialAsks = map[string]*int{}
+)
+
+func serialOutstanding(name string) *int {
+	serialMu.Lock()
+	defer serialMu.Unlock()
+	p := serialAsks[name]
+	if p == nil {
+		p = new(int)
+		serialAsks[name] = p
+	}
+	return p
 }

@@ -5,6 +5,7 @@ package printer
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.bug.st/serial"
 )
@@ -15,9 +16,10 @@ import (
 // abandoned after the timeout and the port is spent; its goroutine ends
 // when the port errors or drains (HARDWARE.md: device gone → error).
 type serialTransport struct {
-	port serial.Port
-	tw   *timedWriter
-	o    Options
+	port  serial.Port
+	asked int
+	tw    *timedWriter
+	o     Options
 }
 
 func openSerial(name string, o Options) (*serialTransport, error) {
@@ -69,4 +71,4 @@ func (s serialStatus) readByte(deadline time.Time) (byte, error) {
 	}
 }
 
-func (s serialStatus) discard() { _ = s.t.port.ResetInputBuffer() }
+func (s serialStatus) outstanding() *int { return &s.t.asked }

@@ -430,7 +430,7 @@ func (s *Spooler) attempt(ctx context.Context, j Job) outcome {
 				f.Owed = Remainder(data, n-len(prefix))
 			}
 		}
-		return failed(fmt.Errorf("%w (%d of %d bytes taken)", err, n, len(out)), f)
+		return failed(err, f)
 	}
 	// Every byte is taken: ask the printer to confirm after the last one.
 	cctx, ccancel := context.WithTimeout(ctx, s.cfg.ConfirmTimeout)

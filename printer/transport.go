@@ -207,6 +207,7 @@ type tcpTransport struct {
 	c      net.Conn
 	o      Options
 	broken error
+	asked  int // status requests not answered yet (a connection has its own)
 }
 
 func dialTCP(ctx context.Context, addr string, o Options) (*tcpTransport, error) {
@@ -285,15 +286,7 @@ func (s tcpStatus) readByte(deadline time.Time) (byte, error) {
 	return b[0], err
 }
 
-func (s tcpStatus) discard() {
-	_ = s.t.c.SetReadDeadline(time.Now().Add(time.Millisecond))
-	var buf [256]byte
-	for {
-		if n, err := s.t.c.Read(buf[:]); n == 0 || err != nil {
-			return
-		}
-	}
-}
+func (s tcpStatus) outstanding() *int { return &s.t.asked }
 
 // writeChunks writes p in writeChunk pieces so a timeout measures the
 // printer's progress, not the size of the job.
