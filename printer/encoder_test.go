@@ -70,7 +70,12 @@ func TestEncoder_HardwareBytes(t *testing.T) {
 		{"yen gb", gb, func(e *printer.Encoder) { e.Text("¥158") }, "A3 A4 31 35 38"},
 		{"fullwidth yen gb", gb, func(e *printer.Encoder) { e.Text("￥") }, "A3 A4"},
 		{"chinese gb", gb, func(e *printer.Encoder) { e.Text("中文") }, "D6 D0 CE C4"},
-		{"gb18030 4-byte", gb, func(e *printer.Encoder) { e.Text("€") }, "A2 E3"},
+		// Only two-byte GBK characters go out in Chinese mode: no four-byte
+		// GB18030 codes, no lone 0x80 for € (issue 11).
+		{"euro gb18030", gb, func(e *printer.Encoder) { e.Text("€") }, "45 55 52"},
+		{"euro gbk", printer.Profile{Charset: printer.GBK}, func(e *printer.Encoder) { e.Text("€") }, "45 55 52"},
+		{"latin gb18030", gb, func(e *printer.Encoder) { e.Text("öß") }, "6F 73 73"},
+		{"emoji gb18030", gb, func(e *printer.Encoder) { e.Text("☕😀") }, "3F 3F"},
 		{"gbk only", printer.Profile{Charset: printer.GBK}, func(e *printer.Encoder) { e.Text("中😀") }, "D6 D0 3F"},
 		{"yen cp437", cp, func(e *printer.Encoder) { e.Text("¥ ￥") }, "9D 20 9D"},
 		{"cjk cp437", cp, func(e *printer.Encoder) { e.Text("中A：") }, "3F 41 3A"},

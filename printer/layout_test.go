@@ -211,3 +211,35 @@ func TestCopies(t *testing.T) {
 		t.Errorf("Copies(0, 0) = %v", got)
 	}
 }
+
+// TestShiftReport_WideAmounts: on 58 and 80 mm paper, in both languages,
+// a 12-character amount and a 4-digit count stay apart (issue 11: they
+// fused on 58 mm).
+func TestShiftReport_WideAmounts(t *testing.T) {
+	big := pos.Money(-9999999999) // "-99999999.99": 12 characters
+	for _, paper := range []int{58, 80} {
+		for _, lang := range []printer.Lang{printer.LangZH, printer.LangEN} {
+			l := printer.Layout{Profile: printer.Profile{Paper: paper}}
+			r := printer.ShiftReport{Shift: "S1", Lang: lang,
+				Channels: []printer.ChannelTotal{{ChannelType: "1", Total: printer.Total{Count: 9999, Amount: -big}}},
+				Sales:    printer.Total{Count: 9999, Amount: -big}, Refunds: printer.Total{Count: 9999, Amount: -big},
+				Revokes: printer.Total{Count: 9999, Amount: -big}, Net: big}
+			text := printer.DecodeText(must(l.ShiftReport(r)), l.Profile.Cols())
+			n := 0
+			for _, ln := range strings.Split(text, "\n") {
+				if strings.Contains(ln, "99999999.99") && !strings.Contains(ln, "￥") { // the net line has no count
+					n++
+					if !strings.Contains(ln, "9999 ") || strings.Contains(ln, "999999999999") {
+						t.Errorf("%d mm %s: count and amount fused: %q", paper, lang, ln)
+					}
+					if printer.TextWidth(ln) > l.Profile.Cols() {
+						t.Errorf("%d mm %s: line wider than the paper: %q", paper, lang, ln)
+					}
+				}
+			}
+			if n < 4 {
+				t.Errorf("%d mm %s: %d amount lines, want at least 4:\n%s", paper, lang, n, text)
+			}
+		}
+	}
+}
