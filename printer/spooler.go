@@ -316,7 +316,7 @@ func (s *Spooler) print(ctx context.Context, j Job, pending int) (time.Time, err
 	if !o.confirmed {
 		kind, msg = EventSent, "sent, not confirmed by the printer"
 	}
-	s.log.Info(msg, "job", j.ID, "kind", j.Kind, "charge_code", j.ChargeCode, "copy", j.Cut || j.Reprint,
+	s.log.Info(msg, "job", j.ID, "kind", j.Kind, "charge_code", j.ChargeCode, "copy", j.Cut || j.Reprint || j.State == JobSending,
 		"bytes", o.bytes, "elapsed_ms", at.Sub(start).Milliseconds())
 	s.emit(Event{Kind: kind, JobID: j.ID, JobKind: j.Kind, ChargeCode: j.ChargeCode,
 		Attempts: j.Attempts, Pending: pending - 1})
