@@ -310,3 +310,40 @@ func TestSerial_NoThreadLeak(t *testing.T) {
 	t.Logf("threads %d → %d after 20 stalled writes", before, after)
 	_ = fmt.Sprint()
 }
+
+// TestDelivery_LPCannotReadBack: /dev/usb/lp* cannot read the printer's
+// answers. A job cut off there is still recovered (filler, reset) and
+// printed again whole, marked; it ends sent, never printed.
+func TestDelivery_LPCannotReadBack(t *testing.T) {
+	fp := printertest.NewPTYPrinter(t)
+	// a pty is a terminal: opening it once as a serial port sets raw mode
+	// (no LF → CR LF), which a usblp device does not have
+	if tr, err := printer.Open(context.Background(), fp.Target, printer.Options{}); err != nil {
+		t.Fatal(err)
+	} else {
+		tr.Close()
+	}
+	fp.StallAfter(1000)
+	job := snapshotJob("LP1")
+	orig := must(bigLayout.RenderJob(deliveryHeader, job))
+	cj := job
+	cj.Reprint = true
+	copy := must(bigLayout.RenderJob(deliveryHeader, cj))
+	store := printertest.NewMemStore()
+	sp := startSpooler(t, printer.SpoolerConfig{Store: store, Layout: bigLayout, Header: deliveryHeader,
+		Open: tcpOpener(printer.Target{Kind: "lp", Addr: fp.Target.Addr}, printer.Options{WriteTimeout: 200 * time.Millisecond})})
+	sp.Enqueue(job)
+	e := waitEvent(t, sp, 10*time.Second, func(e printer.Event) bool { return e.Kind == printer.EventFailed })
+	if j, _ := store.Job(e.JobID); !j.Cut {
+		t.Fatalf("job not cut: %+v", j.State)
+	}
+	fp.Resume()
+	waitEvent(t, sp, 20*time.Second, func(e printer.Event) bool {
+		if e.Kind == printer.EventPrinted {
+			t.Fatalf("printed on a transport that cannot read back")
+		}
+		return e.Kind == printer.EventSent
+	})
+	got := fp.WaitPrinted(t, 10*time.Second, func(b []byte) bool { return bytes.HasSuffix(b, copy) })
+	checkDeliveredLayout(t, got, orig, copy, len(bigLayout.Copies))
+}

@@ -395,6 +395,8 @@ func (s *Spooler) attempt(ctx context.Context, j Job) outcome {
 		st, err := t.Confirm(cctx)
 		ccancel()
 		switch {
+		case errors.Is(err, ErrNoReadBack):
+			// cannot wait for an answer: the filler and the reset are all
 		case err != nil:
 			s.setStatus(StatusUnknown, err)
 			return failed(fmt.Errorf("recover the printer: no answer: %w", err), pos.PrintFailure{Cut: true})

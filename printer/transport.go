@@ -30,10 +30,14 @@ type Transport interface {
 	// waits for the answer until ctx ends: a printer answers once it has
 	// read every byte before the request, so an answer confirms the job.
 	// A file reports ready (the bytes are on disk); a transport that
-	// cannot read back returns StatusUnknown and ErrNoStatus.
+	// cannot read back returns StatusUnknown and ErrNoReadBack.
 	Confirm(ctx context.Context) (Status, error)
 	Close() error
 }
+
+// ErrNoReadBack is returned by Confirm on a transport that cannot read
+// the printer's answers at all (/dev/usb/lp*): its jobs are at best sent.
+var ErrNoReadBack = fmt.Errorf("%w: the transport cannot read back", ErrNoStatus)
 
 // ErrWriteTimeout is wrapped by Write errors when the printer stopped
 // taking data (paper out, cover open, a stuck printer, a dead link).
@@ -196,7 +200,7 @@ func (t *lpTransport) Write(p []byte) (int, error) {
 func (t *lpTransport) Status(context.Context) (Status, error) { return StatusUnknown, nil }
 
 func (t *lpTransport) Confirm(context.Context) (Status, error) {
-	return StatusUnknown, fmt.Errorf("%w: the device cannot read back", ErrNoStatus)
+	return StatusUnknown, ErrNoReadBack
 }
 
 func (t *lpTransport) Close() error { return t.f.Close() }
