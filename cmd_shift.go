@@ -124,10 +124,16 @@ Flags:
 		tr.Close()
 		return fail(stderr, "shift", fmt.Errorf("print: %w", err))
 	}
+	// printed only when the printer answers after the report's last byte
+	_, cerr := tr.Confirm(pctx)
 	if err := tr.Close(); err != nil {
 		return fail(stderr, "shift", fmt.Errorf("print: %w", err))
 	}
-	fmt.Fprintf(stderr, "printed the shift report to %s\n", target)
+	if cerr != nil {
+		fmt.Fprintf(stderr, "shift report sent — not confirmed: the printer at %s did not answer after it\n", target)
+	} else {
+		fmt.Fprintf(stderr, "printed the shift report to %s\n", target)
+	}
 	if !com.jsonOut {
 		fmt.Fprintln(stdout)
 		fmt.Fprint(stdout, printer.DecodeText(page, layout.Profile.Cols()))
