@@ -148,7 +148,17 @@ func registerDeps(ctx context.Context, a *app) (ui.Deps, error) {
 	if a.spooler != nil {
 		d.Reprint = func(ctx context.Context, code pos.ChargeCode) error {
 			// the stored snapshot, marked REPRINT: never the row as it is now
-			if _, err := a.journal.Reprint(ctx, code, pos.ReceiptSale); err != nil {
+			_, err := a.journal.Reprint(ctx, code, pos.ReceiptSale)
+			if errors.Is(err, pos.ErrNotFound) {
+				// no receipt was ever queued for it (a charge from before
+				// snapshots): the row as it stands, marked REPRINT
+				var tx pos.Transaction
+				if tx, err = a.journal.Get(ctx, code); err == nil {
+					_, err = a.journal.Add(ctx, pos.PrintJob{Kind: pos.ReceiptSale, ChargeCode: string(code), Reprint: true,
+						Receipt: &pos.Receipt{Kind: pos.ReceiptSale, Transaction: tx}})
+				}
+			}
+			if err != nil {
 				return err
 			}
 			a.spooler.Wake()
