@@ -97,6 +97,21 @@ func checkDelivered(t *testing.T, got, orig, copy []byte, cut bool) {
 	t.Logf("cut off after %d of %d bytes (%d filler), copy of %d bytes", k, len(orig), len(head)-k, len(copy))
 }
 
+// stallOpener opens the target with a short write timeout until the
+// first failure (so the stall is noticed fast), then with a generous one:
+// a slow machine (the race detector) must not cut the copy too, which
+// would be right (one more marked copy) but not what the test checks.
+func stallOpener(target printer.Target, o printer.Options, store *printertest.MemStore) func(context.Context) (printer.Transport, error) {
+	return func(ctx context.Context) (printer.Transport, error) {
+		for _, j := range store.All() {
+			if j.Attempts > 0 {
+				o.WriteTimeout = 10 * time.Second
+			}
+		}
+		return printer.Open(ctx, target, o)
+	}
+}
+
 // nthIndex is the index of the n-th (1-based) sep in b.
 func nthIndex(b, sep []byte, n int) int {
 	off := 0
@@ -135,7 +150,7 @@ func TestDelivery_PTYStallMidJob(t *testing.T) {
 			store := printertest.NewMemStore()
 			sp := startSpooler(t, printer.SpoolerConfig{Store: store, Layout: bigLayout, Header: deliveryHeader,
 				ConfirmTimeout: 500 * time.Millisecond,
-				Open:           tcpOpener(fp.Target, printer.Options{WriteTimeout: 200 * time.Millisecond, StatusTimeout: time.Second})})
+				Open:           stallOpener(fp.Target, printer.Options{WriteTimeout: 200 * time.Millisecond, StatusTimeout: time.Second}, store)})
 			sp.Enqueue(job)
 			e := waitEvent(t, sp, 10*time.Second, func(e printer.Event) bool {
 				if e.Kind == printer.EventPrinted || e.Kind == printer.EventSent {
@@ -222,7 +237,7 @@ func TestDelivery_TCPNeverReads(t *testing.T) {
 		store := printertest.NewMemStore()
 		sp := startSpooler(t, printer.SpoolerConfig{Store: store, Layout: bigLayout, Header: deliveryHeader,
 			ConfirmTimeout: time.Second, NoStatus: true,
-			Open: tcpOpener(fp.Target, printer.Options{WriteTimeout: 300 * time.Millisecond, SendBuffer: 4096})})
+			Open: stallOpener(fp.Target, printer.Options{WriteTimeout: 300 * time.Millisecond, SendBuffer: 4096}, store)})
 		job := snapshotJob("TCP2")
 		orig := must(bigLayout.RenderJob(deliveryHeader, job))
 		cj := job
@@ -331,7 +346,7 @@ func TestDelivery_LPCannotReadBack(t *testing.T) {
 	copy := must(bigLayout.RenderJob(deliveryHeader, cj))
 	store := printertest.NewMemStore()
 	sp := startSpooler(t, printer.SpoolerConfig{Store: store, Layout: bigLayout, Header: deliveryHeader,
-		Open: tcpOpener(printer.Target{Kind: "lp", Addr: fp.Target.Addr}, printer.Options{WriteTimeout: 200 * time.Millisecond})})
+		Open: stallOpener(printer.Target{Kind: "lp", Addr: fp.Target.Addr}, printer.Options{WriteTimeout: 200 * time.Millisecond}, store)})
 	sp.Enqueue(job)
 	e := waitEvent(t, sp, 10*time.Second, func(e printer.Event) bool { return e.Kind == printer.EventFailed })
 	if j, _ := store.Job(e.JobID); !j.Cut {
