@@ -132,3 +132,25 @@ func must(b []byte, err error) []byte {
 	}
 	return b
 }
+
+// FuzzRemainder: for any bytes and any cut, what a printer still expects
+// is never negative, never past the end, and at most the longest command.
+func FuzzRemainder(f *testing.F) {
+	bins, _ := filepath.Glob(filepath.Join("testdata", "*.bin"))
+	for _, bin := range bins {
+		if b, err := os.ReadFile(bin); err == nil {
+			f.Add(b[:min(len(b), 1500)], uint16(len(b)/3))
+		}
+	}
+	f.Add([]byte{0x1d, 'v', '0', 0, 1, 0, 2, 0, 0xff}, uint16(5))
+	f.Fuzz(func(t *testing.T, b []byte, cut uint16) {
+		n := int(cut)
+		r := printer.Remainder(b, n)
+		if r < 0 || (n < len(b) && n+r > len(b)) {
+			t.Fatalf("Remainder(%d of %d) = %d", n, len(b), r)
+		}
+		if m := printer.MaxOpen(b); r > m {
+			t.Fatalf("Remainder %d > MaxOpen %d", r, m)
+		}
+	})
+}

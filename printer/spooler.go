@@ -379,6 +379,7 @@ func (s *Spooler) attempt(ctx context.Context, j Job) outcome {
 	defer t.Close()
 
 	var prefix []byte
+	confirmWait := s.cfg.ConfirmTimeout
 	if j.Cut || j.Owed > 0 {
 		// The printer may be inside a command (a raster band) of the cut-off
 		// attempt: finish it with filler, wait until the printer has read
@@ -408,9 +409,11 @@ func (s *Spooler) attempt(ctx context.Context, j Job) outcome {
 	} else if !s.cfg.NoStatus {
 		st, err := t.Status(jctx)
 		if err != nil {
-			// Some printers do not answer DLE EOT; let the write decide.
+			// Some printers do not answer DLE EOT; let the write decide,
+			// and do not wait long for a confirmation it will not give.
 			s.log.Warn("printer status", "job", j.ID, "err", err)
 			st = StatusUnknown
+			confirmWait = min(confirmWait, silentConfirm)
 		}
 		if st.Blocked() {
 			s.setStatus(st, nil)
@@ -435,7 +438,7 @@ func (s *Spooler) attempt(ctx context.Context, j Job) outcome {
 		return failed(err, f)
 	}
 	// Every byte is taken: ask the printer to confirm after the last one.
-	cctx, ccancel := context.WithTimeout(ctx, s.cfg.ConfirmTimeout)
+	cctx, ccancel := context.WithTimeout(ctx, confirmWait)
 	st, err := t.Confirm(cctx)
 	ccancel()
 	switch {
@@ -452,6 +455,10 @@ func (s *Spooler) attempt(ctx context.Context, j Job) outcome {
 	s.setStatus(st, nil)
 	return outcome{bytes: len(data), confirmed: st.Known}
 }
+
+// silentConfirm is how long a confirmation is awaited from a printer that
+// did not answer the status request before the job either.
+const silentConfirm = 2 * time.Second
 
 // recoverPrefix resets a printer cut off mid-ticket (the filler already
 // closed any open command) and ends the cut-off ticket with a line that
