@@ -44,6 +44,7 @@ import (
 var (
 	_ pos.Journal    = (*Journal)(nil)
 	_ pos.PrintQueue = (*Journal)(nil)
+	_ pos.ZStore     = (*Journal)(nil)
 )
 
 // ErrSchemaTooNew is returned by Open for a database whose schema version is

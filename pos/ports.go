@@ -677,3 +677,18 @@ type PrintQueue interface {
 	// ErrNotFound when no such job has a snapshot.
 	Reprint(ctx context.Context, code ChargeCode, kind ReceiptKind) (int64, error)
 }
+
+// ZStore keeps the closing (Z) reports of each till, numbered 1, 2, 3…
+// per till, never reused, never changed (offline.Journal). Safe for
+// concurrent use.
+type ZStore interface {
+	// CloseZ stores z, whose Number must be the till's last plus one and
+	// whose Since the last one's Until (ErrStale otherwise: someone closed
+	// first), and queues job (the printed report) in the same
+	// transaction when it is not nil.
+	CloseZ(ctx context.Context, z ZReport, job *PrintJob) error
+	// LastZ returns the till's newest Z report. ErrNotFound when none.
+	LastZ(ctx context.Context, till string) (ZReport, error)
+	// GetZ returns Z report number n of the till. ErrNotFound.
+	GetZ(ctx context.Context, till string, n int) (ZReport, error)
+}

@@ -48,3 +48,20 @@ BEGIN SELECT RAISE(ABORT, 'journal: a printed job stays printed'); END;
 CREATE TRIGGER print_jobs_content_fixed
 BEFORE UPDATE OF id, kind, charge_code, out_refund_no, reprint, receipt, data, created_at ON print_jobs
 BEGIN SELECT RAISE(ABORT, 'journal: a print job''s content never changes'); END;
+
+-- Closing (Z) reports, numbered per till from 1, never reused, never
+-- changed; `report` is the whole pos.ZReport as JSON.
+CREATE TABLE z_reports (
+    till       TEXT    NOT NULL,
+    number     INTEGER NOT NULL CHECK (number > 0),
+    since      TEXT    NOT NULL DEFAULT '',
+    until      TEXT    NOT NULL,
+    closed_by  TEXT    NOT NULL DEFAULT '',
+    report     TEXT    NOT NULL CHECK (json_valid(report)),
+    created_at TEXT    NOT NULL,
+    PRIMARY KEY (till, number)
+) STRICT;
+CREATE TRIGGER z_reports_no_delete BEFORE DELETE ON z_reports
+BEGIN SELECT RAISE(ABORT, 'journal: Z reports are never deleted'); END;
+CREATE TRIGGER z_reports_no_update BEFORE UPDATE ON z_reports
+BEGIN SELECT RAISE(ABORT, 'journal: Z reports never change'); END;
