@@ -48,8 +48,8 @@ type ShiftReport struct {
 	CashCounted pos.Money
 	CarriedOver []string
 	Reprint     bool
-	Demo      bool
-	Lang      Lang
+	Demo        bool
+	Lang        Lang
 }
 
 // CashierTotal is one cashier's paid sales in a shift.
