@@ -2,6 +2,7 @@ package offline
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -186,5 +187,46 @@ func payTxWithReceipt(t testing.TB, j *Journal, code pos.ChargeCode) {
 	if _, err := j.Transition(ctx, pos.Change{ChargeCode: code, From: pos.StateSending, To: pos.StatePaid,
 		At: postest.T0, Receipt: pos.ReceiptSale}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestJobStore_MigratesOldQueue: a journal written by the previous schema
+// keeps its print jobs through the printer migration: states, snapshots
+// and bytes as they were, a printed job's stale last_error dropped.
+func TestJobStore_MigratesOldQueue(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", dsn(path, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ms[0].sql); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'init', '')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`PRAGMA user_version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO print_jobs (kind, charge_code, data, state, attempts, last_error, created_at, printed_at) VALUES
+		('test', '', X'41', 'printed', 1, 'old error', '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:01.000000000Z'),
+		('sale', 'C1', NULL, 'failed', 2, 'paper out', '2026-01-01T00:00:00.000000000Z', '')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	j := openAt(t, path, Options{})
+	all, err := j.Jobs(context.Background(), 0)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("jobs after the migration: %+v, %v", all, err)
+	}
+	if g := all[1]; g.State != pos.PrintPrinted || g.LastError != "" || string(g.Data) != "A" || g.Printed.IsZero() || g.Sent.IsZero() {
+		t.Errorf("printed job: %+v", g)
+	}
+	if g := all[0]; g.State != pos.PrintFailed || g.LastError != "paper out" || g.Attempts != 2 || g.Cut {
+		t.Errorf("failed job: %+v", g)
 	}
 }
