@@ -66,6 +66,8 @@ func (j *Journal) queueReceipt(ctx context.Context, tx *sql.Tx, kind pos.Receipt
 		string(t.ChargeCode), string(kind), no).Scan(&before); err != nil {
 		return fmt.Errorf("receipt %s: %w", t.ChargeCode, err)
 	}
+	// The first receipt of a cash sale opens the drawer; nothing else does.
+	rec.Cash = t.Kind == cashKind && kind == pos.ReceiptSale && before == 0
 	_, err := insertJob(ctx, tx, pos.PrintJob{Kind: kind, ChargeCode: string(t.ChargeCode), OutRefundNo: no,
 		Reprint: before > 0, Receipt: &rec, Created: at})
 	if err != nil {
@@ -73,6 +75,9 @@ func (j *Journal) queueReceipt(ctx context.Context, tx *sql.Tx, kind pos.Receipt
 	}
 	return nil
 }
+
+// cashKind is the kind of a cash sale (pos: kind "cash", no gateway call).
+const cashKind pos.Kind = "cash"
 
 func insertJob(ctx context.Context, tx *sql.Tx, job pos.PrintJob) (int64, error) {
 	var data, snap any // NULL when absent

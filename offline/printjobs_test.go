@@ -230,3 +230,35 @@ func TestJobStore_MigratesOldQueue(t *testing.T) {
 		t.Errorf("failed job: %+v", g)
 	}
 }
+
+// TestJobStore_CashOpensDrawerOnce: the first receipt of a cash sale is
+// marked to open the drawer; its reprint and a wallet sale's are not.
+func TestJobStore_CashOpensDrawerOnce(t *testing.T) {
+	j := openTemp(t)
+	ctx := context.Background()
+	cash := sampleTx("CASH1")
+	cash.Kind = "cash"
+	if err := j.CreateTransaction(ctx, cash, pos.Event{Op: "create"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Transition(ctx, pos.Change{ChargeCode: "CASH1", From: pos.StateSending, To: pos.StatePaid, At: postest.T0,
+		Receipt: pos.ReceiptSale}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.EnqueueReceipt(ctx, "CASH1", pos.ReceiptSale); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Reprint(ctx, "CASH1", pos.ReceiptSale); err != nil {
+		t.Fatal(err)
+	}
+	payTxWithReceipt(t, j, "WALLET1")
+	jobs, err := j.Pending(ctx)
+	if err != nil || len(jobs) != 4 {
+		t.Fatalf("jobs: %d, %v", len(jobs), err)
+	}
+	for i, want := range []bool{true, false, false, false} {
+		if got := jobs[i].Receipt.Cash && !jobs[i].Reprint; got != want {
+			t.Errorf("job %d (%s reprint=%v): opens the drawer %v, want %v", i, jobs[i].ChargeCode, jobs[i].Reprint, got, want)
+		}
+	}
+}
