@@ -198,7 +198,8 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *app
 		a.spooler = printer.NewSpooler(printer.SpoolerConfig{
 			Store:  a.journal,
 			Open:   func(ctx context.Context) (printer.Transport, error) { return printer.Open(ctx, target, opts) },
-			Render: a.renderJob,
+			Layout: a.layout,
+			Header: a.printHeader(),
 			Logger: logger,
 		})
 	}
@@ -352,7 +353,7 @@ func langFrom(lang string) printer.Lang {
 }
 
 // layoutFrom builds the receipt layout of [printer]. (The demo marker is
-// per receipt: printerReceipt sets it while the embedded sandbox is on.)
+// per receipt: printHeader sets it while the embedded sandbox is on.)
 func layoutFrom(p config.Printer) (printer.Layout, error) {
 	prof := printer.Profile{Paper: p.Width}
 	var err error
@@ -396,63 +397,14 @@ func printerTarget(s string, writeTimeout time.Duration) (printer.Target, printe
 	return t, opts, err
 }
 
-// renderJob is the spooler's Render: a job the journal queued (charge
-// code, kind, reprint) → the journal's snapshot of its charge and refund
-// (offline.Journal.ReceiptOf) → printer.Receipt → ESC/POS bytes.
-func (a *app) renderJob(ctx context.Context, j printer.Job) ([]byte, error) {
-	r, reprint, err := a.journal.ReceiptOf(ctx, j.ID)
-	if err != nil {
-		return nil, err
+// printHeader is what every receipt shows besides its snapshot.
+// TODO(lead): the shop zone once config has one; until then the
+// register's local zone, as before.
+func (a *app) printHeader() printer.Header {
+	return printer.Header{
+		Merchant: a.cfg.Register.Merchant, Store: a.cfg.Register.Store, Register: a.register,
+		Demo: a.cfg.Sandbox.Enabled, Lang: a.lang, Zone: time.Local,
 	}
-	r.PrintedAt = time.Now()
-	return a.layout.Receipt(a.printerReceipt(ctx, r, reprint || j.Reprint))
-}
-
-// printerReceipt maps a domain receipt onto what the layout prints. Times
-// print in the register's local zone.
-func (a *app) printerReceipt(ctx context.Context, r pos.Receipt, reprint bool) printer.Receipt {
-	tx := r.Transaction
-	out := printer.Receipt{
-		Kind:     printer.Kind(r.Kind),
-		Merchant: a.cfg.Register.Merchant, Store: a.cfg.Register.Store,
-		Register:   a.register,
-		Cashier:    tx.Cashier,
-		ChargeCode: string(tx.ChargeCode), ChargeDownCode: tx.ChargeDownCode,
-		Amount: tx.Amount, State: string(tx.State), PaymentCode: tx.MaskedCode,
-		Reprint: reprint, Demo: a.cfg.Sandbox.Enabled, Lang: a.lang,
-	}
-	if tx.Channel != pos.ChannelAuto {
-		out.ChannelType = strconv.Itoa(int(tx.Channel))
-	}
-	for _, fb := range tx.FundBills {
-		out.FundBills = append(out.FundBills, printer.FundBill{FundChannel: fb.FundChannel, Amount: fb.Amount})
-	}
-	at := tx.PaidAt
-	switch r.Kind {
-	case pos.ReceiptRefund:
-		if r.Refund != nil {
-			out.OutRefundNo, out.RefundAmount = r.Refund.OutRefundNo, r.Refund.Amount
-			out.Reason, out.Approver = r.Refund.Reason, r.Refund.Approver
-			at = r.Refund.UpdatedAt
-		}
-	case pos.ReceiptRevoke:
-		out.Reason, at = tx.GiveUpReason, tx.UpdatedAt
-		if evs, err := a.journal.Events(ctx, tx.ChargeCode); err == nil {
-			for _, e := range evs {
-				if e.Op == "revoke" && e.Approver != "" {
-					out.Approver = e.Approver
-				}
-			}
-		}
-	}
-	if at.IsZero() {
-		at = r.PrintedAt
-	}
-	if at.IsZero() {
-		at = time.Now()
-	}
-	out.Time = at.Local()
-	return out
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -2,7 +2,7 @@
 // event and receipt print job, in one SQLite database (mattn/go-sqlite3),
 // written before anything leaves the register.
 //
-// Journal implements pos.Journal and printer.JobStore. Every method that
+// Journal implements pos.Journal and pos.PrintQueue. Every method that
 // writes is one SQL transaction begun IMMEDIATE (writers serialise without
 // lock-upgrade deadlocks) and committed with synchronous=FULL in WAL mode, so
 // a nil error means the change is on disk and survives a crash at any
@@ -49,12 +49,12 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"posterm/pos"
-	"posterm/printer"
 )
 
 var (
-	_ pos.Journal      = (*Journal)(nil)
-	_ printer.JobStore = (*Journal)(nil)
+	_ pos.Journal    = (*Journal)(nil)
+	_ pos.PrintQueue = (*Journal)(nil)
+	_ pos.ZStore     = (*Journal)(nil)
 )
 
 // ErrSchemaTooNew is returned by Open for a database whose schema version is
@@ -97,7 +97,7 @@ type Options struct {
 }
 
 // Journal is the SQLite journal. It implements pos.Journal and
-// printer.JobStore. Its methods are safe for concurrent use, and several
+// pos.PrintQueue. Its methods are safe for concurrent use, and several
 // Journals (in one process or several) may use the same file.
 type Journal struct {
 	db      *sql.DB

@@ -253,14 +253,14 @@ func TestFeed_PrintJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := j.MarkFailed(ctx, id, "paper out", postest.T0); err != nil {
+	if err := j.MarkFailed(ctx, id, pos.PrintFailure{Reason: "paper out", Next: postest.T0}); err != nil {
 		t.Fatal(err)
 	}
-	if err := j.MarkPrinted(ctx, id, postest.T0); err != nil {
+	if err := j.MarkSent(ctx, id, postest.T0, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := j.MarkPrinted(ctx, id+100, postest.T0); err == nil {
-		t.Fatal("MarkPrinted of a missing job succeeded")
+	if err := j.MarkSent(ctx, id+100, postest.T0, true); err == nil {
+		t.Fatal("MarkSent of a missing job succeeded")
 	}
 	want := []pos.FeedEvent{{Kind: pos.FeedPrintJob, JobID: id}, {Kind: pos.FeedPrintJob, JobID: id, State: "failed"},
 		{Kind: pos.FeedPrintJob, JobID: id, State: "printed"}}
