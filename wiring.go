@@ -177,7 +177,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *app
 	a.checkout, err = pos.NewCheckout(pos.CheckoutConfig{
 		Register: a.register, BusiID: a.cfg.Gateway.BusiID, Subject: subject,
 		Gateway: a.gw, Journal: a.journal, Timings: a.timings,
-		Logger: logger.With("subsystem", "pos"),
+		Logger: logger.With("subsystem", "pos"), DevID: a.cfg.Register.DevID,
 	})
 	if err != nil {
 		return nil, err
@@ -269,7 +269,7 @@ func (a *app) newReconciler(ignoreSchedule bool, progress func(pos.ReconcileProg
 	return pos.NewReconciler(pos.ReconcilerConfig{
 		Gateway: a.gw, Journal: a.journal, Timings: a.timings,
 		Logger:         a.log.With("subsystem", "reconcile"),
-		IgnoreSchedule: ignoreSchedule, Progress: progress,
+		IgnoreSchedule: ignoreSchedule, Progress: progress, DevID: a.cfg.Register.DevID,
 	})
 }
 

@@ -164,6 +164,14 @@ func (j *Journal) Transition(ctx context.Context, ch pos.Change) (pos.Transactio
 	if leaseBlocked(t.Queue, ch.Owner, ch.At) {
 		return pos.Transaction{}, fmt.Errorf("transition %s: %w (%s)", ch.ChargeCode, pos.ErrLeaseLost, t.LeaseOwner)
 	}
+	if ch.Patch.GiveUp && !t.GiveUp {
+		for _, r := range j.refunds {
+			if r.ChargeCode == ch.ChargeCode && r.State != pos.RefundRefused {
+				return pos.Transaction{}, fmt.Errorf("transition %s: %w: cannot give up a charge with refunds",
+					ch.ChargeCode, pos.ErrIllegalTransition)
+			}
+		}
+	}
 	n := cloneTx(t)
 	n.State = ch.To
 	applyPatch(&n, ch.Patch)
