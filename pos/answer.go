@@ -1,6 +1,7 @@
 package pos
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -27,7 +28,7 @@ type AnswerMismatch struct {
 }
 
 func (m *AnswerMismatch) Error() string {
-	return fmt.Sprintf("%s answer: %s is %q, asked %q", m.Op, m.Field, CleanText(m.Got), CleanText(m.Want))
+	return fmt.Sprintf("%s answer does not match the request: %s is %q, asked %q", m.Op, m.Field, CleanText(m.Got), CleanText(m.Want))
 }
 
 func (m *AnswerMismatch) Unwrap() error { return ErrAnswerMismatch }
@@ -129,4 +130,92 @@ func CheckLogin(username string, r LoginReply) error {
 		return mismatch("login", "loginName", want, got)
 	}
 	return nil
+}
+
+// inert wraps a Gateway so that every text of every answer is made inert
+// (CleanText) before pos journals, logs or returns it: RESULT INFO, the
+// serials, BAR_CODE, the login's names and message (issue 8, case 9). The
+// checkout and the reconciler only ever see the gateway through it.
+type inert struct{ Gateway }
+
+// Inert returns gw with every text of its answers passed through CleanText
+// (gw itself when it is already wrapped). Commands that ask the gateway
+// directly (query, settle) use it too.
+func Inert(gw Gateway) Gateway {
+	if _, ok := gw.(inert); ok {
+		return gw
+	}
+	return inert{gw}
+}
+
+func cleanReply(r Reply) Reply {
+	r.Code = CleanText(r.Code)
+	r.Info = CleanText(r.Info)
+	r.Detail = CleanText(r.Detail)
+	r.ChargeCode = ChargeCode(CleanText(string(r.ChargeCode)))
+	r.ChargeDownCode = CleanText(r.ChargeDownCode)
+	r.ChargeThirdCode = CleanText(r.ChargeThirdCode)
+	r.BarCode = CleanText(r.BarCode)
+	r.MaskedCode = CleanText(r.MaskedCode)
+	r.DevID = CleanText(r.DevID)
+	r.OperID = CleanText(r.OperID)
+	for i := range r.FundBills {
+		r.FundBills[i].FundChannel = CleanText(r.FundBills[i].FundChannel)
+	}
+	return r
+}
+
+func (g inert) Pay(ctx context.Context, r PayRequest) (Reply, error) {
+	rep, err := g.Gateway.Pay(ctx, r)
+	return cleanReply(rep), err
+}
+
+func (g inert) Precreate(ctx context.Context, r PrecreateRequest) (Reply, error) {
+	rep, err := g.Gateway.Precreate(ctx, r)
+	return cleanReply(rep), err
+}
+
+func (g inert) Query(ctx context.Context, code ChargeCode) (Reply, error) {
+	rep, err := g.Gateway.Query(ctx, code)
+	return cleanReply(rep), err
+}
+
+func (g inert) Cancel(ctx context.Context, code ChargeCode, opType string) (Reply, error) {
+	rep, err := g.Gateway.Cancel(ctx, code, opType)
+	return cleanReply(rep), err
+}
+
+func (g inert) Refund(ctx context.Context, r RefundRequest) (Reply, error) {
+	rep, err := g.Gateway.Refund(ctx, r)
+	return cleanReply(rep), err
+}
+
+func (g inert) BatchQuery(ctx context.Context, r BatchQueryRequest) (BatchPage, error) {
+	p, err := g.Gateway.BatchQuery(ctx, r)
+	p.Reply = cleanReply(p.Reply)
+	for i := range p.Trades {
+		p.Trades[i] = cleanReply(p.Trades[i])
+	}
+	return p, err
+}
+
+func (g inert) Channels(ctx context.Context) (ChannelList, error) {
+	l, err := g.Gateway.Channels(ctx)
+	l.Reply = cleanReply(l.Reply)
+	for i := range l.Channels {
+		l.Channels[i].Name = CleanText(l.Channels[i].Name)
+	}
+	return l, err
+}
+
+func (g inert) Login(ctx context.Context, username, password string) (LoginReply, error) {
+	r, err := g.Gateway.Login(ctx, username, password)
+	r.Message = CleanText(r.Message)
+	u := &r.User
+	for _, s := range []*string{&u.ID, &u.CompanyID, &u.LoginName, &u.Name, &u.UserType, &u.LoginFlag, &u.DelFlag,
+		&u.Company.ID, &u.Company.Name, &u.Company.Code, &u.Company.Useable, &u.Company.DelFlag, &u.Company.AmountLimit,
+		&u.Company.RefundAtScene, &u.Company.TimeLimit, &u.Company.IsUploadGoods} {
+		*s = CleanText(*s)
+	}
+	return r, err
 }

@@ -133,7 +133,7 @@ func NewCheckout(cfg CheckoutConfig) (*Checkout, error) {
 		cfg.Subject = "posterm"
 	}
 	return &Checkout{
-		core:     core{gw: cfg.Gateway, j: cfg.Journal, clock: cfg.Clock, t: t, log: cfg.Logger, devID: cfg.DevID},
+		core:     core{gw: Inert(cfg.Gateway), j: cfg.Journal, clock: cfg.Clock, t: t, log: cfg.Logger, devID: cfg.DevID},
 		register: cfg.Register, busiID: cfg.BusiID, subject: cfg.Subject,
 		codes: codes, refunds: refunds, flights: map[ChargeCode]*flight{}, reserved: map[string]bool{},
 	}, nil

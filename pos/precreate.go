@@ -120,6 +120,7 @@ func (c *Checkout) Await(ctx context.Context, code ChargeCode, who Cashier, prog
 // charge this register never journaled. An amount that differs from the
 // journal is not trusted: the row is left to query.
 func (c *Checkout) Notify(ctx context.Context, rep Reply) error {
+	rep = cleanReply(rep)
 	tx, err := c.j.Get(ctx, rep.ChargeCode)
 	if err != nil {
 		return fmt.Errorf("notify %s: %w", rep.ChargeCode, err)

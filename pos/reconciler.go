@@ -124,7 +124,7 @@ func NewReconciler(cfg ReconcilerConfig) (*Reconciler, error) {
 		cfg.Owner = fmt.Sprintf("reconciler-%s-%d-%04x", host, os.Getpid(), rand.Uint32()&0xffff)
 	}
 	return &Reconciler{
-		core:     core{gw: cfg.Gateway, j: cfg.Journal, clock: cfg.Clock, t: t, log: cfg.Logger.With("owner", cfg.Owner), devID: cfg.DevID},
+		core:     core{gw: Inert(cfg.Gateway), j: cfg.Journal, clock: cfg.Clock, t: t, log: cfg.Logger.With("owner", cfg.Owner), devID: cfg.DevID},
 		owner:    cfg.Owner,
 		ignore:   cfg.IgnoreSchedule,
 		progress: cfg.Progress,
