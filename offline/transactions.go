@@ -235,6 +235,9 @@ func applyPatch(t *pos.Transaction, p pos.Patch) {
 	if p.GiveUp {
 		t.GiveUp = true
 	}
+	if p.Refunded > t.Refunded && p.Refunded <= t.Amount {
+		t.Refunded = p.Refunded
+	}
 }
 
 // leaseBlocked reports whether owner may not write a row with queue q at

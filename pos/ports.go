@@ -362,6 +362,10 @@ type Patch struct {
 	GiveUpReason    string
 	AckedBy         string
 	LastError       string
+	// Refunded, when above the row's Refunded, sets it: money refunded at
+	// the gateway outside posterm, journaled as a "changed at the gateway"
+	// transition (Settler, Reconciler.Recheck). Never lowers it.
+	Refunded Money
 }
 
 // Event is one line of the append-only audit log: who did what, when, why,

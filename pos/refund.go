@@ -100,7 +100,7 @@ func (c *Checkout) Refund(ctx context.Context, in RefundInput) (Refund, error) {
 	if err != nil {
 		return Refund{}, fmt.Errorf("refund %s: %w", in.ChargeCode, err)
 	}
-	if remaining := tx.Amount - reserved(rs); in.Amount > remaining {
+	if remaining := tx.Amount - taken(tx, rs); in.Amount > remaining {
 		return Refund{}, fmt.Errorf("refund %s: %w: %s > %s", in.ChargeCode, ErrExceedsRemaining, in.Amount, remaining)
 	}
 	no, err := c.refunds.Next(ctx)
@@ -124,6 +124,19 @@ func (c *Checkout) Refund(ctx context.Context, in RefundInput) (Refund, error) {
 	}
 	got, _, err := c.sendRefund(ctx, r, tx, actor{who: r.Cashier})
 	return got, err
+}
+
+// taken is what is no longer refundable of tx: its refunds not refused,
+// plus what was refunded at the gateway outside posterm (in Refunded but in
+// no refund row).
+func taken(tx Transaction, rs []Refund) Money {
+	var done Money
+	for _, r := range rs {
+		if r.State == RefundDone {
+			done += r.Amount
+		}
+	}
+	return reserved(rs) + max(tx.Refunded-done, 0)
 }
 
 // reserved is what refunds not refused take from a charge.
