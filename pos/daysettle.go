@@ -415,6 +415,7 @@ func (r *Reconciler) Recheck(ctx context.Context, since time.Time, limit int) (R
 		return sum, fmt.Errorf("recheck: %w", err)
 	}
 	a := actor{who: r.owner}
+	slices.Reverse(txs)
 	for _, tx := range txs {
 		if limit > 0 && sum.Checked >= limit {
 			break

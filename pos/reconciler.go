@@ -33,6 +33,15 @@ type ReconcilerConfig struct {
 	Seed uint64
 	// DevID is the till's DEV_ID (see CheckoutConfig.DevID).
 	DevID string
+	// RecheckEvery is how often Run re-queries the open shift's paid
+	// charges for changes made at the gateway behind posterm (Recheck);
+	// default 5 minutes, negative: never.
+	RecheckEvery time.Duration
+	// RecheckLimit bounds the charges one recheck queries (default 50).
+	RecheckLimit int
+	// ShiftStart returns when the open shift began (charges created since
+	// are rechecked); nil: the last 12 hours.
+	ShiftStart func(now time.Time) time.Time
 }
 
 // Reconciler settles the journal's unsettled rows (WIRE.md §4.4–4.6): crash
@@ -48,10 +57,13 @@ type ReconcilerConfig struct {
 // at once. Safe for concurrent use.
 type Reconciler struct {
 	core
-	owner    string
-	ignore   bool
-	progress func(ReconcileProgress)
-	limiter  *Limiter
+	recheckEvery time.Duration
+	recheckLimit int
+	shiftStart   func(time.Time) time.Time
+	owner        string
+	ignore       bool
+	progress     func(ReconcileProgress)
+	limiter      *Limiter
 
 	rmu sync.Mutex
 	rnd *rand.Rand
@@ -123,7 +135,17 @@ func NewReconciler(cfg ReconcilerConfig) (*Reconciler, error) {
 		host, _ := os.Hostname()
 		cfg.Owner = fmt.Sprintf("reconciler-%s-%d-%04x", host, os.Getpid(), rand.Uint32()&0xffff)
 	}
+	if cfg.RecheckEvery == 0 {
+		cfg.RecheckEvery = 5 * time.Minute
+	}
+	if cfg.RecheckLimit <= 0 {
+		cfg.RecheckLimit = 50
+	}
+	if cfg.ShiftStart == nil {
+		cfg.ShiftStart = func(now time.Time) time.Time { return now.Add(-12 * time.Hour) }
+	}
 	return &Reconciler{
+		recheckEvery: cfg.RecheckEvery, recheckLimit: cfg.RecheckLimit, shiftStart: cfg.ShiftStart,
 		core:     core{gw: Inert(cfg.Gateway), j: cfg.Journal, clock: cfg.Clock, t: t, log: cfg.Logger.With("owner", cfg.Owner), devID: cfg.DevID},
 		owner:    cfg.Owner,
 		ignore:   cfg.IgnoreSchedule,
@@ -138,13 +160,25 @@ func (r *Reconciler) Owner() string { return r.owner }
 
 // Run runs passes every ReconcileInterval until ctx ends; it returns
 // ctx's error. A failed pass is logged and retried at the next interval.
+// Every RecheckEvery it also rechecks the open shift's paid charges.
 func (r *Reconciler) Run(ctx context.Context) error {
+	var lastRecheck time.Time
 	for {
 		s, err := r.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			r.log.Error("reconcile pass failed", "op", "reconcile", "err", err)
 		} else if s.Claimed > 0 {
 			r.log.Info("reconcile pass", "op", "reconcile", "claimed", s.Claimed, "settled", s.Settled())
+		}
+		if now := r.clock.Now(); r.recheckEvery > 0 && ctx.Err() == nil && (lastRecheck.IsZero() || now.Sub(lastRecheck) >= r.recheckEvery) {
+			lastRecheck = now
+			rs, err := r.Recheck(ctx, r.shiftStart(now), r.recheckLimit)
+			if err != nil && ctx.Err() == nil {
+				r.log.Error("recheck failed", "op", "recheck", "err", err)
+			} else if len(rs.Differences) > 0 {
+				r.log.Warn("recheck found changes made at the gateway", "op", "recheck", "checked", rs.Checked,
+					"differences", len(rs.Differences))
+			}
 		}
 		t := r.clock.NewTimer(r.t.ReconcileInterval)
 		select {
