@@ -306,3 +306,29 @@ func TestRevokeVersusRefund(t *testing.T) {
 		}
 	})
 }
+
+// A cashier acknowledging a SERIAL_REPEAT charge that is not ours (to start
+// the sale again) never cancels the serial: it holds another till's sale.
+func TestCheckout_AcknowledgeNeverCancelsAnotherTillsCharge(t *testing.T) {
+	e := newEnv(t)
+	e.gw.Script(postest.MPay, postest.Step{Act: postest.Answer, Reply: pos.Reply{Outcome: pos.OutcomeRefused, Code: pos.CodeSerialRepeat}})
+	other := postest.Step{Before: func() { e.gw.SetState(e.lastCharge(), pos.RemotePaid, 1234) },
+		Edit: func(r pos.Reply) pos.Reply { r.MaskedCode = pos.MaskCode("289999999999999999"); return r }}
+	e.gw.Script(postest.MQuery, other, other, other)
+	tx, err := e.pay(1234, alipayCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, tx, pos.StateUnknown)
+	tx, err = e.co.AcknowledgeRevoke(e.ctx, tx.ChargeCode, e.cashier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, tx, pos.StateUnknown)
+	if n := e.gw.Count(postest.MCancel, tx.ChargeCode); n != 0 {
+		t.Errorf("%d cancels of another till's serial; want 0", n)
+	}
+	if tr := e.remote(tx.ChargeCode); tr.State != pos.RemotePaid {
+		t.Errorf("the other till's charge is STATE %d, want 1", tr.State)
+	}
+}

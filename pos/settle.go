@@ -209,6 +209,17 @@ func (c *core) giveUpAndCancel(ctx context.Context, tx Transaction, a actor, rea
 // cancel sends sosopay.trade.cancel for a given-up row and settles on its
 // answer (WIRE.md §4.5).
 func (c *core) cancel(ctx context.Context, tx Transaction, a actor) (Transaction, error) {
+	if tx.ResultCode == CodeSerialRepeat {
+		// The serial was used before: if the charge it names is not ours
+		// (another till's sale), a cancel would revoke someone else's money.
+		q := c.query(ctx, tx.ChargeCode)
+		if q.Outcome == OutcomeDone && q.HasState {
+			if err := CheckQuery(tx, c.devID, q); err != nil {
+				c.distrust(tx.ChargeCode, q, err)
+				return c.leave(ctx, tx, a, "not cancelled: SERIAL_REPEAT, and the charge the gateway holds under this serial does not match ours: "+err.Error())
+			}
+		}
+	}
 	cctx, stop := context.WithTimeout(ctx, c.t.CallTimeout)
 	start := c.clock.Now()
 	rep, err := c.gw.Cancel(cctx, tx.ChargeCode, OpTypeNow)
