@@ -264,3 +264,54 @@ func TestHostile_ResultInfoIsInert(t *testing.T) {
 		})
 	}
 }
+
+// SERIAL_REPEAT on a pay (issue 8, cases 1 and 4's pay side): taken as ours
+// only when the query's answer matches ours — amount, masked wallet code,
+// DEV_ID and OPER_ID; otherwise left unsettled, with the reason, and never
+// cancelled (the serial may hold another till's sale).
+func TestHostile_PayAnsweredSerialRepeat(t *testing.T) {
+	serialRepeat := func(req, ans map[string]any) map[string]any {
+		return map[string]any{"RESULT": map[string]any{"CODE": "SERIAL_REPEAT", "INFO": "CHARGE_CODE already used"}}
+	}
+	for _, tt := range []struct {
+		name  string
+		query hostile.Rule // nil: the truth
+		want  pos.State
+		field string
+	}{
+		{"QueryMatchesOurs", nil, pos.StatePaid, ""},
+		{"AnotherWalletCode", func(req, ans map[string]any) map[string]any {
+			ans["DYNAMIC_ID"] = walletCode("28", "77")
+			return ans
+		}, pos.StateUnknown, "DYNAMIC_ID"},
+		{"AnotherTill", func(req, ans map[string]any) map[string]any { ans["DEV_ID"] = "POS-99"; return ans }, pos.StateUnknown, "DEV_ID"},
+		{"AnotherCashier", func(req, ans map[string]any) map[string]any { ans["OPER_ID"] = "cashier99"; return ans }, pos.StateUnknown, "OPER_ID"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e, hp := hostileEnv(t)
+			hp.Once(gateway.MethodPay, serialRepeat) // the sandbox paid; the answer says the serial was used
+			if tt.query != nil {
+				hp.On(gateway.MethodQuery, tt.query)
+			}
+			code, stdout, stderr := e.run(t, "pay", "--amount", "12.00", "--code", walletCode("28", "41"), "--json")
+			tx := decodeTx(t, stdout)
+			if tx.State != tt.want {
+				t.Fatalf("row %s (%q), want %s; exit %d\n%s", tx.State, tx.LastError, tt.want, code, stderr)
+			}
+			if tt.field == "" {
+				return
+			}
+			if code != exitUnknown || !strings.Contains(tx.LastError, "SERIAL_REPEAT") || !strings.Contains(tx.LastError, tt.field) {
+				t.Errorf("exit %d, last error %q; want 3 and the reason naming %s", code, tx.LastError, tt.field)
+			}
+			for _, x := range hp.Exchanges() {
+				if x.Method == gateway.MethodCancel {
+					t.Errorf("cancelled a serial whose charge is not ours")
+				}
+			}
+			if lt, _ := ledgerTxn(fetchLedger(t, e.sb), tx.ChargeCode); lt.State != 1 {
+				t.Errorf("sandbox STATE %d, want 1 (untouched)", lt.State)
+			}
+		})
+	}
+}
