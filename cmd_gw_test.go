@@ -330,3 +330,39 @@ func TestGw_Usage(t *testing.T) {
 		t.Errorf("no config: exit %d, stderr %s", code, stderr)
 	}
 }
+
+// FuzzGwCallParams feeds `gw call` arbitrary words: the FIELD=VALUE parser
+// never panics, and a method that moves money is refused whatever follows
+// it, before any configuration is read or anything is sent.
+func FuzzGwCallParams(f *testing.F) {
+	for _, s := range []string{"query CHARGE_CODE=A", "pay AMT=1.00 DYNAMIC_ID=280000000000000012 CHARGE_CODE=X PAY_SUBJECT=t",
+		"sosopay.trade.refund CHARGE_REFUND_FEE=1 goodsInfos=[{\"a\":1}]", "cancel CHARGE_CODE==", "login username=a=b password="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		args := strings.Fields(s)
+		if ps, err := gateway.ParseParams(args); err == nil {
+			for _, p := range ps {
+				if p.Name == "" {
+					t.Fatalf("a field without a name from %q", s)
+				}
+			}
+		}
+		if len(args) == 0 {
+			return
+		}
+		m, ok := lookupGwMethod(args[0])
+		if !ok || m.instead == "" {
+			return
+		}
+		for _, a := range args {
+			if strings.HasPrefix(a, "-") {
+				return // a flag (-h, --url …) is the flag parser's business
+			}
+		}
+		code, stdout, stderr := gwRun(t, append([]string{"gw", "call", "--config", "/nonexistent.toml"}, args...)...)
+		if code != exitLocal || stdout != "" || !strings.Contains(stderr, "moves money") {
+			t.Fatalf("%q: exit %d, stdout %q, stderr %q; want the refusal", s, code, stdout, stderr)
+		}
+	})
+}

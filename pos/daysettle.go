@@ -93,8 +93,15 @@ func LastSettlement(ctx context.Context, store SettlementStore) (s Settlement, o
 	return s, true, nil
 }
 
-// Summary is one line about s for a screen or a log, in English.
-func (s Settlement) Summary() string {
+// Summary is one line about s for the Unsettled screen or a log, in lang
+// ("zh-CN" or anything else for English).
+func (s Settlement) Summary(lang string) string {
+	if strings.HasPrefix(strings.ToLower(lang), "zh") {
+		if s.Agree {
+			return fmt.Sprintf("%s 对账一致（%d 笔）", s.Date, s.Gateway)
+		}
+		return fmt.Sprintf("%s 对账有 %d 处差异，已在流水中更正 %d 处", s.Date, len(s.Differences), s.Corrected)
+	}
 	if s.Agree {
 		return fmt.Sprintf("%s: journal and gateway agree (%d charges)", s.Date, s.Gateway)
 	}

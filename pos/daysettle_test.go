@@ -3,6 +3,7 @@ package pos_test
 import (
 	"context"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -121,7 +122,7 @@ func TestSettler_FindsChangesMadeBehindPosterm(t *testing.T) {
 		t.Errorf("no audited changed_at_gateway event: %+v", e.events(revoked.ChargeCode))
 	}
 	last, ok, err := pos.LastSettlement(e.ctx, store)
-	if err != nil || !ok || last.Agree || len(last.Differences) != 4 || last.Summary() == "" {
+	if err != nil || !ok || last.Agree || len(last.Differences) != 4 || last.Summary("en") == "" || !strings.Contains(last.Summary("zh-CN"), "差异") {
 		t.Errorf("last settlement: %+v %v %v", last, ok, err)
 	}
 
