@@ -159,8 +159,13 @@ func cleanReply(r Reply) Reply {
 	r.MaskedCode = CleanText(r.MaskedCode)
 	r.DevID = CleanText(r.DevID)
 	r.OperID = CleanText(r.OperID)
-	for i := range r.FundBills {
-		r.FundBills[i].FundChannel = CleanText(r.FundBills[i].FundChannel)
+	if len(r.FundBills) > 0 { // a copy: the caller's slice may be shared
+		bills := make([]FundBill, len(r.FundBills))
+		for i, b := range r.FundBills {
+			b.FundChannel = CleanText(b.FundChannel)
+			bills[i] = b
+		}
+		r.FundBills = bills
 	}
 	return r
 }
@@ -193,18 +198,23 @@ func (g inert) Refund(ctx context.Context, r RefundRequest) (Reply, error) {
 func (g inert) BatchQuery(ctx context.Context, r BatchQueryRequest) (BatchPage, error) {
 	p, err := g.Gateway.BatchQuery(ctx, r)
 	p.Reply = cleanReply(p.Reply)
-	for i := range p.Trades {
-		p.Trades[i] = cleanReply(p.Trades[i])
+	trades := make([]Reply, len(p.Trades))
+	for i, t := range p.Trades {
+		trades[i] = cleanReply(t)
 	}
+	p.Trades = trades
 	return p, err
 }
 
 func (g inert) Channels(ctx context.Context) (ChannelList, error) {
 	l, err := g.Gateway.Channels(ctx)
 	l.Reply = cleanReply(l.Reply)
-	for i := range l.Channels {
-		l.Channels[i].Name = CleanText(l.Channels[i].Name)
+	chans := make([]ChannelInfo, len(l.Channels))
+	for i, c := range l.Channels {
+		c.Name = CleanText(c.Name)
+		chans[i] = c
 	}
+	l.Channels = chans
 	return l, err
 }
 
