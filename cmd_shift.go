@@ -57,26 +57,30 @@ Flags:
 	if fs.NArg() > 0 {
 		return usageError(stderr, "shift", fmt.Sprintf("unexpected argument %q", fs.Arg(0)), fs.Usage)
 	}
-	now := time.Now()
-	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.Local)
+	cfg, err := com.load()
+	if err != nil {
+		return fail(stderr, "shift", err)
+	}
+	// The day starts at midnight in the shop's zone, never the host's.
+	zone, err := cfg.Register.Location()
+	if err != nil {
+		return fail(stderr, "shift", err)
+	}
+	now := time.Now().In(zone)
+	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, zone)
 	to := time.Time{}
-	var err error
 	if *since != "" {
-		if from, err = parseSince(*since); err != nil {
+		if from, err = parseSince(*since, zone); err != nil {
 			return fail(stderr, "shift", err)
 		}
 	}
 	if *until != "" {
-		if to, err = parseSince(*until); err != nil {
+		if to, err = parseSince(*until, zone); err != nil {
 			return fail(stderr, "shift", fmt.Errorf("--until: %w", err))
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg, err := com.load()
-	if err != nil {
-		return fail(stderr, "shift", err)
-	}
 	logger, closeLog, err := openLog(cfg.Log, stderr)
 	if err != nil {
 		return fail(stderr, "shift", err)

@@ -181,7 +181,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *app
 	a.checkout, err = pos.NewCheckout(pos.CheckoutConfig{
 		Register: a.register, BusiID: a.cfg.Gateway.BusiID, Subject: subject,
 		Gateway: a.gw, Journal: a.journal, Timings: a.timings,
-		Logger: logger.With("subsystem", "pos"), Location: zone,
+		Logger: logger.With("subsystem", "pos"), Location: zone, DevID: a.cfg.Register.DevID,
 	})
 	if err != nil {
 		return nil, err
@@ -274,7 +274,7 @@ func (a *app) newReconciler(ignoreSchedule bool, progress func(pos.ReconcileProg
 	return pos.NewReconciler(pos.ReconcilerConfig{
 		Gateway: a.gw, Journal: a.journal, Timings: a.timings,
 		Logger:         a.log.With("subsystem", "reconcile"),
-		IgnoreSchedule: ignoreSchedule, Progress: progress,
+		IgnoreSchedule: ignoreSchedule, Progress: progress, DevID: a.cfg.Register.DevID,
 	})
 }
 
@@ -397,13 +397,16 @@ func printerTarget(s string, writeTimeout time.Duration) (printer.Target, printe
 	return t, opts, err
 }
 
-// printHeader is what every receipt shows besides its snapshot.
-// TODO(lead): the shop zone once config has one; until then the
-// register's local zone, as before.
+// printHeader is what every receipt shows besides its snapshot; times are
+// printed in the shop's zone ([register] time_zone).
 func (a *app) printHeader() printer.Header {
+	zone, err := a.cfg.Register.Location()
+	if err != nil { // Validate refused a bad zone at load
+		zone = pos.DefaultZone()
+	}
 	return printer.Header{
 		Merchant: a.cfg.Register.Merchant, Store: a.cfg.Register.Store, Register: a.register,
-		Demo: a.cfg.Sandbox.Enabled, Lang: a.lang, Zone: time.Local,
+		Demo: a.cfg.Sandbox.Enabled, Lang: a.lang, Zone: zone,
 	}
 }
 

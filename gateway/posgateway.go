@@ -341,6 +341,10 @@ func fillTrade(rep *pos.Reply, t TradeInfo) {
 	rep.ChargeThirdCode = t.ChargeThirdCode
 	rep.Channel = channel(t.ChannelType)
 	rep.Amount = money(t.Amt)
+	if t.DynamicID != "" {
+		rep.MaskedCode = pos.MaskCode(t.DynamicID)
+	}
+	rep.DevID, rep.OperID = t.DevID, t.OperID
 	rep.FundBills = fundBills(t.FundBillList)
 	rep.BeginTime = parseTime(rep, "BEGIN_TIME", t.BeginTime)
 	rep.EndTime = parseTime(rep, "END_TIME", t.EndTime)

@@ -138,7 +138,8 @@ func TestPOS_Replies(t *testing.T) {
 			want: pos.Reply{Outcome: pos.OutcomeDone, Code: "SUCCESS", Info: "ok", HasState: true, State: pos.RemotePartiallyRefunded,
 				ChargeCode: "C-Q-1", ChargeDownCode: "1435736619490", ChargeThirdCode: "4200000002", Channel: pos.ChannelWeChat,
 				Amount: 15800, FundBills: []pos.FundBill{{FundChannel: "11", Amount: 10000}, {FundChannel: "41", Amount: 5800}},
-				BeginTime: shanghai("2015-10-14 04:43:14"), EndTime: shanghai("2015-10-14 04:43:20")},
+				BeginTime: shanghai("2015-10-14 04:43:14"), EndTime: shanghai("2015-10-14 04:43:20"),
+				MaskedCode: "1342**********4755", DevID: "POS-01", OperID: "cashier01"},
 			request: func(t testing.TB, r fakeRequest) {
 				if want := `{"BUSI_ID":"0010000001","CHARGE_CODE":"C-Q-1"}`; string(r.Plain) != want {
 					t.Errorf("request: got %s, want %s", r.Plain, want)
@@ -156,7 +157,8 @@ func TestPOS_Replies(t *testing.T) {
 		{name: "query masks a wallet code quoted in INFO",
 			answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS","INFO":"code 134214903060794755"},"CHARGE_CODE":"C","DYNAMIC_ID":"134214903060794755"}`},
 			call:   func(ctx context.Context, p *POS) (pos.Reply, error) { return p.Query(ctx, "C") },
-			want:   pos.Reply{Outcome: pos.OutcomeDone, Code: "SUCCESS", Info: "code 1342**********4755", ChargeCode: "C"}},
+			want: pos.Reply{Outcome: pos.OutcomeDone, Code: "SUCCESS", Info: "code 1342**********4755", ChargeCode: "C",
+				MaskedCode: "1342**********4755"}},
 		{name: "cancel ACO already revoked", answer: fakeAnswer{json: `{"RESULT":{"CODE":"AREADY_REVOKED","INFO":"already revoked"}}`},
 			call: func(ctx context.Context, p *POS) (pos.Reply, error) { return p.Cancel(ctx, "C-9", pos.OpTypeACO) },
 			want: pos.Reply{Outcome: pos.OutcomeRefused, Code: "AREADY_REVOKED", Info: "already revoked"},

@@ -16,7 +16,7 @@ import (
 // snapshot of the pos.Receipt (approver included) written in the same SQL
 // transaction as the change it prints; the spooler renders it at print
 // time. A job added with Add carries its ESC/POS bytes (reports, test
-// pages) or a snapshot. See migrations/0002_printer.sql for the states.
+// pages) or a snapshot. See migrations/0003_printer.sql for the states.
 
 // EnqueueReceipt implements pos.Journal: it queues a print job for the
 // charge with a snapshot of what the receipt shows (for a refund receipt,

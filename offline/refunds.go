@@ -41,6 +41,16 @@ func (j *Journal) CreateRefund(ctx context.Context, r pos.Refund, ev pos.Event) 
 			WHERE charge_code = ? AND state <> ?`, string(r.ChargeCode), string(pos.RefundRefused)).Scan(&reserved); err != nil {
 			return fmt.Errorf("create refund %s: sum refunds: %w", r.OutRefundNo, err)
 		}
+		// Money refunded at the gateway outside posterm (a "changed at the
+		// gateway" correction) is in Refunded but in no refund row.
+		var done int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount_fen), 0) FROM refunds
+			WHERE charge_code = ? AND state = ?`, string(r.ChargeCode), string(pos.RefundDone)).Scan(&done); err != nil {
+			return fmt.Errorf("create refund %s: sum refunds: %w", r.OutRefundNo, err)
+		}
+		if outside := int64(t.Refunded) - done; outside > 0 {
+			reserved += outside
+		}
 		if r.Amount <= 0 || pos.Money(reserved)+r.Amount > t.Amount {
 			return fmt.Errorf("create refund %s: %w: %d fen asked, %d of %d fen taken", r.OutRefundNo,
 				pos.ErrOverRefund, r.Amount, reserved, t.Amount)

@@ -68,6 +68,20 @@ func (j *Journal) Transition(ctx context.Context, ch pos.Change) (pos.Transactio
 			return fmt.Errorf("transition %s: %w (held by %s until %s)", ch.ChargeCode, pos.ErrLeaseLost,
 				t.LeaseOwner, t.LeaseUntil.UTC().Format(time.RFC3339))
 		}
+		if ch.Patch.GiveUp && !t.GiveUp {
+			// Revoke vs refund (issue 8, case 8): giving up a charge and
+			// starting a refund exclude each other here, in one write
+			// transaction each (CreateRefund refuses a given-up charge).
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM refunds WHERE charge_code = ? AND state <> ?`,
+				string(ch.ChargeCode), string(pos.RefundRefused)).Scan(&n); err != nil {
+				return fmt.Errorf("transition %s: count refunds: %w", ch.ChargeCode, err)
+			}
+			if n > 0 {
+				return fmt.Errorf("transition %s: %w: cannot give up a charge with %d refund(s)", ch.ChargeCode,
+					pos.ErrIllegalTransition, n)
+			}
+		}
 		before := t
 		t.State = ch.To
 		applyPatch(&t, ch.Patch)
@@ -316,6 +330,9 @@ func applyPatch(t *pos.Transaction, p pos.Patch) {
 	}
 	if p.GiveUp {
 		t.GiveUp = true
+	}
+	if p.Refunded > t.Refunded && p.Refunded <= t.Amount {
+		t.Refunded = p.Refunded
 	}
 }
 

@@ -87,6 +87,9 @@ type CheckoutConfig struct {
 	// Location is the shop's zone ([register] time_zone) in which charge
 	// codes and refund numbers are stamped; nil is DefaultZone.
 	Location *time.Location
+	// DevID is the till's DEV_ID as the gateway client sends it; a charge
+	// found after SERIAL_REPEAT must carry it (CheckQuery). "" skips it.
+	DevID string
 }
 
 // Checkout runs the register's payment flows: merchant-scan (PayByCode),
@@ -138,7 +141,7 @@ func NewCheckout(cfg CheckoutConfig) (*Checkout, error) {
 		cfg.Subject = "posterm"
 	}
 	return &Checkout{
-		core:     core{gw: cfg.Gateway, j: cfg.Journal, clock: cfg.Clock, t: t, log: cfg.Logger},
+		core:     core{gw: Inert(cfg.Gateway), j: cfg.Journal, clock: cfg.Clock, t: t, log: cfg.Logger, devID: cfg.DevID},
 		register: cfg.Register, busiID: cfg.BusiID, subject: cfg.Subject,
 		codes: codes, refunds: refunds, flights: map[ChargeCode]*flight{}, reserved: map[string]bool{},
 	}, nil
@@ -504,6 +507,9 @@ func (c *Checkout) PayByCode(ctx context.Context, in PayInput) (Transaction, err
 		return tx, fmt.Errorf("pay %s: %w", tx.ChargeCode, ctx.Err())
 	}
 	stop()
+	if err := CheckPay(req, rep); err != nil {
+		rep = c.distrust(tx.ChargeCode, rep, err)
+	}
 	log.Info("pay", "op", "pay", "result_code", rep.Code, "outcome", rep.Outcome.String(), "masked_code", tx.MaskedCode,
 		"elapsed_ms", c.clock.Now().Sub(start).Milliseconds(), "detail", rep.Detail)
 
@@ -576,6 +582,11 @@ func (c *Checkout) wait(ctx context.Context, tx Transaction, f *flight, a actor,
 		if isStale(err) {
 			got, settled, err = c.reread(ctx, tx), false, nil
 			settled = !got.Unsettled()
+		}
+		if errors.Is(err, errNotOurs) {
+			// Never cancel a serial that names someone else's charge: the
+			// row stays unknown, its LastError says why, for a person.
+			return got, nil
 		}
 		if err != nil {
 			return got, err

@@ -139,6 +139,12 @@ type Reply struct {
 	// BeginTime and EndTime as the gateway gave them; zero when absent.
 	BeginTime time.Time
 	EndTime   time.Time
+	// MaskedCode is DYNAMIC_ID as MaskCode masks it (query, batch rows);
+	// DevID and OperID are DEV_ID and OPER_ID where the answer gives them.
+	// CheckQuery compares them with the journal's row.
+	MaskedCode string
+	DevID      string
+	OperID     string
 	// Detail is transport detail for the log when Outcome is unknown (e.g.
 	// "timeout after 95s", "HTTP 503"). Never shown to the cashier.
 	Detail string
@@ -356,6 +362,10 @@ type Patch struct {
 	GiveUpReason    string
 	AckedBy         string
 	LastError       string
+	// Refunded, when above the row's Refunded, sets it: money refunded at
+	// the gateway outside posterm, journaled as a "changed at the gateway"
+	// transition (Settler, Reconciler.Recheck). Never lowers it.
+	Refunded Money
 }
 
 // Event is one line of the append-only audit log: who did what, when, why,
@@ -523,7 +533,9 @@ type Journal interface {
 	// Transition applies ch atomically and returns the row after it.
 	// ErrNotFound: no such charge. ErrStale: current state != ch.From.
 	// ErrIllegalTransition: !CanTransition(ch.From, ch.To) (To == From is a
-	// legal note). ErrLeaseLost: see Change.Owner. The event is stored with
+	// legal note), or ch.Patch.GiveUp on a charge not yet given up that has
+	// a refund not RefundRefused (revoke and refund exclude each other: this
+	// check and CreateRefund's are each atomic). ErrLeaseLost: see Change.Owner. The event is stored with
 	// ChargeCode, From and To taken from ch. When the row is settled after
 	// the change, its lease is cleared.
 	Transition(ctx context.Context, ch Change) (Transaction, error)

@@ -44,6 +44,7 @@ func TestJournal(t *testing.T, open func(t *testing.T) pos.Journal) {
 		{"Refunds", jRefunds},
 		{"RefundOverRefundInFlight", jRefundOver},
 		{"RefundRules", jRefundRules},
+		{"GiveUpExcludesRefund", jGiveUpExcludesRefund},
 		{"ClaimDueAndLease", jClaim},
 		{"ClaimConcurrentNeverShared", jClaimConcurrent},
 		{"ClaimRefunds", jClaimRefunds},
@@ -530,6 +531,34 @@ func jRefundRules(t *testing.T, ctx context.Context, j pos.Journal) {
 	}
 	if r, _ := j.GetRefund(ctx, "R4"); r.State != pos.RefundSending {
 		t.Fatalf("refund after refused settle: got %s, want sending", r.State)
+	}
+}
+
+// jGiveUpExcludesRefund: a revoke (GiveUp on a paid charge) and a refund
+// exclude each other, whichever is journaled first wins (issue 8, case 8);
+// a refused refund does not block a give-up.
+func jGiveUpExcludesRefund(t *testing.T, ctx context.Context, j pos.Journal) {
+	giveUp := func(code pos.ChargeCode) error {
+		_, err := j.Transition(ctx, pos.Change{ChargeCode: code, From: pos.StatePaid, To: pos.StatePaid, At: T0,
+			Patch: pos.Patch{GiveUp: true, GiveUpReason: "revoke"}})
+		return err
+	}
+	driveTo(t, ctx, j, "C1", pos.StatePaid, T0)
+	if err := j.CreateRefund(ctx, mkRefund("R1", "C1", 100, T0), pos.Event{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := giveUp("C1"); !errors.Is(err, pos.ErrIllegalTransition) {
+		t.Fatalf("give up beside a refund in flight: got %v, want ErrIllegalTransition", err)
+	}
+	if tx, _ := j.Get(ctx, "C1"); tx.GiveUp {
+		t.Fatalf("given up although refused")
+	}
+	settle(t, ctx, j, "R1", pos.RefundSending, pos.RefundRefused)
+	if err := giveUp("C1"); err != nil {
+		t.Fatalf("give up once the only refund was refused: %v", err)
+	}
+	if err := j.CreateRefund(ctx, mkRefund("R2", "C1", 100, T0), pos.Event{}); !errors.Is(err, pos.ErrIllegalTransition) {
+		t.Fatalf("refund after the give-up: got %v, want ErrIllegalTransition", err)
 	}
 }
 

@@ -198,6 +198,9 @@ func applyPatch(t *pos.Transaction, p pos.Patch) {
 	if p.GiveUp {
 		t.GiveUp = true
 	}
+	if p.Refunded > t.Refunded && p.Refunded <= t.Amount {
+		t.Refunded = p.Refunded
+	}
 }
 
 // Transition implements pos.Journal.
@@ -219,6 +222,14 @@ func (j *Journal) Transition(ctx context.Context, ch pos.Change) (pos.Transactio
 	}
 	if leaseBlocked(t.Queue, ch.Owner, ch.At) {
 		return pos.Transaction{}, fmt.Errorf("transition %s: %w (%s)", ch.ChargeCode, pos.ErrLeaseLost, t.LeaseOwner)
+	}
+	if ch.Patch.GiveUp && !t.GiveUp {
+		for _, r := range j.refunds {
+			if r.ChargeCode == ch.ChargeCode && r.State != pos.RefundRefused {
+				return pos.Transaction{}, fmt.Errorf("transition %s: %w: cannot give up a charge with refunds",
+					ch.ChargeCode, pos.ErrIllegalTransition)
+			}
+		}
 	}
 	n := cloneTx(t)
 	n.State = ch.To
@@ -327,11 +338,17 @@ func (j *Journal) CreateRefund(ctx context.Context, r pos.Refund, ev pos.Event) 
 	if (t.State != pos.StatePaid && t.State != pos.StatePartiallyRefunded) || t.GiveUp {
 		return fmt.Errorf("create refund %s: %w: charge %s is %s", r.OutRefundNo, pos.ErrIllegalTransition, t.ChargeCode, t.State)
 	}
-	var reserved pos.Money
+	var reserved, done pos.Money
 	for _, x := range j.refunds {
 		if x.ChargeCode == r.ChargeCode && x.State != pos.RefundRefused {
 			reserved += x.Amount
 		}
+		if x.ChargeCode == r.ChargeCode && x.State == pos.RefundDone {
+			done += x.Amount
+		}
+	}
+	if outside := t.Refunded - done; outside > 0 { // refunded at the gateway outside posterm
+		reserved += outside
 	}
 	if r.Amount <= 0 || reserved+r.Amount > t.Amount {
 		return fmt.Errorf("create refund %s: %w: %s of %s, %s reserved", r.OutRefundNo, pos.ErrOverRefund, r.Amount, t.Amount, reserved)
