@@ -62,7 +62,11 @@ func TestSettle_ChangesBehindPosterm(t *testing.T) {
 	must(gw.Refund(ctx, pos.RefundRequest{ChargeCode: refunded, OutRefundNo: string(refunded) + "X", Amount: 3000, Subject: "outside"}))
 	must(gw.Refund(ctx, pos.RefundRequest{ChargeCode: partly, OutRefundNo: string(partly) + "X", Amount: 1000, Subject: "outside"}))
 	// A charge with one of this register's codes the journal never saw.
-	stranger := pos.ChargeCode(fmt.Sprintf("%s%s9999", e.register, time.Now().In(gatewayZone).Format("20060102150405")))
+	till, err := e.openJournal(t).TillID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := pos.ChargeCode(fmt.Sprintf("%s%s%s9999", e.register, till, time.Now().In(gatewayZone).Format("060102150405")))
 	must(gw.Pay(ctx, pos.PayRequest{ChargeCode: stranger, Amount: 555, DynamicID: walletCode("28", "35"), Subject: "outside"}))
 
 	code, stdout, stderr := e.run(t, "settle", "--json")
