@@ -103,7 +103,6 @@ func oracleJSONValue(dec *json.Decoder, depth int) (*Node, error) {
 	return nil, fmt.Errorf("unexpected JSON token %T", tok)
 }
 
-
 // FuzzParseJSON_Oracle: on every input the old reader accepts, the new one
 // gives the same tree; on every input it refuses, the new one refuses too.
 func FuzzParseJSON_Oracle(f *testing.F) {
