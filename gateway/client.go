@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"posterm/pos"
+
 	"bytes"
 	"context"
 	"errors"
@@ -190,6 +192,10 @@ type Status struct {
 	HTTPStatus int    // 0 when no HTTP answer arrived
 	Err        error
 	Elapsed    time.Duration
+	// Dropped names the side fields of the answer that could not be read and
+	// were dropped (WIRE.md §2.4), each with why; they are logged and never
+	// change the Outcome.
+	Dropped []string
 }
 
 // Done reports whether the call succeeded.
@@ -447,7 +453,7 @@ func stripURL(err error) error {
 // the secret, a password or a whole payment code, nor any body.
 func (c *Client) finish(ctx context.Context, ex exchange, st Status) Status {
 	level := slog.LevelInfo
-	if st.Outcome == OutcomeUnknown {
+	if st.Outcome == OutcomeUnknown || len(st.Dropped) > 0 {
 		level = slog.LevelWarn
 	}
 	if !c.log.Enabled(ctx, level) {
@@ -458,7 +464,7 @@ func (c *Client) finish(ctx context.Context, ex exchange, st Status) Status {
 		attrs = append(attrs, slog.String("charge_code", ex.chargeCode))
 	}
 	if ex.dynamicID != "" {
-		attrs = append(attrs, slog.String("dynamic_id", MaskCode(ex.dynamicID)))
+		attrs = append(attrs, slog.String("dynamic_id", pos.MaskCode(ex.dynamicID)))
 	}
 	attrs = append(attrs,
 		slog.String("result_code", st.Code),
@@ -473,19 +479,24 @@ func (c *Client) finish(ctx context.Context, ex exchange, st Status) Status {
 	if st.Err != nil {
 		attrs = append(attrs, slog.String("err", c.redact(ex, st.Err.Error())))
 	}
+	if len(st.Dropped) > 0 {
+		attrs = append(attrs, slog.String("dropped", c.redact(ex, strings.Join(st.Dropped, "; "))))
+	}
 	c.log.LogAttrs(ctx, level, "gateway call", attrs...)
 	return st
 }
 
 // redact hides what must not reach a log from text that the gateway or an
-// error wrote (an INFO may quote a field).
+// error wrote (an INFO may quote a field), and makes it inert
+// (pos.CleanText).
 func (c *Client) redact(ex exchange, s string) string {
+	s = pos.CleanText(s)
 	s = strings.ReplaceAll(s, c.cfg.Secret, "[secret]")
 	if ex.password != "" {
 		s = strings.ReplaceAll(s, ex.password, "[password]")
 	}
 	if ex.dynamicID != "" {
-		s = strings.ReplaceAll(s, ex.dynamicID, MaskCode(ex.dynamicID))
+		s = strings.ReplaceAll(s, ex.dynamicID, pos.MaskCode(ex.dynamicID))
 	}
 	return s
 }

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
 )
 
 // Kind is the kind of a Node.
@@ -169,6 +172,10 @@ func ParseMessage(b []byte) (root string, n *Node, err error) {
 func parseXML(b []byte) (string, *Node, error) {
 	dec := xml.NewDecoder(bytes.NewReader(b))
 	dec.Strict = true
+	// HTML character entities in text (&nbsp;, &copy;) and a GBK/GB18030
+	// declaration are what the vendor's text allows (WIRE.md §2.4).
+	dec.Entity = xml.HTMLEntity
+	dec.CharsetReader = charsetReader
 	var root string
 	var n *Node
 	for {
@@ -204,6 +211,18 @@ func parseXML(b []byte) (string, *Node, error) {
 		return "", nil, errors.New("XML root has no child elements")
 	}
 	return root, n, nil
+}
+
+// charsetReader decodes the encodings an XML declaration may name: UTF-8
+// (which encoding/xml reads itself), GBK and GB18030 (§2.4).
+func charsetReader(label string, input io.Reader) (io.Reader, error) {
+	switch strings.ToUpper(strings.TrimSpace(label)) {
+	case "GBK", "CP936", "GB2312":
+		return transform.NewReader(input, simplifiedchinese.GBK.NewDecoder()), nil
+	case "GB18030":
+		return transform.NewReader(input, simplifiedchinese.GB18030.NewDecoder()), nil
+	}
+	return nil, fmt.Errorf("XML encoding %q: want UTF-8, GBK or GB18030", label)
 }
 
 // xmlElement reads the content of an element whose start tag was just read,

@@ -54,11 +54,11 @@ func DecodeNotification(plaintext []byte) (Notification, error) {
 		OperID:          r.str(body, "OPER_ID"),
 		DevID:           r.str(body, "DEV_ID"),
 		Amt:             r.fen(body, "AMT"),
-		ChannelType:     r.int(body, "CHANNEL_TYPE"),
+		ChannelType:     r.sideInt(body, "CHANNEL_TYPE"),
 		ChargeCode:      r.str(body, "CHARGE_CODE"),
 		ChargeDownCode:  r.str(body, "CHARGE_DOWN_CODE"),
 		ChargeThirdCode: r.str(body, "CHARGE_THIRD_CODE"),
-		PaySubject:      r.str(body, "PAY_SUBJECT"),
+		PaySubject:      r.text(body, "PAY_SUBJECT"),
 		GoodsDetail:     r.goods(body, "GOODS_DETAIL"),
 		State:           r.int(body, "STATE"),
 		MerchantPara:    r.str(body, "MERCHANTPARA"),
@@ -125,7 +125,7 @@ func (h *notifyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	attrs := []slog.Attr{slog.String("method", "notify")}
 	if n.ChargeCode != "" {
-		attrs = append(attrs, slog.String("charge_code", n.ChargeCode), slog.Int("state", n.State),
+		attrs = append(attrs, slog.String("charge_code", pos.CleanText(n.ChargeCode)), slog.Int("state", n.State),
 			slog.String("amt", n.Amt.Yuan()))
 	}
 	attrs = append(attrs, slog.String("outcome", outcome), slog.Int("http_status", code),

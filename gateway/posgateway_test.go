@@ -101,7 +101,7 @@ func TestPOS_Replies(t *testing.T) {
 		{name: "pay INFO quoting the wallet code", call: pay,
 			answer: fakeAnswer{json: `{"RESULT":{"CODE":"ILLEGAL_PARAMETER","INFO":"DYNAMIC_ID 284214903060794755 expired"}}`},
 			want:   pos.Reply{Outcome: pos.OutcomeRefused, Code: "ILLEGAL_PARAMETER", Info: "DYNAMIC_ID 2842**********4755 expired"}},
-		{name: "pay bad amount in the answer", call: pay, answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS"},"AMT":"158.00"}`},
+		{name: "pay bad amount in the answer", call: pay, answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS"},"AMT":"158.01e1"}`},
 			want: pos.Reply{Outcome: pos.OutcomeUnknown, Code: "SUCCESS"}, detailHas: []string{"AMT"}},
 		{name: "pay bad BEGIN_TIME", call: pay,
 			answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS"},"CHARGE_CODE":"20150324001069125999","BEGIN_TIME":"14/10/2015"}`},
@@ -312,6 +312,17 @@ func TestPOS_Login(t *testing.T) {
 				Company: pos.LoginCompany{AmountLimit: "12.50"}}}},
 		{name: "no limit given", answer: fakeAnswer{json: `{"success":"true","user":{"loginName":"x","company":{"amountLimit":""}}}`},
 			want: pos.LoginReply{Success: true, User: pos.LoginUser{LoginName: "x"}}},
+		// amountLimit in the notations of WIRE.md §2.4: no longer "unreachable".
+		{name: "amountLimit 5000.0000", answer: fakeAnswer{json: `{"success":"true","user":{"loginName":"manager01","company":{"amountLimit":"5000.0000"}}}`},
+			want: pos.LoginReply{Success: true, User: pos.LoginUser{LoginName: "manager01", Company: pos.LoginCompany{AmountLimit: "5000.00"}}}},
+		{name: "amountLimit number 5E3", answer: fakeAnswer{json: `{"success":true,"user":{"loginName":"manager01","company":{"amountLimit":5E3}}}`},
+			want: pos.LoginReply{Success: true, User: pos.LoginUser{LoginName: "manager01", Company: pos.LoginCompany{AmountLimit: "5000.00"}}}},
+		// loginName reaches pos as sent, for pos to compare with the username.
+		{name: "loginName unaltered", answer: fakeAnswer{json: `{"success":"true","user":{"loginName":"Manager01 ","userType":2.0}}`},
+			want: pos.LoginReply{Success: true, User: pos.LoginUser{LoginName: "Manager01 ", UserType: "2.0"}}},
+		// (XML 1.0 cannot carry C0 controls, so they are tested as C1 and bidi.)
+		{name: "text cleaned", answer: fakeAnswer{json: `{"success":"true","message":"ok\u009b2J","user":{"loginName":"m","name":"Ma&amp;nager\u202e","userType":"2\u0085","company":{"name":"Shop\u009b31m"}}}`},
+			want: pos.LoginReply{Success: true, Message: "ok2J", User: pos.LoginUser{LoginName: "m", Name: "Ma&nager", Company: pos.LoginCompany{Name: "Shop31m"}}}},
 		{name: "unreachable", answer: fakeAnswer{status: 503}, wantErr: ErrHTTPStatus},
 		{name: "unreadable success", answer: fakeAnswer{json: `{"success":"maybe"}`}, wantErr: ErrBadAnswer},
 		{name: "bad amountLimit", answer: fakeAnswer{json: `{"success":"true","user":{"company":{"amountLimit":"lots"}}}`}, wantErr: ErrBadAnswer},

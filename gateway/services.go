@@ -25,7 +25,10 @@ func (c *Client) Pay(ctx context.Context, req PayRequest) (PayResponse, Status) 
 		return out, c.finish(ctx, ex, Status{Outcome: OutcomeRefused, Err: err})
 	}
 	n, st := c.do(ctx, ex)
-	out, err := DecodePayResponse(n)
+	var r fieldReader
+	out := r.pay(n)
+	err := r.err
+	st.Dropped = r.dropped
 	st = settle(st, err)
 	st = matchCharge(st, "CHARGE_CODE", req.ChargeCode, out.ChargeCode)
 	return out, c.finish(ctx, ex, st)
@@ -44,7 +47,10 @@ func (c *Client) Precreate(ctx context.Context, req PrecreateRequest) (Precreate
 		return out, c.finish(ctx, ex, Status{Outcome: OutcomeRefused, Err: err})
 	}
 	n, st := c.do(ctx, ex)
-	out, err := DecodePrecreateResponse(n)
+	var r fieldReader
+	out := r.precreate(n)
+	err := r.err
+	st.Dropped = r.dropped
 	st = settle(st, err)
 	st = matchCharge(st, "CHARGE_CODE", req.ChargeCode, out.ChargeCode)
 	return out, c.finish(ctx, ex, st)
@@ -56,7 +62,10 @@ func (c *Client) Query(ctx context.Context, req QueryRequest) (QueryResponse, St
 	req.BusiID = orConfig(req.BusiID, c.cfg.BusiID)
 	ex := exchange{method: MethodQuery, body: req.wire(), busiCode: req.BusiID, chargeCode: req.ChargeCode}
 	n, st := c.do(ctx, ex)
-	out, err := DecodeQueryResponse(n)
+	var r fieldReader
+	out := r.query(n)
+	err := r.err
+	st.Dropped = r.dropped
 	st = settle(st, err)
 	if req.SerType == SerTypeGateway {
 		st = matchCharge(st, "CHARGE_DOWN_CODE", req.ChargeCode, out.ChargeDownCode)
@@ -90,7 +99,10 @@ func (c *Client) Refund(ctx context.Context, req RefundRequest) (RefundResponse,
 		return out, c.finish(ctx, ex, Status{Outcome: OutcomeRefused, Err: err})
 	}
 	n, st := c.do(ctx, ex)
-	out, err := DecodeRefundResponse(n)
+	var r fieldReader
+	out := r.refund(n)
+	err := r.err
+	st.Dropped = r.dropped
 	st = settle(st, err)
 	if req.ChargeDownCode != "" {
 		st = matchCharge(st, "CHARGE_DOWN_CODE", req.ChargeDownCode, out.ChargeDownCode)
@@ -106,7 +118,10 @@ func (c *Client) BatchQuery(ctx context.Context, req BatchQueryRequest) (BatchQu
 	req.BusiCode = orConfig(req.BusiCode, c.cfg.BusiID)
 	ex := exchange{method: MethodBatchQuery, body: req.wire(), busiCode: req.BusiCode, chargeCode: req.ChargeCode}
 	n, st := c.do(ctx, ex)
-	out, err := DecodeBatchQueryResponse(n)
+	var r fieldReader
+	out := r.batchQuery(n)
+	err := r.err
+	st.Dropped = r.dropped
 	return out, c.finish(ctx, ex, settle(st, err))
 }
 
@@ -116,7 +131,10 @@ func (c *Client) Channels(ctx context.Context, req ChannelListRequest) (ChannelL
 	req.BusiID = orConfig(req.BusiID, c.cfg.BusiID)
 	ex := exchange{method: MethodChannels, body: req.wire(), busiCode: req.BusiID}
 	n, st := c.do(ctx, ex)
-	out, err := DecodeChannelListResponse(n)
+	var r fieldReader
+	out := r.channels(n)
+	err := r.err
+	st.Dropped = r.dropped
 	return out, c.finish(ctx, ex, settle(st, err))
 }
 
@@ -127,7 +145,10 @@ func (c *Client) Login(ctx context.Context, req LoginRequest) (LoginResponse, St
 	req.BusiCode = orConfig(req.BusiCode, c.cfg.BusiID)
 	ex := exchange{method: MethodLogin, body: req.wire(), busiCode: req.BusiCode, password: req.Password}
 	n, st := c.do(ctx, ex)
-	out, err := DecodeLoginResponse(n)
+	var r fieldReader
+	out := r.login(n)
+	err := r.err
+	st.Dropped = r.dropped
 	return out, c.finish(ctx, ex, settle(st, err))
 }
 
@@ -161,7 +182,9 @@ func (c *Client) Call(ctx context.Context, method string, params []Param) (*Node
 	}
 	n, st := c.do(ctx, ex)
 	if n != nil {
-		st = settle(st, decodeFor(method, n))
+		var err error
+		st.Dropped, err = decodeFor(method, n)
+		st = settle(st, err)
 	}
 	return n, c.finish(ctx, ex, st)
 }

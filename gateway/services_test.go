@@ -294,7 +294,7 @@ func TestClient_Call(t *testing.T) {
 }
 
 func TestClient_CallBadAmount(t *testing.T) {
-	g := newFakeGateway(t, fixed(`{"RESULT":{"CODE":"SUCCESS"},"AMT":"158.00"}`))
+	g := newFakeGateway(t, fixed(`{"RESULT":{"CODE":"SUCCESS"},"AMT":"158.50"}`))
 	_, st := g.client(t, nil).Call(context.Background(), MethodPay, []Param{{"CHARGE_CODE", "C"}})
 	if st.Outcome != OutcomeUnknown || !isErr(st.Err, pos.ErrBadAmount) {
 		t.Errorf("got %v, want unknown with a bad amount", st)

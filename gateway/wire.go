@@ -4,6 +4,8 @@
 package gateway
 
 import (
+	"posterm/pos"
+
 	"bytes"
 	"crypto/cipher"
 	"crypto/des"
@@ -31,50 +33,53 @@ const (
 var Methods = []string{MethodPay, MethodPrecreate, MethodQuery, MethodCancel,
 	MethodRefund, MethodBatchQuery, MethodChannels, MethodLogin}
 
-// Result codes, RESULT.CODE, with the vendor's spelling (WIRE.md §6).
+// Result codes, RESULT.CODE, with the vendor's spelling (WIRE.md §6). The
+// ones pos decides on are pos's words; gateway only adds the rest.
 const (
-	CodeSuccess                       = "SUCCESS"
+	CodeSuccess                       = pos.CodeSuccess
 	CodeSuccessMisspelt               = "SUCESS" // the document's table spelling, §2.4
-	CodeFail                          = "FAIL"
+	CodeFail                          = pos.CodeFail
 	CodeIllegalParameter              = "ILLEGAL_PARAMETER"
 	CodeInvalidSign                   = "INVALID_SIGN"
-	CodeAmtError                      = "AMT_ERROR"
+	CodeAmtError                      = pos.CodeAmtError
 	CodeDatabaseError                 = "DATABASE_ERROR"
 	CodeInvalidContract               = "INVALID_CONTRACT"
 	CodeUnregisteredBusi              = "UNREGISTERED_BUSI"
 	CodeException                     = "EXCEPTION"
-	CodeChargeNonexistent             = "CHARGE_NONEXISTENT"
+	CodeChargeNonexistent             = pos.CodeChargeNonexistent
 	CodeServiceUnavailable            = "SERVICE_UNAVAILABLE"
 	CodeHTTPException                 = "HTTP_EXCEPTION"
 	CodeIOException                   = "IO_EXCEPTION"
 	CodeCreateSecurityConnectionError = "CREATE_SECURITY_CONNECTION_ERROR"
-	CodeAreadyRevoked                 = "AREADY_REVOKED" // sic
-	CodeSerialRepeat                  = "SERIAL_REPEAT"
+	CodeAreadyRevoked                 = pos.CodeAreadyRevoked // sic
+	CodeSerialRepeat                  = pos.CodeSerialRepeat
 )
 
-// Order states, STATE (WIRE.md §5).
+// Order states, STATE (WIRE.md §5), as ints on the wire: pos.RemoteState
+// owns them.
 const (
-	StatePending           = 0
-	StatePaid              = 1
-	StateRevoked           = 2
-	StateRevocationApplied = 3
-	StatePartiallyRefunded = 4
-	StateRefunded          = 5
-	StateClosed            = 6
-	StateRefunding         = 8
-	StateRefundFailed      = 9
-	StateToBeRefunded      = 10
-	StateRefundSucceeded   = 11
-	StateRefundCancelled   = 12
-	StateRefundFailed2     = 13
-	StateOrderCancelled    = 14
+	StatePending           = int(pos.RemotePending)
+	StatePaid              = int(pos.RemotePaid)
+	StateRevoked           = int(pos.RemoteRevoked)
+	StateRevocationApplied = int(pos.RemoteRevocationApplied)
+	StatePartiallyRefunded = int(pos.RemotePartiallyRefunded)
+	StateRefunded          = int(pos.RemoteRefunded)
+	StateClosed            = int(pos.RemoteClosed)
+	StateRefunding         = int(pos.RemoteRefunding)
+	StateRefundFailed      = int(pos.RemoteRefundFailed)
+	StateToBeRefunded      = int(pos.RemoteToBeRefunded)
+	StateRefundSucceeded   = int(pos.RemoteRefundSucceeded)
+	StateRefundCancelled   = int(pos.RemoteRefundCancelled)
+	StateRefundFailed2     = int(pos.RemoteRefundFailed2)
+	StateOrderCancelled    = int(pos.RemoteOrderCancelled)
 )
 
-// Channel types, CHANNEL_TYPE (WIRE.md §7); the ones a register uses.
+// Channel types, CHANNEL_TYPE (WIRE.md §7); the ones a register uses, owned
+// by pos.Channel.
 const (
-	ChannelAuto   = 0
-	ChannelAlipay = 1
-	ChannelWeChat = 2
+	ChannelAuto   = int(pos.ChannelAuto)
+	ChannelAlipay = int(pos.ChannelAlipay)
+	ChannelWeChat = int(pos.ChannelWeChat)
 )
 
 // Outcome is what a call's answer means for the money. Its zero value is
@@ -244,19 +249,4 @@ func ecb(block cipher.Block, buf []byte, fn func(dst, src []byte)) {
 	for i := 0; i < len(buf); i += bs {
 		fn(buf[i:i+bs], buf[i:i+bs])
 	}
-}
-
-// MaskCode masks a payment code (DYNAMIC_ID) for logs, receipts and
-// screens: first 4 and last 4 characters, the rest as '*'. Codes of 8
-// characters or fewer are masked whole except the last 2.
-func MaskCode(code string) string {
-	r := []rune(code)
-	n := len(r)
-	if n <= 8 {
-		if n <= 2 {
-			return strings.Repeat("*", n)
-		}
-		return strings.Repeat("*", n-2) + string(r[n-2:])
-	}
-	return string(r[:4]) + strings.Repeat("*", n-8) + string(r[n-4:])
 }

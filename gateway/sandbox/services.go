@@ -259,7 +259,7 @@ func (s *Server) pay(ctx context.Context, req *request) reply {
 	}
 
 	last2 := code[len(code)-2:]
-	log := s.log.With("op", gateway.MethodPay, "charge_code", cc, "dynamic_id", gateway.MaskCode(code))
+	log := s.log.With("op", gateway.MethodPay, "charge_code", cc, "dynamic_id", pos.MaskCode(code))
 	switch last2 {
 	case "95": // the gateway is down: nothing recorded, the serial stays free
 		log.Info("simulating HTTP 503")

@@ -172,7 +172,7 @@ func (l *ledger) snapshot(busi string) stateFile {
 	txns := make([]*txn, len(l.order))
 	for i, t := range l.order {
 		c := *t
-		c.DynamicID = gateway.MaskCode(c.DynamicID)
+		c.DynamicID = pos.MaskCode(c.DynamicID)
 		txns[i] = &c
 	}
 	return stateFile{
