@@ -1,6 +1,10 @@
 package gateway
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"net"
+
 	"posterm/pos"
 
 	"bytes"
@@ -63,6 +67,20 @@ type Config struct {
 	// HTTPClient sends the requests; a client speaking HTTP/1.1 when nil.
 	// The Client never follows redirects, whichever HTTPClient is given.
 	HTTPClient *http.Client
+	// AllowHTTP lets a plain http:// URL reach a host other than loopback.
+	// Off, such a URL is refused by New: the money, the signature and the
+	// login's password would cross the network in clear (issue 8).
+	AllowHTTP bool
+	// CAPEM holds PEM certificates added to the system's roots for an
+	// https:// URL (config [gateway] ca_file, read by main). Certificates are
+	// always verified.
+	CAPEM []byte
+	// BatchQueryKeys spells the batch query's PageNum, ChannelType and
+	// ChargeCode: BatchKeysVendor (when empty) or BatchKeysCamel (§4.7).
+	BatchQueryKeys string
+	// SendTimeExpire sends a precreate's TIME_EXPIRE, which the vendor's
+	// document does not list (§4.3); off by default.
+	SendTimeExpire bool
 	// Logger receives one record per call with the subsystem key "gateway";
 	// nothing is logged when nil.
 	Logger *slog.Logger
@@ -89,6 +107,16 @@ func New(cfg Config) (*Client, error) {
 	base, err := url.Parse(cfg.URL)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("gateway: URL %q: want an http:// or https:// URL", cfg.URL)
+	}
+	if base.Scheme == "http" && !cfg.AllowHTTP && !isLoopback(base.Hostname()) {
+		return nil, fmt.Errorf("gateway: URL %s: plain http to a host other than loopback sends payments, signatures and passwords in clear; use https://, or set [gateway] allow_http = true to accept that", base.Redacted())
+	}
+	switch cfg.BatchQueryKeys {
+	case "":
+		cfg.BatchQueryKeys = BatchKeysVendor
+	case BatchKeysVendor, BatchKeysCamel:
+	default:
+		return nil, fmt.Errorf("gateway: BatchQueryKeys %q: want %s or %s", cfg.BatchQueryKeys, BatchKeysVendor, BatchKeysCamel)
 	}
 	if cfg.BusiID == "" {
 		return nil, errors.New("gateway: BusiID is empty: set the merchant ID")
@@ -121,6 +149,11 @@ func New(cfg Config) (*Client, error) {
 		var p http.Protocols
 		p.SetHTTP1(true) // one HTTP/1.1 POST per call (§2)
 		t.Protocols = &p
+		tc, err := tlsConfig(cfg.CAPEM)
+		if err != nil {
+			return nil, err
+		}
+		t.TLSClientConfig = tc
 		c.hc = &http.Client{Transport: t}
 	}
 	// A redirected POST would come back as a GET elsewhere: take the 3xx
@@ -136,6 +169,33 @@ func New(cfg Config) (*Client, error) {
 			"pay_timeout_ms", cfg.PayTimeout.Milliseconds())
 	}
 	return c, nil
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// tlsConfig verifies certificates against the system's roots plus the PEM
+// certificates given (WIRE.md §1: the production URL is https).
+func tlsConfig(caPEM []byte) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if len(caPEM) == 0 {
+		return tc, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, errors.New("gateway: the CA file holds no PEM certificate ([gateway] ca_file)")
+	}
+	tc.RootCAs = pool
+	return tc, nil
 }
 
 // WithFormat returns a copy of c that asks for answers in format f, which

@@ -21,7 +21,7 @@ func TestStatus_ZeroIsUnknown(t *testing.T) {
 }
 
 func TestNew_Config(t *testing.T) {
-	good := Config{URL: "http://uat.sssyin.cn:9000/openGateway/openService/", BusiID: testBusi, Secret: testSecret}
+	good := Config{URL: "https://www.sssyin.cn/openGateway/openService/", BusiID: testBusi, Secret: testSecret}
 	tests := []struct {
 		name string
 		mod  func(*Config)
@@ -34,6 +34,15 @@ func TestNew_Config(t *testing.T) {
 		{"no secret", func(c *Config) { c.Secret = "" }, "Secret"},
 		{"bad format", func(c *Config) { c.Format = "yaml" }, "Format"},
 		{"negative timeout", func(c *Config) { c.Timeout = -1 }, "timeout"},
+		// Transport (issue 8): plain http only to loopback, unless allowed.
+		{"plain http refused", func(c *Config) { c.URL = "http://uat.sssyin.cn:9000/openGateway/openService/" }, "[gateway] allow_http = true"},
+		{"plain http allowed", func(c *Config) { c.URL = "http://uat.sssyin.cn:9000/x/"; c.AllowHTTP = true }, ""},
+		{"plain http to 127.0.0.1", func(c *Config) { c.URL = "http://127.0.0.1:8080/x/" }, ""},
+		{"plain http to localhost", func(c *Config) { c.URL = "http://localhost:8080/x/" }, ""},
+		{"plain http to ::1", func(c *Config) { c.URL = "http://[::1]:8080/x/" }, ""},
+		{"plain http to a name that looks local", func(c *Config) { c.URL = "http://127.0.0.1.example.com/x/" }, "allow_http"},
+		{"CA file without a certificate", func(c *Config) { c.CAPEM = []byte("not PEM") }, "ca_file"},
+		{"bad batch keys", func(c *Config) { c.BatchQueryKeys = "snake" }, "BatchQueryKeys"},
 	}
 	for _, tt := range tests {
 		cfg := good

@@ -128,7 +128,7 @@ func TestPOS_Replies(t *testing.T) {
 			},
 			want: pos.Reply{Outcome: pos.OutcomeDone, Code: "SUCCESS", ChargeCode: "C-PRE-1", ChargeDownCode: "D-P", BarCode: "https://qr.alipay.com/x"},
 			request: func(t testing.TB, r fakeRequest) {
-				want := `{"BUSI_ID":"0010000001","OPER_ID":"cashier01","DEV_ID":"POS-01","REGISTER_ID":"R-7","AMT":"0.01","CHANNEL_TYPE":"2","CHARGE_CODE":"C-PRE-1","NODIFY_URL":"http://10.0.0.5/notify?_type=json&encrypt=3DES","PAY_SUBJECT":"Tea","goodsInfos":[{"GOOD_ID":"7","GOOD_NAME":"Tea","GOOD_CLASS":"Food","GOOD_PRICE":"0.01","GOOD_SUBJECT":"Food","GOOD_QUANTITY":"2"}],"TIME_EXPIRE":"90"}`
+				want := `{"BUSI_ID":"0010000001","OPER_ID":"cashier01","DEV_ID":"POS-01","REGISTER_ID":"R-7","AMT":"0.01","CHANNEL_TYPE":"2","CHARGE_CODE":"C-PRE-1","NODIFY_URL":"http://10.0.0.5/notify?_type=json&encrypt=3DES","PAY_SUBJECT":"Tea","goodsInfos":[{"GOOD_ID":"7","GOOD_NAME":"Tea","GOOD_CLASS":"Food","GOOD_PRICE":"0.01","GOOD_SUBJECT":"Food","GOOD_QUANTITY":"2"}]}` // no TIME_EXPIRE unless configured (§4.3)
 				if string(r.Plain) != want {
 					t.Errorf("request:\n got %s\nwant %s", r.Plain, want)
 				}
@@ -246,7 +246,7 @@ func TestPOS_BatchQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"state":"1","beginDate":"2026-11-21","endDate":"2026-11-22","busiCode":"0010000001","userId":"cashier01","channelType":"2","pageNum":"2","pageSize":"50","chargeCode":"B-1"}`
+	want := `{"_type":"json","state":"1","beginDate":"2026-11-21","endDate":"2026-11-22","busiCode":"0010000001","userId":"cashier01","ChannelType":"2","PageNum":"2","pageSize":"50","ChargeCode":"B-1"}`
 	if got := string(g.last().Plain); got != want {
 		t.Errorf("request:\n got %s\nwant %s", got, want)
 	}
@@ -264,7 +264,7 @@ func TestPOS_BatchQuery(t *testing.T) {
 	if err != nil || page.Outcome != pos.OutcomeRefused || page.Code != "ILLEGAL_PARAMETER" {
 		t.Errorf("refusal: got %+v, %v", page, err)
 	}
-	if want := `{"busiCode":"0010000001","pageNum":"1","pageSize":"10"}`; string(g2.last().Plain) != want {
+	if want := `{"_type":"json","busiCode":"0010000001","PageNum":"1","pageSize":"10"}`; string(g2.last().Plain) != want {
 		t.Errorf("defaults: got %s, want %s", g2.last().Plain, want)
 	}
 	g3 := newFakeGateway(t, func(fakeRequest) fakeAnswer { return fakeAnswer{status: 502} })

@@ -96,9 +96,12 @@ type PrecreateRequest struct {
 	ChargeCode   string
 	NodifyURL    string // optional, sic (§4.3); notifications go there (§8)
 	PaySubject   string
-	GoodsInfos   []Good        // optional
-	GoodsDetail  []Good        // optional; the WeChat form sends GOODS_DETAIL instead
-	TimeExpire   time.Duration // optional, profile: sent in whole seconds (gateway default 120 s)
+	GoodsInfos   []Good // optional
+	GoodsDetail  []Good // optional; the WeChat form sends GOODS_DETAIL instead
+	// TimeExpire is TIME_EXPIRE, sent in whole seconds — not in the vendor's
+	// document (WIRE.md §4.3): the Client drops it unless
+	// Config.SendTimeExpire is set.
+	TimeExpire time.Duration
 }
 
 // MarshalJSON writes the request body of WIRE.md §4.3.
@@ -192,10 +195,22 @@ func (r RefundRequest) wire() wireObject {
 	return o
 }
 
-// BatchQueryRequest is sosopay.trade.batchquery (WIRE.md §4.7), whose fields
-// are lower camel case. BusiCode is taken from the client's Config when
-// empty; PageNum 0 is sent as 1 and PageSize 0 as 10 (the vendor's sample).
+// Spellings of the batch query's request keys (WIRE.md §4.7).
+const (
+	// BatchKeysVendor spells PageNum, ChannelType and ChargeCode as the
+	// vendor's table does (the default).
+	BatchKeysVendor = "vendor"
+	// BatchKeysCamel spells them pageNum, channelType and chargeCode.
+	BatchKeysCamel = "camel"
+)
+
+// BatchQueryRequest is sosopay.trade.batchquery (WIRE.md §4.7). BusiCode is
+// taken from the client's Config when empty; PageNum 0 is sent as 1 and
+// PageSize 0 as 10 (the vendor's sample). The Client fills Type and Keys
+// from its Config.
 type BatchQueryRequest struct {
+	Type        Format // `_type` in the body, as the vendor's table lists it; left out when empty
+	Keys        string // BatchKeysVendor (when empty) or BatchKeysCamel
 	State       *int   // optional: only transactions in this STATE (§5)
 	BeginDate   string // optional, YYYY-MM-DD
 	EndDate     string // optional, YYYY-MM-DD
@@ -214,7 +229,12 @@ func Int(n int) *int { return &n }
 func (r BatchQueryRequest) MarshalJSON() ([]byte, error) { return r.wire().encode(), nil }
 
 func (r BatchQueryRequest) wire() wireObject {
+	pageNum, channelType, chargeCode := "PageNum", "ChannelType", "ChargeCode"
+	if r.Keys == BatchKeysCamel {
+		pageNum, channelType, chargeCode = "pageNum", "channelType", "chargeCode"
+	}
 	var o wireObject
+	o.opt("_type", string(r.Type))
 	if r.State != nil {
 		o.add("state", strconv.Itoa(*r.State))
 	}
@@ -223,11 +243,11 @@ func (r BatchQueryRequest) wire() wireObject {
 	o.add("busiCode", r.BusiCode)
 	o.opt("userId", r.UserID)
 	if r.ChannelType != nil {
-		o.add("channelType", strconv.Itoa(*r.ChannelType))
+		o.add(channelType, strconv.Itoa(*r.ChannelType))
 	}
-	o.add("pageNum", strconv.Itoa(orDefault(r.PageNum, 1)))
+	o.add(pageNum, strconv.Itoa(orDefault(r.PageNum, 1)))
 	o.add("pageSize", strconv.Itoa(orDefault(r.PageSize, 10)))
-	o.opt("chargeCode", r.ChargeCode)
+	o.opt(chargeCode, r.ChargeCode)
 	return o
 }
 

@@ -41,6 +41,9 @@ func (c *Client) Precreate(ctx context.Context, req PrecreateRequest) (Precreate
 	req.BusiID = orConfig(req.BusiID, c.cfg.BusiID)
 	req.OperID = orConfig(req.OperID, c.cfg.OperID)
 	req.DevID = orConfig(req.DevID, c.cfg.DevID)
+	if !c.cfg.SendTimeExpire {
+		req.TimeExpire = 0 // not in the vendor's document (WIRE.md §4.3)
+	}
 	ex := exchange{method: MethodPrecreate, body: req.wire(), busiCode: req.BusiID, chargeCode: req.ChargeCode}
 	if err := firstErr(checkMoney("AMT", req.Amt), checkGoods(req.GoodsInfos), checkGoods(req.GoodsDetail)); err != nil {
 		out, _ := DecodePrecreateResponse(nil)
@@ -116,6 +119,12 @@ func (c *Client) Refund(ctx context.Context, req RefundRequest) (RefundResponse,
 // transactions.
 func (c *Client) BatchQuery(ctx context.Context, req BatchQueryRequest) (BatchQueryResponse, Status) {
 	req.BusiCode = orConfig(req.BusiCode, c.cfg.BusiID)
+	if req.Type == "" {
+		req.Type = c.cfg.Format
+	}
+	if req.Keys == "" {
+		req.Keys = c.cfg.BatchQueryKeys
+	}
 	ex := exchange{method: MethodBatchQuery, body: req.wire(), busiCode: req.BusiCode, chargeCode: req.ChargeCode}
 	n, st := c.do(ctx, ex)
 	var r fieldReader
@@ -177,6 +186,9 @@ func (c *Client) Call(ctx context.Context, method string, params []Param) (*Node
 	}
 	ex := exchange{method: method, body: body, busiCode: body.get(idField),
 		chargeCode: body.get("CHARGE_CODE"), dynamicID: body.get("DYNAMIC_ID"), password: body.get("password")}
+	if ex.chargeCode == "" {
+		ex.chargeCode = body.get("ChargeCode")
+	}
 	if ex.chargeCode == "" {
 		ex.chargeCode = body.get("chargeCode")
 	}

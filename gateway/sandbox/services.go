@@ -680,6 +680,20 @@ func refundAnswer(t *txn, r refundRec) reply {
 
 func (s *Server) batchQuery(req *request) reply {
 	p, v := req.p, map[string]string{}
+	// The vendor's table spells PageNum, ChannelType and ChargeCode with a
+	// capital, the rest in lower camel case; clients send either (WIRE.md
+	// §4.7). Both spellings of one field in one request are refused.
+	for _, k := range [][2]string{{"PageNum", "pageNum"}, {"ChannelType", "channelType"}, {"ChargeCode", "chargeCode"}} {
+		vendor, hasVendor := p[k[0]]
+		if !hasVendor {
+			continue
+		}
+		if _, hasCamel := p[k[1]]; hasCamel {
+			return failReply(faultf(gateway.CodeIllegalParameter, "%s and %s both given", k[0], k[1]))
+		}
+		p[k[1]] = vendor
+		delete(p, k[0])
+	}
 	if f := p.strs(v, "busiCode", "pageNum", "pageSize"); f != nil {
 		return failReply(f)
 	}
