@@ -316,8 +316,7 @@ func (c *Client) send(ctx context.Context, ex exchange) (Status, *Node) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout(ex.method))
 	defer cancel()
 
-	plain := ex.body.encode()
-	sign := Sign(plain, c.cfg.Secret)
+	plain, sign := ex.body.encodeSigned(c.cfg.Secret)
 	payload, ctype := plain, ContentTypePlain
 	if c.cfg.Encrypt {
 		enc, err := Encrypt(plain, c.cfg.Secret)

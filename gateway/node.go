@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -129,10 +128,8 @@ func (n *Node) writeJSON(b *bytes.Buffer) {
 // writeJSONString writes s as a JSON string without HTML escaping, so a
 // NODIFY_URL keeps its '&' readable.
 func writeJSONString(b *bytes.Buffer, s string) {
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)       // a string always encodes
-	b.Truncate(b.Len() - 1) // Encode appends '\n'
+	var tmp [64]byte
+	b.Write(appendJSONString(tmp[:0], s))
 }
 
 // maxDepth bounds the nesting of a decoded message; the deepest real one

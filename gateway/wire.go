@@ -11,7 +11,6 @@ import (
 	"crypto/des"
 	"crypto/md5"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -169,7 +168,19 @@ func Sign(plaintext []byte, secret string) string {
 	h := md5.New()
 	h.Write(plaintext)
 	h.Write([]byte(secret))
-	return strings.ToUpper(hex.EncodeToString(h.Sum(nil)))
+	var sum [md5.Size]byte
+	h.Sum(sum[:0])
+	return signHex(sum)
+}
+
+// signHex spells an MD5 sum as the signature's upper-case hex.
+func signHex(sum [md5.Size]byte) string {
+	const upper = "0123456789ABCDEF"
+	var out [2 * md5.Size]byte
+	for i, c := range sum {
+		out[2*i], out[2*i+1] = upper[c>>4], upper[c&0xF]
+	}
+	return string(out[:])
 }
 
 // VerifySign reports whether sig is the signature of plaintext (case-insensitive hex).
