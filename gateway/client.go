@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"crypto/cipher"
+
 	"crypto/tls"
 	"crypto/x509"
 	"net"
@@ -93,10 +95,11 @@ type Config struct {
 // Every call returns its typed answer and a Status; the Status's Outcome,
 // not the error, says what happened to the money.
 type Client struct {
-	cfg  Config
-	base *url.URL
-	hc   *http.Client
-	log  *slog.Logger
+	cfg   Config
+	base  *url.URL
+	hc    *http.Client
+	log   *slog.Logger
+	block cipher.Block // the 3DES cipher of cfg.Secret (§2.1), made once
 }
 
 // New checks cfg, fills its defaults and returns a Client.
@@ -140,7 +143,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.PayTimeout == 0 {
 		cfg.PayTimeout = DefaultPayTimeout
 	}
-	c := &Client{cfg: cfg, base: base}
+	block, err := newBlock(cfg.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	c := &Client{cfg: cfg, base: base, block: block}
 	if cfg.HTTPClient != nil {
 		hc := *cfg.HTTPClient
 		c.hc = &hc
@@ -319,11 +326,7 @@ func (c *Client) send(ctx context.Context, ex exchange) (Status, *Node) {
 	plain, sign := ex.body.encodeSigned(c.cfg.Secret)
 	payload, ctype := plain, ContentTypePlain
 	if c.cfg.Encrypt {
-		enc, err := Encrypt(plain, c.cfg.Secret)
-		if err != nil {
-			return Status{Outcome: OutcomeRefused, Err: fmt.Errorf("%w: %w", ErrInvalidRequest, err)}, nil
-		}
-		payload, ctype = []byte(enc), ContentTypeEnc
+		payload, ctype = encryptWith(c.block, plain), ContentTypeEnc
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(ex.method, ex.busiCode, sign), bytes.NewReader(payload))
 	if err != nil {
@@ -348,7 +351,7 @@ func (c *Client) send(ctx context.Context, ex exchange) (Status, *Node) {
 	if len(raw) > maxAnswer {
 		return unknown(st, fmt.Errorf("%w: answer larger than %d bytes", ErrBadAnswer, maxAnswer)), nil
 	}
-	text, err := openMessage(raw, c.cfg.Secret, c.cfg.Encrypt, resp.Header.Get(SignHeader), c.cfg.RequireSign)
+	text, err := openMessage(raw, c.block, c.cfg.Secret, c.cfg.Encrypt, resp.Header.Get(SignHeader), c.cfg.RequireSign)
 	if err != nil {
 		return unknown(st, err), nil
 	}
@@ -365,14 +368,14 @@ func (c *Client) send(ctx context.Context, ex exchange) (Status, *Node) {
 // A body that came back plain although encryption was asked (as an error
 // answer from a gateway that could not find the key might) is accepted only
 // with a valid signature.
-func openMessage(raw []byte, secret string, encrypted bool, sig string, requireSign bool) ([]byte, error) {
+func openMessage(raw []byte, block cipher.Block, secret string, encrypted bool, sig string, requireSign bool) ([]byte, error) {
 	text := raw
 	plainAnswer := false
 	if encrypted {
 		if looksPlain(raw) {
 			plainAnswer = true
 		} else {
-			pt, err := Decrypt(raw, secret)
+			pt, err := decryptWith(block, raw)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %w", ErrBadAnswer, err)
 			}

@@ -169,7 +169,11 @@ func (h *notifyHandler) serve(w http.ResponseWriter, r *http.Request) (int, Noti
 	if h.secret == "" { // anyone can sign with an empty key
 		return http.StatusForbidden, Notification{}, errors.New("no merchant key configured")
 	}
-	text, err := openMessage(raw, h.secret, encrypted, sig, true)
+	block, err := newBlock(h.secret)
+	if err != nil {
+		return http.StatusInternalServerError, Notification{}, err
+	}
+	text, err := openMessage(raw, block, h.secret, encrypted, sig, true)
 	switch {
 	case errors.Is(err, ErrBadSign), errors.Is(err, ErrUnsigned):
 		return http.StatusForbidden, Notification{}, err

@@ -198,12 +198,27 @@ func tripleDESKey(secret string) []byte {
 	return append(k, bytes.Repeat([]byte{'0'}, 24-len(k))...)
 }
 
-// Encrypt is §2.1: 3DES-ECB with PKCS#7 padding, then standard base64.
-func Encrypt(plaintext []byte, secret string) (string, error) {
+// newBlock is the 3DES cipher of a secret (§2.1). A Client makes it once;
+// its key schedule is then not redone on every call.
+func newBlock(secret string) (cipher.Block, error) {
 	block, err := des.NewTripleDESCipher(tripleDESKey(secret))
 	if err != nil {
-		return "", fmt.Errorf("3des key: %w", err)
+		return nil, fmt.Errorf("3des key: %w", err)
 	}
+	return block, nil
+}
+
+// Encrypt is §2.1: 3DES-ECB with PKCS#7 padding, then standard base64.
+func Encrypt(plaintext []byte, secret string) (string, error) {
+	block, err := newBlock(secret)
+	if err != nil {
+		return "", err
+	}
+	return string(encryptWith(block, plaintext)), nil
+}
+
+// encryptWith is Encrypt with a ready cipher; it returns the base64 bytes.
+func encryptWith(block cipher.Block, plaintext []byte) []byte {
 	bs := block.BlockSize()
 	pad := bs - len(plaintext)%bs
 	buf := make([]byte, len(plaintext)+pad)
@@ -212,7 +227,9 @@ func Encrypt(plaintext []byte, secret string) (string, error) {
 		buf[i] = byte(pad)
 	}
 	ecb(block, buf, block.Encrypt)
-	return base64.StdEncoding.EncodeToString(buf), nil
+	out := make([]byte, base64.StdEncoding.EncodedLen(len(buf)))
+	base64.StdEncoding.Encode(out, buf)
+	return out
 }
 
 // ErrDecrypt is returned for a body that is not valid base64 3DES of §2.1.
@@ -221,22 +238,30 @@ var ErrDecrypt = errors.New("body does not decrypt")
 // Decrypt reverses Encrypt. Surrounding whitespace (and line breaks a
 // sender may have added) is ignored.
 func Decrypt(body []byte, secret string) ([]byte, error) {
-	clean := bytes.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
-			return -1
-		}
-		return r
-	}, body)
+	block, err := newBlock(secret)
+	if err != nil {
+		return nil, err
+	}
+	return decryptWith(block, body)
+}
+
+// decryptWith is Decrypt with a ready cipher.
+func decryptWith(block cipher.Block, body []byte) ([]byte, error) {
+	clean := body
+	if bytes.ContainsAny(body, "\r\n \t") {
+		clean = bytes.Map(func(r rune) rune {
+			if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
+				return -1
+			}
+			return r
+		}, body)
+	}
 	raw := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
 	n, err := base64.StdEncoding.Decode(raw, clean)
 	if err != nil {
 		return nil, fmt.Errorf("%w: base64: %v", ErrDecrypt, err)
 	}
 	raw = raw[:n]
-	block, err := des.NewTripleDESCipher(tripleDESKey(secret))
-	if err != nil {
-		return nil, fmt.Errorf("3des key: %w", err)
-	}
 	bs := block.BlockSize()
 	if len(raw) == 0 || len(raw)%bs != 0 {
 		return nil, fmt.Errorf("%w: length %d is not a multiple of %d", ErrDecrypt, len(raw), bs)
