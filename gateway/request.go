@@ -67,7 +67,7 @@ type PayRequest struct {
 func (r PayRequest) MarshalJSON() ([]byte, error) { return r.wire().encode(), nil }
 
 func (r PayRequest) wire() wireObject {
-	var o wireObject
+	o := make(wireObject, 0, 10)
 	o.add("BUSI_ID", r.BusiID)
 	o.add("OPER_ID", r.OperID)
 	o.add("DEV_ID", r.DevID)
@@ -111,7 +111,7 @@ type PrecreateRequest struct {
 func (r PrecreateRequest) MarshalJSON() ([]byte, error) { return r.wire().encode(), nil }
 
 func (r PrecreateRequest) wire() wireObject {
-	var o wireObject
+	o := make(wireObject, 0, 16)
 	o.add("BUSI_ID", r.BusiID)
 	o.add("OPER_ID", r.OperID)
 	o.add("DEV_ID", r.DevID)
@@ -186,7 +186,7 @@ type RefundRequest struct {
 func (r RefundRequest) MarshalJSON() ([]byte, error) { return r.wire().encode(), nil }
 
 func (r RefundRequest) wire() wireObject {
-	var o wireObject
+	o := make(wireObject, 0, 8)
 	o.add("BUSI_ID", r.BusiID)
 	o.add("OPER_ID", r.OperID)
 	o.add("DEV_ID", r.DevID)
