@@ -1,6 +1,13 @@
 // Package gateway is the SOSOPAY open gateway client: the envelope of
 // WIRE.md §2 (MD5 signature, 3DES+base64, JSON/XML), the eight services of §4
 // and the asynchronous notification of §8. Wire bytes live here and only here.
+//
+// Answers are read leniently, as the vendor's own text requires (§2.4:
+// jsonread.go, lenient.go, response.go), and strictly where money is
+// decided: only RESULT.CODE, STATE, the amount and the charge code can make
+// an answer unknown. The vendor's words that the domain decides on (result
+// codes, states, channels, masking) belong to package pos; gateway maps the
+// wire onto them.
 package gateway
 
 import (
