@@ -529,7 +529,7 @@ func (c *Client) finish(ctx context.Context, ex exchange, st Status) Status {
 		attrs = append(attrs, slog.String("dynamic_id", pos.MaskCode(ex.dynamicID)))
 	}
 	attrs = append(attrs,
-		slog.String("result_code", st.Code),
+		slog.String("result_code", pos.CleanText(st.Code)),
 		slog.String("outcome", st.Outcome.String()),
 		slog.Int64("elapsed_ms", st.Elapsed.Milliseconds()))
 	if st.Info != "" {

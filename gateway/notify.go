@@ -130,9 +130,9 @@ func (h *notifyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	attrs = append(attrs, slog.String("outcome", outcome), slog.Int("http_status", code),
 		slog.Int64("elapsed_ms", time.Since(start).Milliseconds()), slog.String("remote", r.RemoteAddr),
-		slog.String("format", r.URL.Query().Get("_type")))
+		slog.String("format", pos.CleanText(r.URL.Query().Get("_type"))))
 	if err != nil {
-		msg := err.Error()
+		msg := pos.CleanText(err.Error())
 		if h.secret != "" {
 			msg = strings.ReplaceAll(msg, h.secret, "[secret]")
 		}
