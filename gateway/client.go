@@ -275,7 +275,8 @@ func (s Status) Refused() bool { return s.Outcome == OutcomeRefused }
 // Unknown reports whether the outcome is unknown.
 func (s Status) Unknown() bool { return s.Outcome == OutcomeUnknown }
 
-// String is a one-line summary for logs and the support tool.
+// String is a one-line summary for logs and the support tool; the
+// gateway's text in it is made inert (pos.CleanText).
 func (s Status) String() string {
 	var b strings.Builder
 	b.WriteString(s.Outcome.String())
@@ -288,7 +289,7 @@ func (s Status) String() string {
 	if s.Err != nil {
 		b.WriteString(": " + s.Err.Error())
 	}
-	return b.String()
+	return pos.CleanText(b.String())
 }
 
 func unknown(st Status, err error) Status {

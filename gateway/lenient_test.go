@@ -130,3 +130,16 @@ func TestDecode_BatchRows(t *testing.T) {
 		}
 	}
 }
+
+// TestPOS_CodeNotMadeByCleaning: a RESULT CODE with a control character in
+// it is unknown, and its cleaned spelling never reaches pos as a code.
+func TestPOS_CodeNotMadeByCleaning(t *testing.T) {
+	g := newFakeGateway(t, fixed(`{"RESULT":{"CODE":"AREADY\u001b_REVOKED","INFO":"x\u001b[1m"}}`))
+	rep, err := ForPOS(g.client(t, nil)).Cancel(context.Background(), "C1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Outcome != pos.OutcomeUnknown || rep.Code != "" || rep.Info != "x[1m" || strings.ContainsRune(rep.Detail, 0x1b) {
+		t.Errorf("got %+v", rep)
+	}
+}

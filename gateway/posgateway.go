@@ -264,7 +264,9 @@ func NotificationReply(n Notification) pos.Reply {
 // RESULT and, when something went wrong, the detail for the log. code is
 // the payment code of the call (masked wherever the gateway quoted it).
 func (p *POS) reply(st Status, code string) pos.Reply {
-	rep := pos.Reply{Outcome: outcome(st.Outcome), Code: clean(st.Code), Info: clean(redactCode(st.Info, code))}
+	// Code as sent when clean, "" when not: cleaning "AREADY\x1b_REVOKED"
+	// must not make a code pos acts on.
+	rep := pos.Reply{Outcome: outcome(st.Outcome), Code: exact(st.Code), Info: clean(redactCode(st.Info, code))}
 	if st.Err != nil || st.Outcome == OutcomeUnknown {
 		rep.Detail = p.detail(st, code, "")
 	}
