@@ -143,3 +143,23 @@ func TestPOS_CodeNotMadeByCleaning(t *testing.T) {
 		t.Errorf("got %+v", rep)
 	}
 }
+
+// FuzzParseParams: `posterm gw call` FIELD=VALUE arguments (outside bytes
+// typed by a support engineer or pasted from a ticket) are split at the first
+// '=' and never lose or change a byte; an argument without a name is refused.
+func FuzzParseParams(f *testing.F) {
+	for _, s := range []string{"CHARGE_CODE=C1", "A=", "=x", "noequals", "URL=http://x/?a=b&c=d", "\x00=\xff"} {
+		f.Add(s, "PAGE=1")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		ps, err := ParseParams([]string{a, b})
+		if err != nil {
+			return
+		}
+		for i, arg := range []string{a, b} {
+			if ps[i].Name == "" || strings.Contains(ps[i].Name, "=") || ps[i].Name+"="+ps[i].Value != arg {
+				t.Fatalf("%q read as %+v", arg, ps[i])
+			}
+		}
+	})
+}
