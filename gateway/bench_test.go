@@ -145,3 +145,60 @@ func Benchmark3DES(b *testing.B) {
 	b.ReportMetric(float64(perCall.Nanoseconds())/float64(b.N), "per-call-ns/op")
 	b.ReportMetric(float64(len(plain)), "bytes")
 }
+
+// cannedTransport answers every request with the same signed body, without
+// a network: what is left is the client's own work.
+type cannedTransport struct {
+	body []byte
+	sign string
+}
+
+func (t cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+	}
+	h := http.Header{}
+	h.Set(SignHeader, t.sign)
+	return &http.Response{StatusCode: 200, Status: "200 OK", Header: h, Request: r,
+		Body: io.NopCloser(bytes.NewReader(t.body)), ContentLength: int64(len(t.body))}, nil
+}
+
+// BenchmarkClientOverhead: a client Pay against a bare http.Client POST of
+// the same bytes through a transport that answers at once, interleaved. It
+// isolates what BenchmarkClientRoundTrip's ratio is made of: "client-ns"
+// minus "bare-ns" is the client's own cost per call (encode, sign, parse,
+// verify, decode, classify).
+func BenchmarkClientOverhead(b *testing.B) {
+	plain := []byte(fixturePay)
+	hc := &http.Client{Transport: cannedTransport{body: plain, sign: Sign(plain, testSecret)}}
+	c, err := New(Config{URL: "http://127.0.0.1:1/", BusiID: testBusi, Secret: testSecret, OperID: "cashier01",
+		DevID: "POS-01", RequireSign: true, HTTPClient: hc})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sent := vectorPay
+	sent.BusiID = testBusi
+	body := sent.wire().encode()
+	bareURL := c.url(MethodPay, testBusi, Sign(body, testSecret))
+	ctx := context.Background()
+	b.ReportAllocs()
+	var bare, client time.Duration
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		resp, err := hc.Post(bareURL, ContentTypePlain, bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		t1 := time.Now()
+		if _, st := c.Pay(ctx, vectorPay); !st.Done() {
+			b.Fatal(st)
+		}
+		bare += t1.Sub(t0)
+		client += time.Since(t1)
+	}
+	b.ReportMetric(float64(bare.Nanoseconds())/float64(b.N), "bare-ns")
+	b.ReportMetric(float64(client.Nanoseconds())/float64(b.N), "client-ns")
+}

@@ -329,10 +329,12 @@ func (c *Client) send(ctx context.Context, ex exchange) (Status, *Node) {
 	if c.cfg.Encrypt {
 		payload, ctype = encryptWith(c.block, plain), ContentTypeEnc
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(ex.method, ex.busiCode, sign), bytes.NewReader(payload))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "", bytes.NewReader(payload))
 	if err != nil {
 		return Status{Outcome: OutcomeRefused, Err: fmt.Errorf("%w: %w", ErrInvalidRequest, err)}, nil
 	}
+	req.URL = c.endpoint(ex.method, ex.busiCode, sign)
+	req.Host = req.URL.Host
 	req.Header.Set("Content-Type", ctype)
 
 	resp, err := c.hc.Do(req)
@@ -481,26 +483,35 @@ func (c *Client) timeout(method string) time.Duration {
 // url is the service URL with the envelope's query (WIRE.md §2), in the
 // table's order: method, busiCode, _type, encrypt (only when encrypting), sign.
 func (c *Client) url(method, busiCode, sign string) string {
+	return c.endpoint(method, busiCode, sign).String()
+}
+
+// endpoint is url as a *url.URL, built without formatting and parsing it
+// again for the request.
+func (c *Client) endpoint(method, busiCode, sign string) *url.URL {
 	if busiCode == "" {
 		busiCode = c.cfg.BusiID
 	}
-	var q strings.Builder
-	q.WriteString("method=" + url.QueryEscape(method))
-	q.WriteString("&busiCode=" + url.QueryEscape(busiCode))
-	q.WriteString("&_type=" + url.QueryEscape(string(c.cfg.Format)))
+	q := make([]byte, 0, 96+len(busiCode))
+	if c.base.RawQuery != "" {
+		q = append(q, c.base.RawQuery...)
+		q = append(q, '&')
+	}
+	q = append(q, "method="...)
+	q = append(q, url.QueryEscape(method)...)
+	q = append(q, "&busiCode="...)
+	q = append(q, url.QueryEscape(busiCode)...)
+	q = append(q, "&_type="...)
+	q = append(q, url.QueryEscape(string(c.cfg.Format))...)
 	if c.cfg.Encrypt {
-		q.WriteString("&encrypt=" + EncryptParam)
+		q = append(q, "&encrypt="+EncryptParam...)
 	}
-	q.WriteString("&sign=" + sign)
+	q = append(q, "&sign="...)
+	q = append(q, sign...)
 	u := *c.base
-	if u.RawQuery != "" {
-		u.RawQuery += "&" + q.String()
-	} else {
-		u.RawQuery = q.String()
-	}
-	return u.String()
+	u.RawQuery = string(q)
+	return &u
 }
-
 // stripURL drops the *url.Error wrapper, whose text repeats the whole URL
 // with its sign; the cause (and errors.Is on it) stays.
 func stripURL(err error) error {

@@ -158,11 +158,24 @@ func (s *jsonScan) literal(lit string) error {
 	return nil
 }
 
+// strPlain marks the bytes that need no attention inside a string: not a
+// quote, a backslash or a control character.
+var strPlain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // str checks a string starting at its opening quote.
 func (s *jsonScan) str() error {
 	s.i++
 	for s.i < len(s.b) {
 		c := s.b[s.i]
+		if strPlain[c] {
+			s.i++
+			continue
+		}
 		switch {
 		case c == '"':
 			s.i++
@@ -377,6 +390,10 @@ func (p *jsonBuild) str() string {
 	plain := true
 	for {
 		c := p.b[p.i]
+		if c < utf8.RuneSelf && strPlain[c] {
+			p.i++
+			continue
+		}
 		if c == '"' {
 			break
 		}
