@@ -512,6 +512,7 @@ func (c *Client) endpoint(method, busiCode, sign string) *url.URL {
 	u.RawQuery = string(q)
 	return &u
 }
+
 // stripURL drops the *url.Error wrapper, whose text repeats the whole URL
 // with its sign; the cause (and errors.Is on it) stays.
 func stripURL(err error) error {
