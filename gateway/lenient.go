@@ -27,7 +27,7 @@ var errInexact = errors.New("not an exact count")
 // ("12.345" yuan, "12.5" fen), negative, or above limit is an error: money
 // is never rounded. Surrounding blanks are ignored.
 func exactScaled(s string, scale int, limit int64) (int64, error) {
-	s = strings.TrimSpace(s)
+	s = trimASCII(s)
 	bad := func() (int64, error) { return 0, fmt.Errorf("%w: %q", errInexact, s) }
 	i := 0
 	intStart := i
@@ -104,6 +104,11 @@ func exactScaled(s string, scale int, limit int64) (int64, error) {
 	}
 	return v, nil
 }
+
+// trimASCII drops surrounding ASCII blanks only: a Unicode space such as
+// U+0085 is not a blank the vendor writes, and keeping it makes the value
+// unreadable rather than read.
+func trimASCII(s string) string { return strings.Trim(s, " \t\r\n") }
 
 // parseFen reads an amount in fen in any exact notation (§2.4).
 func parseFen(s string) (pos.Money, error) {

@@ -163,3 +163,15 @@ func FuzzParseParams(f *testing.F) {
 		}
 	})
 }
+
+// TestFlags_UnicodeSpaceIsNotBlank: U+0085 (a Unicode space, a C1 control)
+// around a flag or a number never reads as the flag or the number.
+func TestFlags_UnicodeSpaceIsNotBlank(t *testing.T) {
+	if (User{UserType: "2\u0085"}).CanRefund() || (User{LoginFlag: "\u00851"}).LoginAllowed() {
+		t.Error("a flag with U+0085 read as set")
+	}
+	_, n, _ := ParseMessage([]byte(`{"STATE":"\u0085","AMT":"1\u0085"}`))
+	if _, err := DecodeQueryResponse(n); err == nil {
+		t.Error("STATE/AMT with U+0085: want an error")
+	}
+}

@@ -319,7 +319,10 @@ func TestPOS_Login(t *testing.T) {
 			want: pos.LoginReply{Success: true, User: pos.LoginUser{LoginName: "manager01", Company: pos.LoginCompany{AmountLimit: "5000.00"}}}},
 		// loginName reaches pos as sent, for pos to compare with the username.
 		{name: "loginName unaltered", answer: fakeAnswer{json: `{"success":"true","user":{"loginName":"Manager01 ","userType":2.0}}`},
-			want: pos.LoginReply{Success: true, User: pos.LoginUser{LoginName: "Manager01 ", UserType: "2.0"}}},
+			want: pos.LoginReply{Success: true, User: pos.LoginUser{LoginName: "Manager01 ", UserType: "2"}}},
+		{name: "flags in number notation", answer: fakeAnswer{json: `{"success":"true","user":{"loginName":"m","userType":2.0,"loginFlag":"1.00","delFlag":0,"company":{"refundAtScene":0E0,"isUploadGoods":"1","useable":"x"}}}`},
+			want: pos.LoginReply{Success: true, User: pos.LoginUser{LoginName: "m", UserType: "2", LoginFlag: "1", DelFlag: "0",
+				Company: pos.LoginCompany{RefundAtScene: "0", IsUploadGoods: "1", Useable: "x"}}}},
 		// (XML 1.0 cannot carry C0 controls, so they are tested as C1 and bidi.)
 		{name: "text cleaned", answer: fakeAnswer{json: `{"success":"true","message":"ok\u009b2J","user":{"loginName":"m","name":"Ma&amp;nager\u202e","userType":"2\u0085","company":{"name":"Shop\u009b31m"}}}`},
 			want: pos.LoginReply{Success: true, Message: "ok2J", User: pos.LoginUser{LoginName: "m", Name: "Ma&nager", Company: pos.LoginCompany{Name: "Shop31m"}}}},

@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"posterm/pos"
@@ -152,13 +153,13 @@ type User struct {
 }
 
 // CanRefund reports whether the user may refund (userType 2).
-func (u User) CanRefund() bool { return strings.TrimSpace(u.UserType) == "2" }
+func (u User) CanRefund() bool { return trimASCII(u.UserType) == "2" }
 
 // LoginAllowed reports whether the user may log in: loginFlag 1 and not
 // deleted. The gateway answers success "true" for a disabled user (WIRE.md
 // §9); refusing it is the register's job.
 func (u User) LoginAllowed() bool {
-	return strings.TrimSpace(u.LoginFlag) == "1" && strings.TrimSpace(u.DelFlag) != "1"
+	return trimASCII(u.LoginFlag) == "1" && trimASCII(u.DelFlag) != "1"
 }
 
 // Company is the merchant of a login answer, user.company (WIRE.md §4.9).
@@ -179,10 +180,10 @@ type Company struct {
 
 // RefundAtSceneAllowed reports whether refunds may be made at the store
 // (refundAtScene 0).
-func (c Company) RefundAtSceneAllowed() bool { return strings.TrimSpace(c.RefundAtScene) == "0" }
+func (c Company) RefundAtSceneAllowed() bool { return trimASCII(c.RefundAtScene) == "0" }
 
 // MustUploadGoods reports whether sales must carry goods lines (isUploadGoods 1).
-func (c Company) MustUploadGoods() bool { return strings.TrimSpace(c.IsUploadGoods) == "1" }
+func (c Company) MustUploadGoods() bool { return trimASCII(c.IsUploadGoods) == "1" }
 
 // fieldReader reads typed fields from a decoded message leniently (WIRE.md
 // §2.4): any scalar may come as a string, a number or a bool; an empty
@@ -234,6 +235,20 @@ func (r *fieldReader) str(n *Node, name string) string {
 	return s
 }
 
+// flag reads a login flag or code (userType, loginFlag, …): a number in any
+// exact notation (2, "2", 2.0, "2.00") is spelt as its integer, so that the
+// vendor's notations mean what they say (WIRE.md §2.4); anything else is
+// kept as sent.
+func (r *fieldReader) flag(n *Node, name string) string {
+	s := r.str(n, name)
+	if t := trimASCII(s); t != "" {
+		if v, err := parseCode(t); err == nil {
+			return strconv.Itoa(v)
+		}
+	}
+	return s
+}
+
 // sideStr reads a side string field: one that is not a single value is
 // dropped, never an error.
 func (r *fieldReader) sideStr(n *Node, name string) string {
@@ -250,7 +265,7 @@ func (r *fieldReader) text(n *Node, name string) string {
 
 // fen reads an amount in fen (a response AMT, §4.1) in any exact notation.
 func (r *fieldReader) fen(n *Node, name string) pos.Money {
-	s := strings.TrimSpace(r.str(n, name))
+	s := trimASCII(r.str(n, name))
 	if s == "" {
 		return Absent
 	}
@@ -264,7 +279,7 @@ func (r *fieldReader) fen(n *Node, name string) pos.Money {
 
 // yuan reads an amount in yuan (AMOUNT, GOOD_PRICE, amountLimit, §4.1).
 func (r *fieldReader) yuan(n *Node, name string) pos.Money {
-	s := strings.TrimSpace(r.str(n, name))
+	s := trimASCII(r.str(n, name))
 	if s == "" {
 		return Absent
 	}
@@ -278,7 +293,7 @@ func (r *fieldReader) yuan(n *Node, name string) pos.Money {
 
 // int reads a non-negative integer code (STATE, CHANNEL_TYPE, …): 1, "1", 1.0.
 func (r *fieldReader) int(n *Node, name string) int {
-	s := strings.TrimSpace(r.str(n, name))
+	s := trimASCII(r.str(n, name))
 	if s == "" {
 		return Absent
 	}
@@ -672,10 +687,10 @@ func (r *fieldReader) login(n *Node) LoginResponse {
 		CompanyID:   r.str(u, "companyId"),
 		LoginName:   r.str(u, "loginName"),
 		Name:        r.text(u, "name"),
-		UserType:    r.str(u, "userType"),
+		UserType:    r.flag(u, "userType"),
 		LoginDate:   r.str(u, "loginDate"),
-		LoginFlag:   r.str(u, "loginFlag"),
-		DelFlag:     r.str(u, "delFlag"),
+		LoginFlag:   r.flag(u, "loginFlag"),
+		DelFlag:     r.flag(u, "delFlag"),
 		IMEI:        r.str(u, "IMEI"),
 		TeType:      r.str(u, "teType"),
 		AppVer:      r.str(u, "appVer"),
@@ -684,14 +699,14 @@ func (r *fieldReader) login(n *Node) LoginResponse {
 			ID:            r.str(c, "id"),
 			Name:          r.text(c, "name"),
 			Code:          r.str(c, "code"),
-			Useable:       r.str(c, "useable"),
-			DelFlag:       r.str(c, "delFlag"),
+			Useable:       r.flag(c, "useable"),
+			DelFlag:       r.flag(c, "delFlag"),
 			AmountLimit:   limit,
-			RefundAtScene: r.str(c, "refundAtScene"),
+			RefundAtScene: r.flag(c, "refundAtScene"),
 			ChargeMode:    r.str(c, "chargeMode"),
 			Profit:        r.str(c, "profit"),
-			TimeLimit:     r.str(c, "timeLimit"),
-			IsUploadGoods: r.str(c, "isUploadGoods"),
+			TimeLimit:     r.flag(c, "timeLimit"),
+			IsUploadGoods: r.flag(c, "isUploadGoods"),
 			PrivateURL:    r.str(c, "privateUrl"),
 		},
 	}
