@@ -175,3 +175,11 @@ func TestFlags_UnicodeSpaceIsNotBlank(t *testing.T) {
 		t.Error("STATE/AMT with U+0085: want an error")
 	}
 }
+
+func TestYuanText(t *testing.T) {
+	for _, m := range []pos.Money{0, 1, 9, 10, 99, 100, 101, 15800, 123456789012, -1, -15800} {
+		if got, want := yuanText(m), m.Yuan(); got != want {
+			t.Errorf("yuanText(%d): got %q, want %q", m, got, want)
+		}
+	}
+}
