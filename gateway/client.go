@@ -426,7 +426,7 @@ func classify(method string, n *Node, st Status) Status {
 	var r fieldReader
 	if method == MethodLogin || (n.Get("RESULT") == nil && n.Get("success") != nil) {
 		s := r.str(n, "success")
-		st.Info = r.str(n, "message")
+		st.Info = r.text(n, "message") // a side field (§2.4)
 		st.Outcome = loginSuccess(s)
 		if r.err != nil {
 			return unknown(st, r.err)
