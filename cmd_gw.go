@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"posterm/gateway"
+	"posterm/pos"
 )
 
 func init() {
@@ -342,7 +343,7 @@ func fillGwParams(method string, ps []gateway.Param, operID, devID string) []gat
 func echoValue(p gateway.Param) string {
 	switch {
 	case strings.EqualFold(p.Name, "DYNAMIC_ID"):
-		return gateway.MaskCode(p.Value)
+		return pos.MaskCode(p.Value)
 	case strings.EqualFold(p.Name, "password"):
 		return "********"
 	}

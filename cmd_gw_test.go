@@ -239,7 +239,7 @@ func TestGw_CallMasksTheEcho(t *testing.T) {
 	if code != exitRefused {
 		t.Fatalf("exit %d; stderr %s", code, stderr)
 	}
-	if !strings.Contains(stderr, "DYNAMIC_ID="+gateway.MaskCode("134214903060794712")) || strings.Contains(stderr, "134214903060794712") {
+	if !strings.Contains(stderr, "DYNAMIC_ID="+pos.MaskCode("134214903060794712")) || strings.Contains(stderr, "134214903060794712") {
 		t.Errorf("echo does not mask DYNAMIC_ID:\n%s", stderr)
 	}
 	if strings.Contains(stdout, sandbox.DemoSecret) || strings.Contains(stderr, sandbox.DemoSecret) {

@@ -41,23 +41,52 @@ func newGatewayClient(cfg config.Config, logger *slog.Logger) (*gateway.Client, 
 	if err != nil || strings.TrimSpace(g.Format) == "" {
 		return nil, fmt.Errorf("gateway.format %q: want json or xml", g.Format)
 	}
+	var caPEM []byte
+	if g.CAFile != "" {
+		// A CA bundle is small; a cap keeps a wrong path (/dev/zero) harmless.
+		caPEM, err = readCapped(g.CAFile, 1<<20)
+		if err != nil {
+			return nil, fmt.Errorf("gateway.ca_file: %w", err)
+		}
+	}
 	c, err := gateway.New(gateway.Config{
-		URL:         g.URL,
-		BusiID:      g.BusiID,
-		Secret:      g.Secret,
-		OperID:      cfg.Register.OperID,
-		DevID:       cfg.Register.DevID,
-		Format:      format,
-		Encrypt:     g.Encrypt,
-		RequireSign: g.RequireSign,
-		Timeout:     g.Timeout.Duration,
-		PayTimeout:  g.PayTimeout.Duration,
-		Logger:      logger,
+		URL:            g.URL,
+		BusiID:         g.BusiID,
+		Secret:         g.Secret,
+		OperID:         cfg.Register.OperID,
+		DevID:          cfg.Register.DevID,
+		Format:         format,
+		Encrypt:        g.Encrypt,
+		RequireSign:    g.RequireSign,
+		Timeout:        g.Timeout.Duration,
+		PayTimeout:     g.PayTimeout.Duration,
+		AllowHTTP:      g.AllowHTTP,
+		CAPEM:          caPEM,
+		BatchQueryKeys: g.BatchQueryKeys,
+		SendTimeExpire: g.SendTimeExpire,
+		Logger:         logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway client: %w", err)
 	}
 	return c, nil
+}
+
+// readCapped reads a whole file of at most limit bytes.
+func readCapped(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
+	}
+	return b, nil
 }
 
 // startSandbox serves the embedded sandbox of cfg.Sandbox on addr

@@ -75,6 +75,17 @@ type Gateway struct {
 	PayTimeout   Duration `toml:"pay_timeout"`
 	NotifyURL    string   `toml:"notify_url"`
 	NotifyListen string   `toml:"notify_listen"`
+	// AllowHTTP accepts a plain http:// url to a host other than loopback.
+	AllowHTTP bool `toml:"allow_http"`
+	// CAFile is a PEM file of certificates trusted for an https:// url,
+	// besides the system's.
+	CAFile string `toml:"ca_file"`
+	// BatchQueryKeys spells the batch query's PageNum, ChannelType and
+	// ChargeCode: "vendor" (the vendor's table) or "camel" (WIRE.md §4.7).
+	BatchQueryKeys string `toml:"batch_query_keys"`
+	// SendTimeExpire sends TIME_EXPIRE with a precreate (not in the vendor's
+	// document, WIRE.md §4.3).
+	SendTimeExpire bool `toml:"send_time_expire"`
 }
 
 // Register identifies this till to the gateway.
@@ -180,10 +191,11 @@ type Sandbox struct {
 func Default() Config {
 	return Config{
 		Gateway: Gateway{
-			Format:     "json",
-			Encrypt:    true,
-			Timeout:    D(15 * time.Second),
-			PayTimeout: D(95 * time.Second),
+			Format:         "json",
+			Encrypt:        true,
+			Timeout:        D(15 * time.Second),
+			PayTimeout:     D(95 * time.Second),
+			BatchQueryKeys: "vendor",
 		},
 		Register: Register{DevID: "POS-01", RegisterID: "", OperID: "", TimeZone: "Asia/Shanghai"},
 		Journal:  Journal{Path: "posterm.db"},
@@ -567,6 +579,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Gateway.Timeout.Duration <= 0 {
 		bad("gateway.timeout", "must be positive")
+	}
+	if k := c.Gateway.BatchQueryKeys; k != "vendor" && k != "camel" {
+		bad("gateway.batch_query_keys", "want vendor or camel, got %q", k)
 	}
 	if c.Journal.Path == "" {
 		bad("journal.path", "required: where the SQLite journal lives")
