@@ -168,6 +168,9 @@ func Open(path string, opts Options) (*Journal, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	if err := prepareFile(path, log); err != nil { // modes: filemode.go
+		return nil, fmt.Errorf("open journal %s: %w", path, err)
+	}
 	db, err := sql.Open("sqlite3", dsn(path, opts.BusyTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
@@ -190,6 +193,7 @@ func Open(path string, opts Options) (*Journal, error) {
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
+	tightenModes(path, j.log)
 	j.log.Info("journal open", "path", path, "schema", j.version)
 	return j, nil
 }
