@@ -84,6 +84,11 @@ func openLog(cfg config.Log, stderr io.Writer) (*slog.Logger, func(), error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("open log: %w", err)
 		}
+		// An older log created 0644 is tightened: logs name cashiers and
+		// charges. Another user's file (EPERM) stays as it is.
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+			f.Chmod(0o600)
+		}
 		w, closeFn = f, func() { f.Close() }
 	}
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
