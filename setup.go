@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"posterm/config"
+	"posterm/pos"
 )
 
 // common holds the flags every command that talks to the gateway shares.
@@ -96,8 +97,14 @@ func openLog(cfg config.Log, stderr io.Writer) (*slog.Logger, func(), error) {
 
 // fail prints a one-line error for the command name and returns exitLocal.
 func fail(stderr io.Writer, name string, err error) int {
-	msg := err.Error()
-	if strings.Contains(msg, "\n") {
+	// The message may quote outside text (a gateway's answer, a journal
+	// row): each line goes through pos.CleanText.
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = pos.CleanText(l)
+	}
+	msg := strings.Join(lines, "\n")
+	if len(lines) > 1 {
 		fmt.Fprintf(stderr, "posterm %s:\n  %s\n", name, strings.ReplaceAll(msg, "\n", "\n  "))
 	} else {
 		fmt.Fprintf(stderr, "posterm %s: %s\n", name, msg)
