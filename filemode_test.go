@@ -3,14 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
-
+	"log/slog"
 	"os"
 	"path/filepath"
-	"posterm/config"
-	"posterm/printer"
+	"strings"
 	"syscall"
 	"testing"
+
+	"posterm/config"
+	"posterm/printer"
 )
 
 // TestFileModes_Demo runs a demo pay with the loosest umask and finds
@@ -90,6 +93,35 @@ func TestFileModes_Tightened(t *testing.T) {
 			if got := fi.Mode().Perm(); got != 0o600 {
 				t.Errorf("%s (was %v): mode %v, want 0600", filepath.Base(p), existing, got)
 			}
+		}
+	}
+}
+
+// TestOpenLog_Inert: the log file's lines hold no control character,
+// escape or bidi override, whatever the message, a value or an error quote.
+func TestOpenLog_Inert(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "posterm.log")
+	logger, closeLog, err := openLog(config.Log{Path: path, Level: "debug"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger.Info("answer "+dirty, "result_info", dirty, "err", errors.New("query: "+dirty),
+		slog.Group("g", "info", dirty), "n", 3)
+	closeLog()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := string(b)
+	if strings.Count(line, "\n") != 1 {
+		t.Fatalf("want one line, got %q", line)
+	}
+	if h := hostile(strings.TrimSuffix(line, "\n")); h != "" || strings.Contains(line, `\u00`) || strings.Contains(line, `\n`) {
+		t.Errorf("log line holds %q: %s", h, line)
+	}
+	for _, w := range []string{`"msg":"answer [32mpaid ¥100.00 (ok)`, `"result_info":"[32mpaid`, `"err":"query: [32mpaid`, `"g":{"info":"[32mpaid`, `"n":3`} {
+		if !strings.Contains(line, w) {
+			t.Errorf("log line lacks %s: %s", w, line)
 		}
 	}
 }

@@ -92,7 +92,25 @@ func openLog(cfg config.Log, stderr io.Writer) (*slog.Logger, func(), error) {
 		}
 		w, closeFn = f, func() { f.Close() }
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: inertAttr})), closeFn, nil
+}
+
+// inertAttr makes every string of a log line inert (pos.CleanText): the
+// message, string values and errors, which may quote the gateway's or a
+// scanner's text. It is the log handler's ReplaceAttr: the one central
+// place every log line of the commands and the register passes.
+func inertAttr(_ []string, a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if s := a.Value.String(); pos.CleanText(s) != s {
+			a.Value = slog.StringValue(pos.CleanText(s))
+		}
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			a.Value = slog.StringValue(pos.CleanText(err.Error()))
+		}
+	}
+	return a
 }
 
 // fail prints a one-line error for the command name and returns exitLocal.
