@@ -1,6 +1,9 @@
 // Package config loads posterm's config.toml: defaults, the file, then
 // POSTERM_<SECTION>_<KEY> environment variables, then validation. Errors name
-// the file, the line and the key, and say how to fix it.
+// the file, the line and the key, and say how to fix it; they never echo
+// the value of a key that may hold a secret (MayHoldSecret). Files are
+// read with a size cap (MaxConfigFile, MaxSecretFile for secret_file), so
+// a wrong path such as /dev/zero is an error, not an exhausted memory.
 //
 // Only package main calls Load; the other packages receive plain structs.
 package config

@@ -11,6 +11,9 @@
 // reconcile`): SQLite's locks and the busy timeout serialise them, and the
 // queue is leased row by row inside those transactions.
 //
+// The database file and its -wal and -shm are 0600 whatever the umask,
+// in a 0700 directory when Open creates it (filemode.go).
+//
 // Nothing is ever deleted: triggers refuse DELETE on every table and UPDATE
 // on the audit log. Only masked payment codes are stored; no password or
 // secret ever reaches this package.
