@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -129,5 +130,56 @@ func TestInert(t *testing.T) {
 	// The caller's value is untouched.
 	if orig.Name != "a\x1bb" || orig.Ptr.Text != "c\u009bd" || orig.List[0].Text != "e\x07f" || orig.Map["k\x1b"] != "v\x1b" || orig.Any != "g\x1bh" {
 		t.Errorf("inert changed its argument: %+v", orig)
+	}
+}
+
+// TestCLI_ConfigErrors (issue 8, case 10 at the command line): a secret
+// pasted into POSTERM_GATEWAY_ENCRYPT is not echoed, and secret_file =
+// /dev/zero is refused with the key and the limit instead of exhausting
+// memory.
+func TestCLI_ConfigErrors(t *testing.T) {
+	const secret = "Zq7PASTEDsecretVALUE93xK"
+	sb := startTestSandbox(t, testScale)
+	tests := []struct {
+		name    string
+		env     map[string]string
+		section string
+		want    []string
+	}{
+		{"secret in the wrong variable", map[string]string{"POSTERM_GATEWAY_ENCRYPT": secret}, "",
+			[]string{"environment: POSTERM_GATEWAY_ENCRYPT: want true or false", "not shown"}},
+		{"secret_file is /dev/zero", nil, "",
+			[]string{"gateway.secret_file: /dev/zero is larger than 4096 bytes"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newPosEnv(t, sb, tt.section)
+			if strings.Contains(tt.name, "/dev/zero") {
+				// The env's config has a secret; this one reads it from a file.
+				b, err := os.ReadFile(e.config)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg := strings.Replace(string(b), "secret = ", "secret_file = \"/dev/zero\"\n# ", 1)
+				if err := os.WriteFile(e.config, []byte(cfg), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			code, stdout, stderr := e.run(t, "history")
+			if code != exitLocal {
+				t.Fatalf("exit %d, want %d\n%s%s", code, exitLocal, stdout, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if strings.Contains(stdout+stderr, secret) {
+				t.Errorf("the secret is echoed:\n%s", stderr)
+			}
+		})
 	}
 }
