@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"posterm/device/devicetest"
 	"posterm/pos"
 )
 
@@ -181,5 +182,21 @@ func TestCLI_ConfigErrors(t *testing.T) {
 				t.Errorf("the secret is echoed:\n%s", stderr)
 			}
 		})
+	}
+}
+
+// TestScanTest_NotesDroppedControls: scan-test shows a scanned code inert
+// and says that control characters were dropped (an unconfigured prefix).
+func TestScanTest_NotesDroppedControls(t *testing.T) {
+	p := devicetest.NewPTY(t)
+	stdout, stderr, done := startScanTest(t, "--port", p.Path, "--count", "1", "--reconnect", "50ms")
+	waitOutput(t, stdout, "connected", 1)
+	p.Write([]byte("\x02\x1b[2J281234567890123456\x03\r"))
+	if code := waitExit(t, done, stdout, stderr); code != exitDone {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	out := stdout.String()
+	if !strings.Contains(out, "(control characters dropped: set --prefix/--suffix?)") || hostile(out) != "" {
+		t.Errorf("output:\n%q", out)
 	}
 }

@@ -29,6 +29,7 @@ type Framer struct {
 	afterCR   bool // the last byte was a CR: a following LF is its pair
 	overflow  bool // dropping bytes until the next terminator
 	overflows int
+	cleaned   int
 }
 
 // NewFramer returns a Framer for cfg's Terminator, Prefix, Suffix and
@@ -100,6 +101,9 @@ func (f *Framer) end(codes []string) []string {
 	// sequence printed in a QR code, a stray STX) never reach the screen,
 	// a log or the gateway (issue 8, "remote text is inert").
 	code := strings.TrimSpace(pos.CleanText(string(tok)))
+	if code != string(tok) {
+		f.cleaned++
+	}
 	if code == "" {
 		return codes
 	}
@@ -116,6 +120,11 @@ func (f *Framer) Reset() {
 
 // Pending returns how many bytes of an unfinished code are buffered.
 func (f *Framer) Pending() int { return len(f.buf) }
+
+// Cleaned returns how many codes so far held control characters (or
+// invalid UTF-8) that were dropped: a sign of an unconfigured prefix or
+// suffix, which scan-test points out.
+func (f *Framer) Cleaned() int { return f.cleaned }
 
 // Overflows returns how many over-long runs were dropped so far.
 func (f *Framer) Overflows() int { return f.overflows }
