@@ -100,7 +100,7 @@ func runScanTest(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	log := slog.New(slog.DiscardHandler)
 	if *verbose {
-		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: inertAttr}))
 	}
 	r, err := device.NewReader(ctx, cfg, log)
 	if err != nil {
