@@ -85,6 +85,7 @@ Flags:
 	if err != nil {
 		return fail(stderr, "history", err)
 	}
+	rows = inert(rows) // old rows may hold the gateway's text as it came
 	if com.jsonOut {
 		if err := writeJSON(stdout, rows); err != nil {
 			return fail(stderr, "history", err)

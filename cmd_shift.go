@@ -108,11 +108,11 @@ Flags:
 		return fail(stderr, "shift", err)
 	}
 	if com.jsonOut {
-		if err := writeJSON(stdout, totals); err != nil {
+		if err := writeJSON(stdout, inert(totals)); err != nil {
 			return fail(stderr, "shift", err)
 		}
 	} else {
-		writeShiftTable(stdout, totals)
+		writeShiftTable(stdout, inert(totals))
 	}
 	if !*print {
 		return exitDone

@@ -11,6 +11,9 @@
 // reconcile`): SQLite's locks and the busy timeout serialise them, and the
 // queue is leased row by row inside those transactions.
 //
+// The database file and its -wal and -shm are 0600 whatever the umask,
+// in a 0700 directory when Open creates it (filemode.go).
+//
 // Nothing is ever deleted: triggers refuse DELETE on every table and UPDATE
 // on the audit log. Only masked payment codes are stored; no password or
 // secret ever reaches this package.
@@ -237,6 +240,9 @@ func Open(path string, opts Options) (*Journal, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	if err := prepareFile(path, log); err != nil { // modes: filemode.go
+		return nil, fmt.Errorf("open journal %s: %w", path, err)
+	}
 	j := &Journal{path: path, now: opts.Now, log: log.With("subsystem", "offline"),
 		writes: make(chan *writeReq), closed: make(chan struct{}), committerDone: make(chan struct{}),
 		writer: newWriterID(), clock: opts.Clock, feedPoll: opts.FeedPoll,
@@ -273,6 +279,7 @@ func Open(path string, opts Options) (*Journal, error) {
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
+	tightenModes(path, j.log)
 	j.log.Info("journal open", "path", path, "schema", j.version, "till_id", j.till)
 	return j, nil
 }

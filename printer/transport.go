@@ -129,9 +129,13 @@ func Open(ctx context.Context, t Target, o Options) (Transport, error) {
 	o = o.withDefaults()
 	switch t.Kind {
 	case "file":
-		f, err := os.OpenFile(t.Addr, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		// Receipts name the cashier and the charge: 0600, whatever the umask.
+		f, err := os.OpenFile(t.Addr, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("open printer file: %w", err)
+		}
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+			f.Chmod(0o600) // best effort: another user's file stays as it is
 		}
 		return &fileTransport{f: f}, nil
 	case "lp":
