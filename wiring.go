@@ -264,8 +264,29 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *app
 func (a *app) start() {
 	a.startOnce.Do(func() {
 		if a.spooler != nil {
-			a.bg.Add(1)
+			a.bg.Add(2)
 			go func() { defer a.bg.Done(); _ = a.spooler.Run(a.ctx) }()
+			// The spooler is woken by the journal's change feed: a receipt
+			// queued by a sale, by the reconciler or by another process
+			// (`posterm pay`) prints at once, not at the next poll.
+			events, cancel := a.journal.Subscribe()
+			go func() {
+				defer a.bg.Done()
+				defer cancel()
+				for {
+					select {
+					case <-a.ctx.Done():
+						return
+					case ev, ok := <-events:
+						if !ok {
+							return
+						}
+						if ev.Kind == pos.FeedPrintJob || ev.Kind == pos.FeedResync {
+							a.spooler.Wake()
+						}
+					}
+				}
+			}()
 		}
 		a.bg.Add(1)
 		go func() { defer a.bg.Done(); _ = a.reconciler.Run(a.ctx) }()
