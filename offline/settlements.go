@@ -13,18 +13,20 @@ import (
 var _ pos.SettlementStore = (*Journal)(nil)
 
 // SaveSettlement implements pos.SettlementStore: one append-only row per
-// settlement, the result kept as JSON.
+// settlement, the result kept as JSON, announced on the change feed (in
+// this process as FeedSettlement, in others as a resync).
 func (j *Journal) SaveSettlement(ctx context.Context, s pos.Settlement) error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("save settlement %s: %w", s.Date, err)
 	}
-	return j.write(ctx, "save settlement "+s.Date, func(tx *sql.Tx) error {
+	return j.change(ctx, "save settlement "+s.Date, func(tx *sql.Tx, pub func(pos.FeedEvent)) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO settlements (date, at, agree, differences, result) VALUES (?, ?, ?, ?, ?)`,
 			s.Date, ts(s.At), s.Agree, len(s.Differences), string(b))
 		if err != nil {
 			return fmt.Errorf("save settlement %s: %w", s.Date, err)
 		}
+		pub(pos.FeedEvent{Kind: pos.FeedSettlement, Note: s.Summary("en")})
 		return nil
 	})
 }
