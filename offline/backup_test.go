@@ -88,7 +88,6 @@ func TestBackup_WhilePaying(t *testing.T) {
 	<-done
 }
 
-
 func TestVerifyBackup_Refuses(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
