@@ -384,7 +384,7 @@ func syncFile(path string) error {
 }
 
 // Backups lists the backup files in dir written by the backup command
-// (posterm-YYYYMMDDTHHMMSSZ.db), oldest first.
+// (posterm-YYYYMMDDTHHMMSS.mmmZ.db), oldest first.
 func Backups(dir string) ([]string, error) {
 	m, err := filepath.Glob(filepath.Join(dir, BackupPrefix+"*"+BackupSuffix))
 	if err != nil {
@@ -400,11 +400,11 @@ func Backups(dir string) ([]string, error) {
 	return out, nil
 }
 
-// Backup file names: BackupPrefix + UTC time "20060102T150405Z" + BackupSuffix.
+// Backup file names: BackupPrefix + UTC time "20060102T150405.000Z" (fixed width: name order is time order) + BackupSuffix.
 const (
 	BackupPrefix     = "posterm-"
 	BackupSuffix     = ".db"
-	BackupTimeLayout = "20060102T150405Z"
+	BackupTimeLayout = "20060102T150405.000Z"
 )
 
 // BackupName is the file name of a backup taken at t.
