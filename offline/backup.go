@@ -446,3 +446,39 @@ func Prune(dir string, keep int) ([]string, error) {
 	}
 	return removed, nil
 }
+
+// Health is what `posterm doctor` reports about a journal file.
+type Health struct {
+	Report          BackupReport // integrity ok, rows, schema, last activity
+	Unsettled       int          // charges and refunds whose outcome is not final yet
+	OldestUnsettled time.Time    // creation of the oldest of them (zero when none)
+}
+
+// Inspect opens the journal at path read-only, checks its integrity and
+// counts its unsettled charges and refunds. It changes nothing.
+func Inspect(ctx context.Context, path string) (Health, error) {
+	var h Health
+	rep, err := VerifyBackup(ctx, path)
+	h.Report = rep
+	if err != nil {
+		return h, err
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		return h, err
+	}
+	defer db.Close()
+	var oldest string
+	err = db.QueryRowContext(ctx, `SELECT count(*), coalesce(min(created_at), '') FROM (
+		SELECT created_at FROM transactions WHERE unsettled = 1
+		UNION ALL SELECT created_at FROM refunds WHERE unsettled = 1)`).Scan(&h.Unsettled, &oldest)
+	if err != nil {
+		return h, fmt.Errorf("%s: unsettled: %w", path, err)
+	}
+	if oldest != "" {
+		if h.OldestUnsettled, err = pt(oldest); err != nil {
+			return h, fmt.Errorf("%s: unsettled: %w", path, err)
+		}
+	}
+	return h, nil
+}
