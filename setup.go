@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -66,25 +65,17 @@ func (c *common) load() (config.Config, error) {
 	return cfg, nil
 }
 
-// openLog opens the JSON log file of cfg and returns a logger with the
-// configured level, and a close function. An empty path logs to stderr.
+// openLog opens the JSON log of cfg (see logSink: a size-rotated file, or
+// the systemd journal) and returns a logger with the configured level, and
+// a close function. An empty path logs to stderr.
 func openLog(cfg config.Log, stderr io.Writer) (*slog.Logger, func(), error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.Level)); err != nil {
 		return nil, nil, fmt.Errorf("log level %q: %w", cfg.Level, err)
 	}
-	w, closeFn := stderr, func() {}
-	if cfg.Path != "" && cfg.Path != "-" {
-		if dir := filepath.Dir(cfg.Path); dir != "." {
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return nil, nil, err
-			}
-		}
-		f, err := os.OpenFile(cfg.Path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return nil, nil, fmt.Errorf("open log: %w", err)
-		}
-		w, closeFn = f, func() { f.Close() }
+	w, closeFn, err := logSink(cfg.Path, stderr) // rotated file or the systemd journal
+	if err != nil {
+		return nil, nil, err
 	}
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
 }
