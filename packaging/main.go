@@ -41,14 +41,17 @@ func main() {
 
 // DebVersion turns `git describe --tags --always --dirty` into a Debian
 // version: v1.2.3 → 1.2.3; v1.2.3-4-gabc → 1.2.3+4.gabc; a bare hash abc123
-// → 0.0.0+git.abc123 (a Debian version must start with a digit).
+// → 0.0.0+git.abc123 (a Debian version must start with a digit; a hash
+// sorts below every release).
 func DebVersion(v string) string {
 	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
 	v = strings.ReplaceAll(v, "-", "+")
 	if i := strings.IndexByte(v, '+'); i >= 0 {
 		v = v[:i+1] + strings.ReplaceAll(v[i+1:], "+", ".")
 	}
-	if v == "" || v == "dev" || !regexp.MustCompile(`^[0-9]+(\.[0-9]+)*([+~].*)?$`).MatchString(v) {
+	// A release tag has a dot (1.2 or 1.2.3); a bare hash of digits must not
+	// pass for version 5394793.
+	if v == "" || v == "dev" || !regexp.MustCompile(`^[0-9]+(\.[0-9]+)+([+~].*)?$`).MatchString(v) {
 		v = "0.0.0+git." + strings.Trim(regexp.MustCompile(`[^A-Za-z0-9.]+`).ReplaceAllString(v, "."), ".")
 	}
 	return v

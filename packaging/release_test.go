@@ -248,6 +248,8 @@ func TestDebVersion(t *testing.T) {
 		{"v1.2.3-4-gabc1234", "1.2.3+4.gabc1234"},
 		{"v1.2.3-4-gabc1234-dirty", "1.2.3+4.gabc1234.dirty"},
 		{"9bfed60", "0.0.0+git.9bfed60"},
+		{"5394793-dirty", "0.0.0+git.5394793.dirty"},
+		{"v2.0", "2.0"},
 		{"abc1234-dirty", "0.0.0+git.abc1234.dirty"},
 		{"dev", "0.0.0+git.dev"},
 	} {
