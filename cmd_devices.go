@@ -26,9 +26,10 @@ func runDevices(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("posterm devices", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the ports as a JSON array")
+	input := fs.Bool("input", false, "list keyboard-like input devices (USB HID scanners, for [scanner] evdev) instead")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: posterm devices [--json]")
-		fmt.Fprintln(stderr, "Lists serial ports a scanner may be on, without opening them.")
+		fmt.Fprintln(stderr, "Lists serial ports a scanner may be on, and USB keyboards that look like scanners, without opening them.")
 		fs.PrintDefaults()
 	}
 	if code, failed := flagsFailed(fs.Parse(args)); failed {
@@ -37,6 +38,9 @@ func runDevices(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "posterm devices: unexpected argument %q\n", fs.Arg(0))
 		return exitLocal
+	}
+	if *input {
+		return runInputDevices(stdout, stderr, *asJSON)
 	}
 	ports, err := devicesList()
 	if err != nil {
@@ -58,6 +62,7 @@ func runDevices(args []string, stdout, stderr io.Writer) int {
 	if len(ports) == 0 {
 		fmt.Fprintln(stdout, "No serial ports found (looked for /dev/serial/by-id/*, /dev/ttyACM*, /dev/ttyUSB*).")
 		fmt.Fprintln(stdout, "A keyboard-wedge (USB HID) scanner types into the terminal and needs no port.")
+		printScannerInputs(stdout)
 		return exitDone
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -81,6 +86,7 @@ func runDevices(args []string, stdout, stderr io.Writer) int {
 	if noAccess {
 		fmt.Fprintln(stdout, "Access denied: add the user to the dialout group (then log in again).")
 	}
+	printScannerInputs(stdout)
 	return exitDone
 }
 

@@ -311,6 +311,9 @@ func (d *doctor) checkClock(ctx context.Context, url string) check {
 func (d *doctor) checkScanner() check {
 	c := check{Name: "scanner"}
 	path, kind := strings.TrimSpace(d.cfg.Scanner.Port), "serial scanner"
+	if ev := strings.TrimSpace(d.cfg.Scanner.Evdev); ev != "" {
+		path, kind = ev, "USB keyboard scanner (evdev)"
+	}
 	if path == "" {
 		c.OK, c.Detail = true, "keyboard wedge (types into the register; nothing to check)"
 		return c

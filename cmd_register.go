@@ -135,7 +135,7 @@ func registerDeps(ctx context.Context, a *app) (ui.Deps, error) {
 		Merchant: cfg.Register.Merchant, Store: cfg.Register.Store,
 		Register:    firstNonEmpty(cfg.Register.DevID, a.register),
 		IdleLock:    cfg.UI.IdleLock.Duration,
-		ScannerPort: strings.TrimSpace(cfg.Scanner.Port),
+		ScannerPort: strings.TrimSpace(firstNonEmpty(cfg.Scanner.Port, cfg.Scanner.Evdev)),
 		WedgeMaxGap: cfg.Scanner.WedgeGap.Duration, WedgeMinLen: cfg.Scanner.WedgeMinLength,
 		ReceiptText: func(ctx context.Context, code pos.ChargeCode) (string, error) {
 			b, err := a.receiptBytes(ctx, code, false)
@@ -165,7 +165,13 @@ func registerDeps(ctx context.Context, a *app) (ui.Deps, error) {
 		d.Printer = relayPrinter(ctx, a.spooler)
 		d.ReceiptQueued = a.spooler.Wake
 	}
-	if d.ScannerPort != "" {
+	if ev := strings.TrimSpace(cfg.Scanner.Evdev); ev != "" {
+		r, err := device.NewEvdevReader(ctx, device.EvdevConfig{Path: ev, Prefix: cfg.Scanner.Prefix, Suffix: cfg.Scanner.Suffix}, a.log)
+		if err != nil {
+			return d, fmt.Errorf("scanner.evdev %s: %w", ev, err)
+		}
+		d.Scanner = r.Events()
+	} else if d.ScannerPort != "" {
 		sc, err := serialConfigFrom(cfg.Scanner)
 		if err != nil {
 			return d, err
