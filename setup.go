@@ -46,8 +46,8 @@ func (c *common) load() (config.Config, error) {
 		}
 		base = config.Demo(c.dataDir)
 	}
-	if path == "" && !c.demo {
-		return base, errors.New("no configuration: give --config FILE, set POSTERM_CONFIG, or use --demo (see config.example.toml)")
+	if path == "" && !c.demo && !envConfigured(os.Environ()) {
+		return base, errors.New("no configuration: give --config FILE, set POSTERM_CONFIG or POSTERM_<SECTION>_<KEY> variables, or use --demo (see config.example.toml)")
 	}
 	cfg, err := config.Load(path, base, os.Environ())
 	if err != nil {
@@ -63,6 +63,24 @@ func (c *common) load() (config.Config, error) {
 		cfg.Sandbox.TimeScale = f
 	}
 	return cfg, nil
+}
+
+// envConfigured reports whether environ sets any config key
+// (POSTERM_<SECTION>_<KEY>): then no file is needed — a container or a
+// test may carry the whole configuration in the environment, and
+// config.Load says which required key is still missing.
+func envConfigured(environ []string) bool {
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "POSTERM_CONFIG", "POSTERM_USER", "POSTERM_PASSWORD":
+			continue
+		}
+		if strings.HasPrefix(k, "POSTERM_") {
+			return true
+		}
+	}
+	return false
 }
 
 // openLog opens the JSON log of cfg (see logSink: a size-rotated file, or
