@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"posterm/device"
+)
+
+func stubDevices(t *testing.T, ports []device.PortInfo, err error) {
+	t.Helper()
+	old := devicesList
+	devicesList = func() ([]device.PortInfo, error) { return ports, err }
+	t.Cleanup(func() { devicesList = old })
+}
+
+var devicesFixture = []device.PortInfo{
+	{Path: "/dev/serial/by-id/usb-Honeywell_Scanner_123-if00", Device: "/dev/ttyACM0", ByID: "/dev/serial/by-id/usb-Honeywell_Scanner_123-if00",
+		Driver: "cdc_acm", USB: true, VID: "0c2e", PID: "0b61", Serial: "123", Manufacturer: "Honeywell", Product: "Scanner", Access: true},
+	{Path: "/dev/ttyUSB0", Device: "/dev/ttyUSB0", Driver: "ch341-uart", USB: true, VID: "1a86", PID: "7523", Product: "USB Serial"},
+}
+
+func TestDevices_Table(t *testing.T) {
+	stubDevices(t, devicesFixture, nil)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"devices"}, &stdout, &stderr); code != exitDone {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"PATH", "/dev/serial/by-id/usb-Honeywell_Scanner_123-if00  /dev/ttyACM0", "0c2e:0b61", "Honeywell Scanner", "1a86:7523", "denied", "dialout"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestDevices_JSON(t *testing.T) {
+	stubDevices(t, devicesFixture, nil)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"devices", "--json"}, &stdout, &stderr); code != exitDone {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	var got []device.PortInfo
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, stdout.String())
+	}
+	if len(got) != 2 || got[0] != devicesFixture[0] || got[1] != devicesFixture[1] {
+		t.Errorf("got %+v, want %+v", got, devicesFixture)
+	}
+	if !strings.Contains(stdout.String(), `"vid": "0c2e"`) {
+		t.Errorf("JSON keys not snake_case:\n%s", stdout.String())
+	}
+}
+
+func TestDevices_None(t *testing.T) {
+	stubDevices(t, nil, nil)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"devices"}, &stdout, &stderr); code != exitDone || !strings.Contains(stdout.String(), "No serial ports found") {
+		t.Errorf("exit %d, stdout %q", code, stdout.String())
+	}
+	stdout.Reset()
+	if code := run([]string{"devices", "--json"}, &stdout, &stderr); code != exitDone || strings.TrimSpace(stdout.String()) != "[]" {
+		t.Errorf("--json with no ports: exit %d, stdout %q; want []", code, stdout.String())
+	}
+}
+
+func TestDevices_Errors(t *testing.T) {
+	stubDevices(t, nil, errors.New("sysfs unreadable"))
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"devices"}, &stdout, &stderr); code != exitLocal || !strings.Contains(stderr.String(), "sysfs unreadable") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := run([]string{"devices", "extra"}, &stdout, &stderr); code != exitLocal {
+		t.Errorf("extra argument: exit %d, want %d", code, exitLocal)
+	}
+}
