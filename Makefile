@@ -24,7 +24,7 @@ test: vet ## vet, then every test with the race detector
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 e2e: ## only the end-to-end tests: the real register in tmux (needs tmux; make test runs them too)
-	$(GO) test -race -count=1 -run 'E2E|QRScreen' .
+	$(GO) test -race -count=1 -run 'E2E|QRScreen' ./cli
 
 bench: ## run the benchmarks (ratios against baselines measured in the same run)
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...

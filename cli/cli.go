@@ -29,8 +29,10 @@ type command struct {
 	name    string
 	summary string
 	// run executes the command with the arguments after its name and
-	// returns the process exit code.
-	run func(args []string, stdout, stderr io.Writer) int
+	// returns the process exit code; runEnv is the same, given the
+	// process's env (set one of them; see env).
+	run    func(args []string, stdout, stderr io.Writer) int
+	runEnv func(e *env, args []string) int
 }
 
 var commands = map[string]command{}
@@ -52,7 +54,14 @@ func Main(v string, args []string, stdout, stderr io.Writer) int {
 	return run(args, stdout, stderr)
 }
 
+// run runs args in the process's env (processEnv).
 func run(args []string, stdout, stderr io.Writer) int {
+	return runWith(processEnv(stdout, stderr), args)
+}
+
+// runWith runs the command in args with e.
+func runWith(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	if len(args) == 0 {
 		args = []string{"register"}
 		if _, ok := commands["register"]; !ok {
@@ -73,6 +82,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "posterm: unknown command %q\n\n", name)
 		usage(stderr)
 		return exitLocal
+	}
+	if c.runEnv != nil {
+		return c.runEnv(e, args[1:])
 	}
 	return c.run(args[1:], stdout, stderr)
 }

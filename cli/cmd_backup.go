@@ -3,7 +3,6 @@ package cli
 import (
 	"flag"
 	"fmt"
-	"io"
 	"path/filepath"
 	"time"
 
@@ -15,7 +14,7 @@ func init() {
 	register(command{
 		name:    "backup",
 		summary: "copy the journal (online, while the register runs), verify the copy, keep the last N",
-		run:     runBackup,
+		runEnv:  runBackup,
 	})
 }
 
@@ -28,7 +27,8 @@ func backupDir(cfg config.Config) string {
 	return filepath.Join(filepath.Dir(cfg.Journal.Path), "backups")
 }
 
-func runBackup(args []string, stdout, stderr io.Writer) int {
+func runBackup(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -65,7 +65,7 @@ Flags:
 	if dir == "" {
 		dir = backupDir(cfg)
 	}
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	rep, err := offline.Backup(ctx, cfg.Journal.Path, filepath.Join(dir, offline.BackupName(time.Now())))
 	if err != nil {

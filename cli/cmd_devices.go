@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -15,14 +14,12 @@ func init() {
 	register(command{
 		name:    "devices",
 		summary: "list candidate scanner ports (/dev/serial/by-id, ttyACM, ttyUSB)",
-		run:     runDevices,
+		runEnv:  runDevices,
 	})
 }
 
-// devicesList lists the ports; tests replace it.
-var devicesList = device.ListPorts
-
-func runDevices(args []string, stdout, stderr io.Writer) int {
+func runDevices(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm devices", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the ports as a JSON array")
@@ -40,9 +37,9 @@ func runDevices(args []string, stdout, stderr io.Writer) int {
 		return exitLocal
 	}
 	if *input {
-		return runInputDevices(stdout, stderr, *asJSON)
+		return runInputDevices(e, *asJSON)
 	}
-	ports, err := devicesList()
+	ports, err := e.ListPorts()
 	if err != nil {
 		fmt.Fprintf(stderr, "posterm devices: list ports: %v\n", err)
 		return exitLocal
@@ -62,7 +59,7 @@ func runDevices(args []string, stdout, stderr io.Writer) int {
 	if len(ports) == 0 {
 		fmt.Fprintln(stdout, "No serial ports found (looked for /dev/serial/by-id/*, /dev/ttyACM*, /dev/ttyUSB*).")
 		fmt.Fprintln(stdout, "A keyboard-wedge (USB HID) scanner types into the terminal and needs no port.")
-		printScannerInputs(stdout)
+		printScannerInputs(e)
 		return exitDone
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -86,7 +83,7 @@ func runDevices(args []string, stdout, stderr io.Writer) int {
 	if noAccess {
 		fmt.Fprintln(stdout, "Access denied: add the user to the dialout group (then log in again).")
 	}
-	printScannerInputs(stdout)
+	printScannerInputs(e)
 	return exitDone
 }
 

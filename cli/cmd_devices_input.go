@@ -8,13 +8,11 @@ import (
 	"posterm/device"
 )
 
-// inputDevicesList lists the keyboard-like input devices; tests replace it.
-var inputDevicesList = device.ListInputDevices
-
 // runInputDevices is `posterm devices --input`: every keyboard-like input
 // device, those that look like barcode scanners first, as a table or JSON.
-func runInputDevices(stdout, stderr io.Writer, asJSON bool) int {
-	devs, err := inputDevicesList()
+func runInputDevices(e *env, asJSON bool) int {
+	stdout, stderr := e.Stdout, e.Stderr
+	devs, err := e.ListInputs()
 	if err != nil {
 		fmt.Fprintf(stderr, "posterm devices: list input devices: %v\n", err)
 		return exitLocal
@@ -38,8 +36,9 @@ func runInputDevices(stdout, stderr io.Writer, asJSON bool) int {
 
 // printScannerInputs adds, to the serial port list, the input devices that
 // look like USB HID scanners, if any.
-func printScannerInputs(w io.Writer) {
-	devs, err := inputDevicesList()
+func printScannerInputs(e *env) {
+	w := e.Stdout
+	devs, err := e.ListInputs()
 	if err != nil {
 		return
 	}

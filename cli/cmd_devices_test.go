@@ -10,11 +10,13 @@ import (
 	"posterm/device"
 )
 
-func stubDevices(t *testing.T, ports []device.PortInfo, err error) {
-	t.Helper()
-	old := devicesList
-	devicesList = func() ([]device.PortInfo, error) { return ports, err }
-	t.Cleanup(func() { devicesList = old })
+// devicesEnv is an env whose port listing returns ports and err, and
+// whose input-device listing returns nothing.
+func devicesEnv(ports []device.PortInfo, err error, stdout, stderr *bytes.Buffer) *env {
+	e := processEnv(stdout, stderr)
+	e.ListPorts = func() ([]device.PortInfo, error) { return ports, err }
+	e.ListInputs = func() ([]device.InputDevice, error) { return nil, nil }
+	return e
 }
 
 var devicesFixture = []device.PortInfo{
@@ -24,9 +26,9 @@ var devicesFixture = []device.PortInfo{
 }
 
 func TestDevices_Table(t *testing.T) {
-	stubDevices(t, devicesFixture, nil)
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"devices"}, &stdout, &stderr); code != exitDone {
+	e := devicesEnv(devicesFixture, nil, &stdout, &stderr)
+	if code := runWith(e, []string{"devices"}); code != exitDone {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
 	}
 	out := stdout.String()
@@ -38,9 +40,9 @@ func TestDevices_Table(t *testing.T) {
 }
 
 func TestDevices_JSON(t *testing.T) {
-	stubDevices(t, devicesFixture, nil)
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"devices", "--json"}, &stdout, &stderr); code != exitDone {
+	e := devicesEnv(devicesFixture, nil, &stdout, &stderr)
+	if code := runWith(e, []string{"devices", "--json"}); code != exitDone {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
 	}
 	var got []device.PortInfo
@@ -56,25 +58,25 @@ func TestDevices_JSON(t *testing.T) {
 }
 
 func TestDevices_None(t *testing.T) {
-	stubDevices(t, nil, nil)
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"devices"}, &stdout, &stderr); code != exitDone || !strings.Contains(stdout.String(), "No serial ports found") {
+	e := devicesEnv(nil, nil, &stdout, &stderr)
+	if code := runWith(e, []string{"devices"}); code != exitDone || !strings.Contains(stdout.String(), "No serial ports found") {
 		t.Errorf("exit %d, stdout %q", code, stdout.String())
 	}
 	stdout.Reset()
-	if code := run([]string{"devices", "--json"}, &stdout, &stderr); code != exitDone || strings.TrimSpace(stdout.String()) != "[]" {
+	if code := runWith(e, []string{"devices", "--json"}); code != exitDone || strings.TrimSpace(stdout.String()) != "[]" {
 		t.Errorf("--json with no ports: exit %d, stdout %q; want []", code, stdout.String())
 	}
 }
 
 func TestDevices_Errors(t *testing.T) {
-	stubDevices(t, nil, errors.New("sysfs unreadable"))
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"devices"}, &stdout, &stderr); code != exitLocal || !strings.Contains(stderr.String(), "sysfs unreadable") {
+	e := devicesEnv(nil, errors.New("sysfs unreadable"), &stdout, &stderr)
+	if code := runWith(e, []string{"devices"}); code != exitLocal || !strings.Contains(stderr.String(), "sysfs unreadable") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 	stderr.Reset()
-	if code := run([]string{"devices", "extra"}, &stdout, &stderr); code != exitLocal {
+	if code := runWith(e, []string{"devices", "extra"}); code != exitLocal {
 		t.Errorf("extra argument: exit %d, want %d", code, exitLocal)
 	}
 }

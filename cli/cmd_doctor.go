@@ -26,7 +26,7 @@ func init() {
 	register(command{
 		name:    "doctor",
 		summary: "check an installed till: config, secret, gateway, clock, scanner, printer, journal, disk, backups",
-		run:     runDoctor,
+		runEnv:  runDoctor,
 	})
 }
 
@@ -57,7 +57,8 @@ type doctor struct {
 	log     *slog.Logger
 }
 
-func runDoctor(args []string, stdout, stderr io.Writer) int {
+func runDoctor(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm doctor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -83,7 +84,7 @@ Flags:
 	}
 	cfg, err := com.load()
 	d := &doctor{cfg: cfg, cfgErr: err, environ: os.Environ(), now: time.Now, log: slog.New(slog.DiscardHandler)}
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	checks := d.run(ctx)
 	return d.report(stdout, stderr, checks, com.jsonOut)

@@ -224,19 +224,11 @@ func unsettled(ctx context.Context, a *app) (int, time.Time, error) {
 	return len(txs) + len(rs), next, nil
 }
 
-// interruptContext is a context that ends at the first Ctrl-C or SIGTERM
+// interruptContext is env.interruptContext for the commands that do not
+// take an env yet: a context that ends at the first Ctrl-C or SIGTERM
 // (from interrupts, which tests replace).
 func interruptContext() (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	sig, stopSig := interrupts()
-	go func() {
-		select {
-		case <-sig:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, func() { cancel(); stopSig() }
+	return processEnv(nil, nil).interruptContext()
 }
 
 // isTerminal reports whether w is a terminal.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 
 	"posterm/offline"
 )
@@ -15,11 +14,12 @@ func init() {
 	register(command{
 		name:    "restore",
 		summary: "put a backup back as the journal (refuses a newer journal without --force)",
-		run:     runRestore,
+		runEnv:  runRestore,
 	})
 }
 
-func runRestore(args []string, stdout, stderr io.Writer) int {
+func runRestore(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -49,7 +49,7 @@ Flags:
 	if err != nil {
 		return fail(stderr, "restore", err)
 	}
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	rep, err := offline.Restore(ctx, fs.Arg(0), cfg.Journal.Path, offline.RestoreOptions{
 		Force: *force, NewIdentity: resetTillIdentity,

@@ -163,6 +163,10 @@ func unescapeFlag(s string) (string, error) {
 	return strconv.Unquote(`"` + strings.ReplaceAll(s, `"`, `\"`) + `"`)
 }
 
+// devicesList lists the ports for onlyPort; tests replace it (scan-test
+// does not take an env yet: see env).
+var devicesList = device.ListPorts
+
 // onlyPort returns the port to use when none is configured: the one
 // device found (by its by-id name when it has one).
 func onlyPort() (string, error) {

@@ -5,11 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"sort"
 	"strconv"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -66,7 +63,7 @@ Flags:
 			return fail(stderr, "shift", fmt.Errorf("--until: %w", err))
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext()
 	defer stop()
 	cfg, err := com.load()
 	if err != nil {
