@@ -167,6 +167,9 @@ func (d *doctor) checkConfig() check {
 		c.Detail = d.cfgErr.Error()
 		c.Fix = "edit the file at the line named above (config.example.toml documents every key); " +
 			"an installed till reads /etc/posterm/config.toml"
+		if errors.Is(d.cfgErr, os.ErrPermission) || strings.Contains(c.Detail, "permission denied") {
+			c.Fix = "run the doctor as the register's user: sudo -u posterm posterm doctor"
+		}
 		return c
 	}
 	c.OK, c.Detail = true, d.configName()+" is valid"
