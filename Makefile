@@ -59,7 +59,7 @@ release: cross-tools ## dist/posterm_VERSION_ARCH.deb for amd64, arm64, armhf (c
 	GO=$(GO) ./packaging/release.sh $(VERSION)
 
 release-test: ## check dist/*.deb: contents, modes, scripts, systemd-analyze verify, arm binaries under qemu
-	cd packaging && POSTERM_DIST=$(CURDIR)/dist $(GO) test -count=1 -v -timeout 20m ./...
+	cd packaging && RELEASE_DIST=$(CURDIR)/dist $(GO) test -count=1 -v -timeout 20m ./...
 
 clean: ## remove build output and demo data
 	rm -rf bin dist $(DEMO_DIR)

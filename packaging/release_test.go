@@ -13,15 +13,16 @@ import (
 )
 
 // The release tests check the packages `make release` put in
-// $POSTERM_DIST (make release-test sets it). Without it they skip; with
+// $RELEASE_DIST (make release-test sets it; not a POSTERM_ name, which
+// posterm would read as a config key). Without it they skip; with
 // CI=true a missing tool is a failure, not a skip (make cross-tools
 // installs them).
 
 func dist(t *testing.T) string {
 	t.Helper()
-	d := os.Getenv("POSTERM_DIST")
+	d := os.Getenv("RELEASE_DIST")
 	if d == "" {
-		t.Skip("POSTERM_DIST not set: run make release release-test")
+		t.Skip("RELEASE_DIST not set: run make release release-test")
 	}
 	return d
 }
@@ -226,9 +227,11 @@ func TestRelease_ArmBinariesUnderQemu(t *testing.T) {
 			}
 			data := t.TempDir()
 			cmd := exec.Command(qemu, "-L", c.sysroot, bin, "history", "--demo", "--data-dir", data, "--json")
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
 			b, err := cmd.Output()
 			if err != nil {
-				t.Fatalf("history --demo --json under %s: %v\n%s", c.qemu, err, b)
+				t.Fatalf("history --demo --json under %s: %v\n%s%s", c.qemu, err, b, stderr.String())
 			}
 			var rows []json.RawMessage
 			if err := json.Unmarshal(b, &rows); err != nil {
