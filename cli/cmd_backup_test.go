@@ -1,13 +1,19 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"posterm/offline"
+	"posterm/pos"
 )
 
 // TestBackupRestore_Commands: backup after two sales, a third sale, then
@@ -67,5 +73,84 @@ func TestBackupRestore_Commands(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "posterm-demo.db")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestBackup_WhilePayLoopRuns: `posterm pay` runs in a loop while
+// `posterm backup` copies the journal; every copy passes integrity_check
+// and holds every charge whose pay had returned before the backup began.
+func TestBackup_WhilePayLoopRuns(t *testing.T) {
+	dir := t.TempDir()
+	bdir := filepath.Join(t.TempDir(), "bk")
+	var mu sync.Mutex
+	var paid []string // charge codes, in order
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			code := fmt.Sprintf("28%014d55", 4214903060+i) // 18 digits ending 55: paid (sandbox)
+			c, out, errs := runCmd(t, "pay", "--demo", "--data-dir", dir, "--amount", "1.00", "--code", code, "--json")
+			if c != exitDone {
+				t.Errorf("pay: exit %d, stderr %q", c, errs)
+				return
+			}
+			var tx struct {
+				ChargeCode string `json:"charge_code"`
+			}
+			if err := json.Unmarshal([]byte(out), &tx); err != nil || tx.ChargeCode == "" {
+				t.Errorf("pay --json: %v\n%s", err, out)
+				return
+			}
+			mu.Lock()
+			paid = append(paid, tx.ChargeCode)
+			mu.Unlock()
+		}
+	}()
+	defer func() { close(stop); <-done }()
+
+	for round := 0; round < 3; round++ {
+		// Wait (by polling the loop's progress, not a timer) for a new sale.
+		for {
+			mu.Lock()
+			n := len(paid)
+			mu.Unlock()
+			if n > round {
+				break
+			}
+			select {
+			case <-done:
+				t.Fatal("the pay loop stopped")
+			default:
+				runtime.Gosched()
+			}
+		}
+		mu.Lock()
+		before := append([]string(nil), paid...)
+		mu.Unlock()
+		code, out, errs := runCmd(t, "backup", "--demo", "--data-dir", dir, "--to", bdir, "--json")
+		if code != exitDone {
+			t.Fatalf("backup: exit %d, stderr %q", code, errs)
+		}
+		var rep offline.BackupReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		j, err := offline.Open(rep.Path, offline.Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range before {
+			tx, err := j.Get(context.Background(), pos.ChargeCode(c))
+			if err != nil || tx.State != pos.StatePaid {
+				t.Errorf("copy %d: charge %s paid before the backup: %+v, %v", round, c, tx.State, err)
+			}
+		}
+		j.Close()
 	}
 }
