@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -152,5 +153,62 @@ func TestBackup_WhilePayLoopRuns(t *testing.T) {
 			}
 		}
 		j.Close()
+	}
+}
+
+// TestRestore_NewTillIdentity: a restored journal does not keep the till
+// identity of the journal the backup was taken from. (The till table is
+// created here if this build's schema lacks it, with the columns the till
+// migration gives it.)
+func TestRestore_NewTillIdentity(t *testing.T) {
+	dir := t.TempDir()
+	if c, _, errs := runCmd(t, "pay", "--demo", "--data-dir", dir, "--amount", "1.00", "--code", "284214903060794755"); c != exitDone {
+		t.Fatalf("pay: exit %d, stderr %q", c, errs)
+	}
+	journal := filepath.Join(dir, "posterm-demo.db")
+	db, err := sql.Open("sqlite3", journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE IF NOT EXISTS till (id INTEGER PRIMARY KEY CHECK (id = 1), ident TEXT NOT NULL, binding TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL) STRICT`,
+		`INSERT OR IGNORE INTO till (id, ident, binding, created_at, updated_at) VALUES (1, 'T0AB', 'b0', '', '')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tillRow := func(db *sql.DB) (ident, binding string) {
+		t.Helper()
+		if err := db.QueryRow("SELECT ident, binding FROM till WHERE id = 1").Scan(&ident, &binding); err != nil {
+			t.Fatal(err)
+		}
+		return ident, binding
+	}
+	ident0, binding0 := tillRow(db)
+	db.Close()
+
+	bdir := t.TempDir()
+	code, out, errs := runCmd(t, "backup", "--demo", "--data-dir", dir, "--to", bdir, "--json")
+	if code != exitDone {
+		t.Fatalf("backup: exit %d, stderr %q", code, errs)
+	}
+	var rep offline.BackupReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCmd(t, "restore", "--demo", "--data-dir", dir, rep.Path); code != exitDone {
+		t.Fatalf("restore: exit %d, stderr %q", code, errs)
+	}
+	db, err = sql.Open("sqlite3", journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ident1, binding1 := tillRow(db)
+	// Renewed at once where the journal renews on a changed binding; else
+	// the binding no machine has makes the next Open renew it.
+	if ident1 == ident0 && binding1 == binding0 {
+		t.Errorf("till identity after restore: %s (binding %q), the same as before", ident1, binding1)
 	}
 }

@@ -78,22 +78,24 @@ Flags:
 }
 
 // tillIdentityTable is the journal table that holds the till identity
-// (TILL's migration). MERGE: the lead sets it to the table's real name.
-const tillIdentityTable = "till_identity"
+// (branch till's migration: one row, id 1, with ident and binding).
+const tillIdentityTable = "till"
+
+// restoredBinding is the machine binding a restored journal is given: no
+// machine has it, so the next Open renews the till identity (audited in
+// till_history, logged) exactly as for a journal copied to another machine.
+const restoredBinding = "restored from a backup"
 
 // resetTillIdentity gives a restored journal a new till identity, so that
 // it can never reissue the charge codes (and OUT_REFUND_NOs) that the till
-// the backup came from already used.
+// the backup came from already used: it invalidates the stored machine
+// binding, and offline.Restore then opens the journal once more, which
+// renews the identity. A journal without the till table (written before
+// till identities existed) has nothing to reset.
 //
-// MERGE: the till identity is being added to the journal by another branch
-// (TILL). Once merged, this function must call its API — e.g. a
-// Journal.RegenerateIdentity(ctx, reason "restored from backup") that
-// writes a fresh identity in the same way a changed machine binding does
-// (audited, logged). Until then it does what can be done without that API:
-// when the identity table exists, it blanks the binding columns so that
-// the next Open sees a changed binding and regenerates the identity; when
-// the table does not exist (this branch alone), there is no identity yet
-// and nothing to reset.
+// MERGE: when the journal gains an API to renew the identity with a reason
+// (e.g. Journal.RenewTill(ctx, "restored from a backup")), call it here
+// instead, so that till_history says why.
 func resetTillIdentity(ctx context.Context, db *sql.DB) error {
 	var n int
 	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", tillIdentityTable).Scan(&n); err != nil {
@@ -102,5 +104,6 @@ func resetTillIdentity(ctx context.Context, db *sql.DB) error {
 	if n == 0 {
 		return nil
 	}
-	return errors.New("the journal has a till identity table but this build cannot reset it yet: wire resetTillIdentity to the journal's identity API")
+	_, err := db.ExecContext(ctx, "UPDATE "+tillIdentityTable+" SET binding = ? WHERE id = 1", restoredBinding)
+	return err
 }

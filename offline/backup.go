@@ -329,16 +329,22 @@ func Restore(ctx context.Context, from, target string, opts RestoreOptions) (Res
 	if err != nil {
 		return rep, fmt.Errorf("restore: %w", err)
 	}
-	defer j.Close()
 	if err := j.IntegrityCheck(ctx); err != nil {
+		j.Close()
 		return rep, fmt.Errorf("restore: %w", err)
 	}
 	if opts.NewIdentity != nil {
-		if err := opts.NewIdentity(ctx, j.db); err != nil {
+		err := opts.NewIdentity(ctx, j.db)
+		j.Close()
+		if err != nil {
 			return rep, fmt.Errorf("restore: new till identity: %w", err)
 		}
+		// Open once more: Open is where the journal renews its identity.
+		if j, err = Open(target, Options{Logger: slog.New(slog.DiscardHandler)}); err != nil {
+			return rep, fmt.Errorf("restore: %w", err)
+		}
 	}
-	return rep, nil
+	return rep, j.Close()
 }
 
 // restoreInto copies the backup at from over the database at target with
