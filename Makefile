@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/posterm
 DEMO_DIR ?= posterm-demo
 
-.PHONY: help run build test e2e bench soak fuzz vet clean cross-tools release release-test
+.PHONY: help run build test e2e bench bench-report soak fuzz vet clean cross-tools release release-test
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ e2e: ## only the end-to-end tests: the real register in tmux (needs tmux; make t
 
 bench: ## run the benchmarks (ratios against baselines measured in the same run)
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...
+
+bench-report: ## run the money core's benchmarks once and write BENCHMARKS.md (path, now, baseline, ratio)
+	GO=$(GO) ./scripts/bench-report.sh BENCHMARKS.md
 
 soak: ## long runs: crash test with many more kills, fuzzers for a while
 	POSTERM_SOAK=1 $(GO) test -race -count=1 -timeout 60m -run 'Crash|Soak' ./...

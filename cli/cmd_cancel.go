@@ -76,8 +76,8 @@ Flags:
 	if err != nil {
 		return fail(stderr, "cancel", err)
 	}
-	switch {
-	case tx.Unsettled():
+	switch pos.CancelActionFor(tx) {
+	case pos.CancelGiveUp:
 		cashier, rc, err := cashierFor(ctx, a, creds, stderr)
 		if errors.Is(err, errNoCashier) {
 			cashier, err = pos.Cashier{LoginName: "posterm-cli", Role: pos.RoleCashier}, nil
@@ -96,7 +96,7 @@ Flags:
 				return exitRefused
 			}
 		}
-	case tx.State == pos.StatePaid:
+	case pos.CancelRevoke:
 		cashier, approver, rc, err := managerApproval(ctx, a, creds, stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "posterm cancel: %v\n", err)
@@ -107,14 +107,14 @@ Flags:
 			fmt.Fprintf(stderr, "posterm cancel: %v\n", err)
 			return refundErrExit(err)
 		}
-	case tx.State.NotPaid():
+	case pos.CancelNothing:
 		if !com.jsonOut {
 			fmt.Fprintf(stdout, "nothing to do: %s is already %s\n", code, tx.State)
 		} else if err := writeJSON(stdout, tx); err != nil {
 			return fail(stderr, "cancel", err)
 		}
 		return exitDone
-	default: // partially refunded, refunded
+	default: // pos.CancelRefuse: partially refunded, refunded
 		fmt.Fprintf(stderr, "posterm cancel: %s is %s: a charge with refunds cannot be revoked; refund what remains (¥%s) instead\n",
 			code, tx.State, tx.Remaining().Yuan())
 		return exitRefused
@@ -127,10 +127,10 @@ Flags:
 	} else {
 		fmt.Fprintln(stdout, outcomeLine(tx))
 	}
-	switch {
-	case tx.Unsettled():
+	switch tx.Verdict() {
+	case pos.VerdictUnknown:
 		return exitUnknown
-	case tx.State.NotPaid():
+	case pos.VerdictNotPaid:
 		return exitDone
 	}
 	return exitRefused

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"posterm/device"
+	"posterm/pos"
 )
 
 // devicesEnv is an env whose port listing returns ports and err, and
@@ -78,5 +79,37 @@ func TestDevices_Errors(t *testing.T) {
 	stderr.Reset()
 	if code := runWith(e, []string{"devices", "extra"}); code != exitLocal {
 		t.Errorf("extra argument: exit %d, want %d", code, exitLocal)
+	}
+}
+
+func TestDevices_TillIdentity(t *testing.T) {
+	dir := t.TempDir()
+	show := func() tillInfo {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"devices", "--till", "--json", "--demo", "--data-dir", dir}, &stdout, &stderr); code != exitDone {
+			t.Fatalf("exit %d, stderr %q", code, stderr.String())
+		}
+		var info tillInfo
+		if err := json.Unmarshal(stdout.Bytes(), &info); err != nil {
+			t.Fatalf("output is not JSON: %v\n%s", err, stdout.String())
+		}
+		return info
+	}
+	first := show()
+	if err := pos.ValidTillID(first.TillID); err != nil || first.Register == "" || len(first.History) != 1 {
+		t.Fatalf("got %+v (%v)", first, err)
+	}
+	if again := show(); again.TillID != first.TillID {
+		t.Fatalf("identity changed between runs: %s, %s", first.TillID, again.TillID)
+	}
+	// The port table names it too.
+	var stdout, stderr bytes.Buffer
+	e := devicesEnv(nil, nil, &stdout, &stderr)
+	if code := runWith(e, []string{"devices", "--demo", "--data-dir", dir}); code != exitDone {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "identity "+first.TillID) {
+		t.Errorf("table lacks the till identity:\n%s", stdout.String())
 	}
 }

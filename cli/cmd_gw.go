@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"posterm/gateway"
+	"posterm/pos"
 )
 
 func init() {
@@ -27,25 +28,32 @@ func init() {
 type gwMethod struct {
 	name, short, summary string
 	fields               string // required fields; "[…]" optional; * filled from the config when absent
+	// instead, when set, is the journaled command that does what this
+	// method does: a support call must not move money behind the journal
+	// (issue 8, case 6), so `gw call` refuses the method and names it.
+	instead string
 }
 
 var gwMethods = []gwMethod{
 	{gateway.MethodPay, "pay", "merchant scans the wallet code (§4.2)",
-		"BUSI_ID* OPER_ID* DEV_ID* AMT(yuan) DYNAMIC_ID CHARGE_CODE PAY_SUBJECT [MERCHANTPARA REGISTER_ID goodsInfos]"},
+		"BUSI_ID* OPER_ID* DEV_ID* AMT(yuan) DYNAMIC_ID CHARGE_CODE PAY_SUBJECT [MERCHANTPARA REGISTER_ID goodsInfos]",
+		"posterm pay --amount YUAN --code WALLET_CODE"},
 	{gateway.MethodPrecreate, "precreate", "a QR for the customer to scan (§4.3)",
-		"BUSI_ID* OPER_ID* DEV_ID* AMT(yuan) CHANNEL_TYPE CHARGE_CODE PAY_SUBJECT [NODIFY_URL TIME_EXPIRE MERCHANTPARA REGISTER_ID goodsInfos TRADE_TYPE subAppid subOpenid]"},
+		"BUSI_ID* OPER_ID* DEV_ID* AMT(yuan) CHANNEL_TYPE CHARGE_CODE PAY_SUBJECT [NODIFY_URL TIME_EXPIRE MERCHANTPARA REGISTER_ID goodsInfos TRADE_TYPE subAppid subOpenid]",
+		"posterm precreate --amount YUAN --channel alipay|wechat"},
 	{gateway.MethodQuery, "query", "one transaction's STATE (§4.4)",
-		"BUSI_ID* CHARGE_CODE [serType]"},
+		"BUSI_ID* CHARGE_CODE [serType]", ""},
 	{gateway.MethodCancel, "cancel", "revoke: close a pending one, refund a paid one in full (§4.5)",
-		"BUSI_ID* CHARGE_CODE [opType=ACO]"},
+		"BUSI_ID* CHARGE_CODE [opType=ACO]", "posterm cancel CHARGE_CODE"},
 	{gateway.MethodRefund, "refund", "refund part or all of a paid transaction (§4.6)",
-		"BUSI_ID* OPER_ID* DEV_ID* CHARGE_REFUND_FEE(yuan) REFUND_SUBJECT CHARGE_CODE [CHARGE_DOWN_CODE OUT_REFUND_NO]"},
+		"BUSI_ID* OPER_ID* DEV_ID* CHARGE_REFUND_FEE(yuan) REFUND_SUBJECT CHARGE_CODE [CHARGE_DOWN_CODE OUT_REFUND_NO]",
+		"posterm refund CHARGE_CODE --amount YUAN --reason TEXT"},
 	{gateway.MethodBatchQuery, "batchquery", "a page of transactions (§4.7)",
-		"busiCode* pageNum pageSize [state beginDate endDate userId channelType chargeCode]"},
+		"busiCode* pageNum pageSize [state beginDate endDate userId channelType chargeCode]", ""},
 	{gateway.MethodChannels, "channels", "the merchant's payment channels (§4.8)",
-		"BUSI_ID*"},
+		"BUSI_ID*", ""},
 	{gateway.MethodLogin, "login", "cashier login and permissions (§4.9)",
-		"username password [busiCode*]"},
+		"username password [busiCode*]", ""},
 }
 
 // lookupGwMethod finds a method by its name or short name.
@@ -62,7 +70,9 @@ func gwUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage:")
 	fmt.Fprintln(w, "  posterm gw call [flags] METHOD [FIELD=VALUE …]   send one call, print the answer as JSON")
 	fmt.Fprintln(w, "  posterm gw methods                              list the methods and their fields")
-	fmt.Fprintln(w, "Exit codes: 0 done, 1 usage or local error, 2 refused, 3 unknown (no readable answer or a gateway fault).")
+	fmt.Fprintln(w, "Only read methods are sent (query, batchquery, channels, login); pay, precreate, refund and cancel")
+	fmt.Fprintln(w, "move money and are refused: use the journaled command each names (posterm pay, refund, cancel …).")
+	fmt.Fprintln(w, "Exit codes: 0 done, 1 usage or local error (a refused method too), 2 refused, 3 unknown (no readable answer or a gateway fault).")
 }
 
 func runGw(args []string, stdout, stderr io.Writer) int {
@@ -96,7 +106,9 @@ func runGwMethods(args []string, stdout, stderr io.Writer) int {
 func printGwMethods(w io.Writer, withFields bool) {
 	for _, m := range gwMethods {
 		fmt.Fprintf(w, "  %-25s %-11s %s\n", m.name, m.short, m.summary)
-		if withFields {
+		if m.instead != "" {
+			fmt.Fprintf(w, "  %-25s %-11s not sent by gw call (it moves money): use `%s`\n", "", "", m.instead)
+		} else if withFields {
 			fmt.Fprintf(w, "  %-25s %-11s %s\n", "", "", m.fields)
 		}
 	}
@@ -168,6 +180,13 @@ func runGwCall(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		fmt.Fprintf(stderr, "posterm gw call: unknown method %q; the methods are:\n", rest[0])
 		printGwMethods(stderr, false)
+		return exitLocal
+	}
+	if m.instead != "" {
+		// Nothing is parsed, echoed or sent: the journal must see every
+		// movement of money (issue 8, case 6).
+		fmt.Fprintf(stderr, "posterm gw call: %s moves money and is not sent by a support call; use `%s`, which journals it\n",
+			m.name, m.instead)
 		return exitLocal
 	}
 	params, err := gateway.ParseParams(rest[1:])
@@ -321,7 +340,7 @@ func fillGwParams(method string, ps []gateway.Param, operID, devID string) []gat
 func echoValue(p gateway.Param) string {
 	switch {
 	case strings.EqualFold(p.Name, "DYNAMIC_ID"):
-		return gateway.MaskCode(p.Value)
+		return pos.MaskCode(p.Value)
 	case strings.EqualFold(p.Name, "password"):
 		return "********"
 	}

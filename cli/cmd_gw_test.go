@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"posterm/gateway"
 	"posterm/gateway/sandbox"
+	"posterm/pos"
 )
 
 // gwSandbox starts a fast sandbox on loopback and writes a config file
@@ -81,67 +83,53 @@ var gwSerial atomic.Int64
 
 func serial(prefix string) string { return fmt.Sprintf("%s-%d", prefix, gwSerial.Add(1)) }
 
-// TestGw_CallEveryMethod sends every method through `posterm gw call` to a
-// real sandbox on loopback and checks the exit codes 0/2/3.
+// TestGw_CallEveryMethod sends every read method through `posterm gw call`
+// to a real sandbox on loopback and checks the exit codes 0/2/3; the
+// methods that move money (pay, precreate, refund, cancel) are refused with
+// the journaled command to use, and nothing reaches the gateway (issue 8,
+// case 6).
 func TestGw_CallEveryMethod(t *testing.T) {
 	run, cfg := gwSandbox(t, "")
-	paid, pre, declined := serial("GW-PAY"), serial("GW-PRE"), serial("GW-DECL")
+	ctx := context.Background()
+	gw := sandboxGateway(t, run)
+	paid, pre := pos.ChargeCode(serial("GW-PAY")), pos.ChargeCode(serial("GW-PRE"))
+	if rep, err := gw.Pay(ctx, pos.PayRequest{ChargeCode: paid, Amount: 1230, DynamicID: "280000000000000012", Subject: "tea"}); err != nil || rep.Outcome != pos.OutcomeDone {
+		t.Fatalf("set-up pay: %+v %v", rep, err)
+	}
+	if rep, err := gw.Precreate(ctx, pos.PrecreateRequest{ChargeCode: pre, Amount: 500, Channel: pos.ChannelWeChat, Subject: "QR"}); err != nil || rep.Outcome != pos.OutcomeDone {
+		t.Fatalf("set-up precreate: %+v %v", rep, err)
+	}
 	steps := []struct {
-		name   string
-		args   []string
-		want   int
-		code   string // RESULT.CODE of the answer; "" none checked
-		check  func(t *testing.T, ans map[string]any)
-		before func(t *testing.T)
+		name    string
+		args    []string
+		want    int
+		code    string // RESULT.CODE of the answer; "" none checked
+		instead string // a refused method: the command named instead
+		check   func(t *testing.T, ans map[string]any)
 	}{
-		{name: "pay paid", args: []string{"pay", "AMT=12.30", "DYNAMIC_ID=280000000000000012", "CHARGE_CODE=" + paid, "PAY_SUBJECT=tea"},
-			want: exitDone, code: "SUCCESS", check: func(t *testing.T, a map[string]any) {
-				if str(a, "AMT") != "1230" || str(a, "OPER_ID") != "cashier01" || str(a, "DEV_ID") != "POS-09" {
-					t.Errorf("answer: %v", a)
-				}
-			}},
-		{name: "pay declined", args: []string{"sosopay.trade.pay", "AMT=1.00", "DYNAMIC_ID=280000000000000092", "CHARGE_CODE=" + declined, "PAY_SUBJECT=tea"},
-			want: exitRefused, code: "FAIL"},
-		{name: "pay system fault", args: []string{"pay", "AMT=1.00", "DYNAMIC_ID=280000000000000097", "CHARGE_CODE=" + serial("GW-97"), "PAY_SUBJECT=tea"},
-			want: exitUnknown, code: "EXCEPTION"},
-		{name: "pay HTTP 503", args: []string{"pay", "AMT=1.00", "DYNAMIC_ID=280000000000000095", "CHARGE_CODE=" + serial("GW-95"), "PAY_SUBJECT=tea"},
-			want: exitUnknown},
-		{name: "pay connection dropped", args: []string{"pay", "AMT=1.00", "DYNAMIC_ID=280000000000000094", "CHARGE_CODE=" + serial("GW-94"), "PAY_SUBJECT=tea"},
-			want: exitUnknown},
-		{name: "pay short code", args: []string{"pay", "AMT=1.00", "DYNAMIC_ID=2800", "CHARGE_CODE=" + serial("GW-S"), "PAY_SUBJECT=tea"},
-			want: exitRefused, code: "ILLEGAL_PARAMETER"},
-		{name: "precreate", args: []string{"precreate", "AMT=5.00", "CHANNEL_TYPE=2", "CHARGE_CODE=" + pre, "PAY_SUBJECT=QR", "TIME_EXPIRE=600"},
-			want: exitDone, code: "SUCCESS", check: func(t *testing.T, a map[string]any) {
-				if !strings.Contains(str(a, "BAR_CODE"), sandbox.QRPathPrefix) {
-					t.Errorf("BAR_CODE %q", str(a, "BAR_CODE"))
-				}
-			}},
-		{name: "query pending", args: []string{"query", "CHARGE_CODE=" + pre}, want: exitDone, code: "SUCCESS",
+		{name: "pay refused", args: []string{"pay", "AMT=12.30", "DYNAMIC_ID=280000000000000012", "CHARGE_CODE=" + serial("GW-X"), "PAY_SUBJECT=tea"},
+			want: exitLocal, instead: "posterm pay"},
+		{name: "pay by full name refused", args: []string{"sosopay.trade.pay", "AMT=1.00", "DYNAMIC_ID=280000000000000012", "CHARGE_CODE=" + serial("GW-X"), "PAY_SUBJECT=tea"},
+			want: exitLocal, instead: "posterm pay"},
+		{name: "precreate refused", args: []string{"precreate", "AMT=5.00", "CHANNEL_TYPE=2", "CHARGE_CODE=" + serial("GW-X"), "PAY_SUBJECT=QR"},
+			want: exitLocal, instead: "posterm precreate"},
+		{name: "refund refused", args: []string{"refund", "CHARGE_REFUND_FEE=2.30", "REFUND_SUBJECT=damaged", "CHARGE_CODE=" + string(paid), "OUT_REFUND_NO=" + string(paid) + "-R1"},
+			want: exitLocal, instead: "posterm refund " + "CHARGE_CODE"},
+		{name: "cancel refused", args: []string{"cancel", "CHARGE_CODE=" + string(paid)}, want: exitLocal, instead: "posterm cancel CHARGE_CODE"},
+		{name: "cancel unseen refused", args: []string{"sosopay.trade.cancel", "CHARGE_CODE=GW-UNSEEN"}, want: exitLocal, instead: "posterm cancel"},
+		{name: "query pending", args: []string{"query", "CHARGE_CODE=" + string(pre)}, want: exitDone, code: "SUCCESS",
 			check: func(t *testing.T, a map[string]any) {
 				if str(a, "STATE") != "0" {
 					t.Errorf("STATE %q, want 0", str(a, "STATE"))
 				}
 			}},
-		{name: "query paid", args: []string{"sosopay.trade.query", "CHARGE_CODE=" + paid}, want: exitDone, code: "SUCCESS",
+		{name: "query paid", args: []string{"sosopay.trade.query", "CHARGE_CODE=" + string(paid)}, want: exitDone, code: "SUCCESS",
 			check: func(t *testing.T, a map[string]any) {
 				if str(a, "STATE") != "1" || str(a, "AMT") != "1230" {
 					t.Errorf("answer: %v", a)
 				}
 			}},
 		{name: "query nonexistent", args: []string{"query", "CHARGE_CODE=GW-NONE"}, want: exitRefused, code: "CHARGE_NONEXISTENT"},
-		{name: "refund part", args: []string{"refund", "CHARGE_REFUND_FEE=2.30", "REFUND_SUBJECT=damaged", "CHARGE_CODE=" + paid, "OUT_REFUND_NO=" + paid + "-R1"},
-			want: exitDone, code: "SUCCESS", check: func(t *testing.T, a map[string]any) {
-				if str(a, "AMT") != "230" {
-					t.Errorf("AMT %q, want 230", str(a, "AMT"))
-				}
-			}},
-		{name: "refund too much", args: []string{"refund", "CHARGE_REFUND_FEE=100.00", "REFUND_SUBJECT=x", "CHARGE_CODE=" + paid, "OUT_REFUND_NO=" + paid + "-R2"},
-			want: exitRefused, code: "AMT_ERROR"},
-		{name: "cancel pending", args: []string{"cancel", "CHARGE_CODE=" + pre}, want: exitDone, code: "SUCCESS"},
-		{name: "cancel refunded", args: []string{"cancel", "CHARGE_CODE=" + paid}, want: exitRefused, code: "FAIL"},
-		{name: "cancel unseen", args: []string{"cancel", "CHARGE_CODE=GW-UNSEEN"}, want: exitRefused, code: "CHARGE_NONEXISTENT"},
-		{name: "pay after tombstone", args: []string{"pay", "AMT=1.00", "DYNAMIC_ID=280000000000000012", "CHARGE_CODE=GW-UNSEEN", "PAY_SUBJECT=tea"},
-			want: exitRefused, code: "SERIAL_REPEAT"},
 		{name: "batchquery", args: []string{"batchquery", "pageNum=1", "pageSize=2"}, want: exitDone, code: "SUCCESS",
 			check: func(t *testing.T, a map[string]any) {
 				if str(a, "chargesSize") != "2" {
@@ -174,6 +162,12 @@ func TestGw_CallEveryMethod(t *testing.T) {
 			if strings.Contains(stderr, "280000000000000012") || strings.Contains(stderr, "password=8888") {
 				t.Errorf("stderr shows a whole payment code or a password:\n%s", stderr)
 			}
+			if st.instead != "" {
+				if stdout != "" || !strings.Contains(stderr, "moves money") || !strings.Contains(stderr, st.instead) {
+					t.Errorf("refusal: stdout %q, stderr %q; want the command %q named", stdout, stderr, st.instead)
+				}
+				return
+			}
 			if stdout == "" {
 				if st.want != exitUnknown {
 					t.Fatalf("no answer printed; stderr %s", stderr)
@@ -189,8 +183,16 @@ func TestGw_CallEveryMethod(t *testing.T) {
 			}
 		})
 	}
-	if l := run.Server.Ledger(); len(l.RevokedSerials) != 1 || l.RevokedSerials[0] != "GW-UNSEEN" {
-		t.Errorf("revoked serials: got %v, want [GW-UNSEEN]", l.RevokedSerials)
+	// Nothing the refused calls asked for happened at the gateway.
+	l := run.Server.Ledger()
+	if len(l.RevokedSerials) != 0 {
+		t.Errorf("revoked serials: got %v, want none", l.RevokedSerials)
+	}
+	if lt, ok := ledgerTxn(l, paid); !ok || lt.State != 1 || lt.RefundedFen != 0 {
+		t.Errorf("the paid charge at the gateway: %+v; want STATE 1, nothing refunded", lt)
+	}
+	if n := len(l.Transactions); n != 2 {
+		t.Errorf("%d transactions at the gateway, want the 2 of the set-up", n)
 	}
 }
 
@@ -233,12 +235,11 @@ func TestGw_CallFormats(t *testing.T) {
 
 func TestGw_CallMasksTheEcho(t *testing.T) {
 	_, cfg := gwSandbox(t, "")
-	code, stdout, stderr := gwRun(t, "gw", "call", "--config", cfg, "pay", "AMT=1.00", "DYNAMIC_ID=134214903060794712",
-		"CHARGE_CODE="+serial("GW-MASK"), "PAY_SUBJECT=tea")
-	if code != exitDone {
+	code, stdout, stderr := gwRun(t, "gw", "call", "--config", cfg, "query", "CHARGE_CODE="+serial("GW-MASK"), "DYNAMIC_ID=134214903060794712")
+	if code != exitRefused {
 		t.Fatalf("exit %d; stderr %s", code, stderr)
 	}
-	if !strings.Contains(stderr, "DYNAMIC_ID="+gateway.MaskCode("134214903060794712")) || strings.Contains(stderr, "134214903060794712") {
+	if !strings.Contains(stderr, "DYNAMIC_ID="+pos.MaskCode("134214903060794712")) || strings.Contains(stderr, "134214903060794712") {
 		t.Errorf("echo does not mask DYNAMIC_ID:\n%s", stderr)
 	}
 	if strings.Contains(stdout, sandbox.DemoSecret) || strings.Contains(stderr, sandbox.DemoSecret) {
@@ -328,4 +329,40 @@ func TestGw_Usage(t *testing.T) {
 	if code != exitLocal || !strings.Contains(stderr, "no configuration") {
 		t.Errorf("no config: exit %d, stderr %s", code, stderr)
 	}
+}
+
+// FuzzGwCallParams feeds `gw call` arbitrary words: the FIELD=VALUE parser
+// never panics, and a method that moves money is refused whatever follows
+// it, before any configuration is read or anything is sent.
+func FuzzGwCallParams(f *testing.F) {
+	for _, s := range []string{"query CHARGE_CODE=A", "pay AMT=1.00 DYNAMIC_ID=280000000000000012 CHARGE_CODE=X PAY_SUBJECT=t",
+		"sosopay.trade.refund CHARGE_REFUND_FEE=1 goodsInfos=[{\"a\":1}]", "cancel CHARGE_CODE==", "login username=a=b password="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		args := strings.Fields(s)
+		if ps, err := gateway.ParseParams(args); err == nil {
+			for _, p := range ps {
+				if p.Name == "" {
+					t.Fatalf("a field without a name from %q", s)
+				}
+			}
+		}
+		if len(args) == 0 {
+			return
+		}
+		m, ok := lookupGwMethod(args[0])
+		if !ok || m.instead == "" {
+			return
+		}
+		for _, a := range args {
+			if strings.HasPrefix(a, "-") {
+				return // a flag (-h, --url …) is the flag parser's business
+			}
+		}
+		code, stdout, stderr := gwRun(t, append([]string{"gw", "call", "--config", "/nonexistent.toml"}, args...)...)
+		if code != exitLocal || stdout != "" || !strings.Contains(stderr, "moves money") {
+			t.Fatalf("%q: exit %d, stdout %q, stderr %q; want the refusal", s, code, stdout, stderr)
+		}
+	})
 }

@@ -50,20 +50,23 @@ Flags:
 	if fs.NArg() > 0 {
 		return usageError(stderr, "history", fmt.Sprintf("unexpected argument %q", fs.Arg(0)), fs.Usage)
 	}
-	var from time.Time
-	if *since != "" {
-		var err error
-		if from, err = parseSince(*since); err != nil {
-			return fail(stderr, "history", err)
-		}
-	}
-	ctx, stop := interruptContext()
-	defer stop()
 	// The journal is all history needs: no gateway, no embedded sandbox.
 	cfg, err := com.load()
 	if err != nil {
 		return fail(stderr, "history", err)
 	}
+	zone, err := cfg.Register.Location()
+	if err != nil {
+		return fail(stderr, "history", err)
+	}
+	var from time.Time
+	if *since != "" {
+		if from, err = parseSince(*since, zone); err != nil {
+			return fail(stderr, "history", err)
+		}
+	}
+	ctx, stop := interruptContext()
+	defer stop()
 	logger, closeLog, err := openLog(cfg.Log, stderr)
 	if err != nil {
 		return fail(stderr, "history", err)
@@ -79,6 +82,7 @@ Flags:
 	if err != nil {
 		return fail(stderr, "history", err)
 	}
+	rows = inert(rows) // old rows may hold the gateway's text as it came
 	if com.jsonOut {
 		if err := writeJSON(stdout, rows); err != nil {
 			return fail(stderr, "history", err)
@@ -135,9 +139,10 @@ func anyUnsettled(rs []pos.Refund) bool {
 	return false
 }
 
-// parseSince reads --since: a local date, or an RFC 3339 time.
-func parseSince(s string) (time.Time, error) {
-	if t, err := time.ParseInLocation("2006-01-02", s, time.Local); err == nil {
+// parseSince reads --since: a date in the shop's zone ([register]
+// time_zone), or an RFC 3339 time.
+func parseSince(s string, zone *time.Location) (time.Time, error) {
+	if t, err := time.ParseInLocation("2006-01-02", s, zone); err == nil {
 		return t, nil
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {

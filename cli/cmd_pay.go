@@ -96,7 +96,7 @@ Flags:
 	cashier, rc, err := cashierFor(ctx, a, creds, stderr)
 	if err != nil {
 		con.close()
-		fmt.Fprintf(stderr, "posterm pay: %v\n", err)
+		fmt.Fprintf(stderr, "posterm pay: %s\n", errText(err))
 		return rc
 	}
 	if watch.aborted() {
@@ -126,14 +126,15 @@ Flags:
 func finishCharge(ctx context.Context, a *app, name string, tx pos.Transaction, err error, jsonOut, lines bool, stdout, stderr io.Writer) int {
 	if err != nil {
 		if tx.ChargeCode == "" {
-			fmt.Fprintf(stderr, "posterm %s: %v\n", name, err)
+			fmt.Fprintf(stderr, "posterm %s: %s\n", name, errText(err))
 			return chargeErrExit(err)
 		}
-		fmt.Fprintf(stderr, "posterm %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "posterm %s: %s\n", name, errText(err))
 		if cur, gerr := a.journal.Get(ctx, tx.ChargeCode); gerr == nil {
 			tx = cur
 		}
 	}
+	tx = inert(tx)
 	if jsonOut {
 		write := writeJSON
 		if lines {

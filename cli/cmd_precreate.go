@@ -83,7 +83,7 @@ Flags:
 	cashier, rc, err := cashierFor(ctx, a, creds, stderr)
 	if err != nil {
 		con.close()
-		fmt.Fprintf(stderr, "posterm precreate: %v\n", err)
+		fmt.Fprintf(stderr, "posterm precreate: %s\n", errText(err))
 		return rc
 	}
 	tx, err := a.checkout.Precreate(ctx, pos.PrecreateInput{Cashier: cashier, SaleID: *sale, Amount: amt, Channel: ch, Subject: *subject})
@@ -93,11 +93,11 @@ Flags:
 		return finishCharge(context.WithoutCancel(ctx), a, "precreate", tx, err, com.jsonOut, true, stdout, stderr)
 	}
 	if com.jsonOut {
-		if err := writeJSONLine(stdout, tx); err != nil {
+		if err := writeJSONLine(stdout, inert(tx)); err != nil {
 			return fail(stderr, "precreate", err)
 		}
 	} else {
-		fmt.Fprintf(stdout, "BAR_CODE %s\n", tx.BarCode)
+		fmt.Fprintf(stdout, "BAR_CODE %s\n", pos.CleanText(tx.BarCode))
 		fmt.Fprintf(stdout, "charge %s  ¥%s  %s  expires %s\n", tx.ChargeCode, tx.Amount.Yuan(), tx.Channel,
 			tx.ExpiresAt.Local().Format("15:04:05"))
 	}

@@ -76,6 +76,7 @@ func runPrintTest(args []string, stdout, stderr io.Writer) int {
 	baud := fs.Int("baud", defBaud, "serial baud rate")
 	timeout := fs.Duration("timeout", o.opts.WriteTimeout, "write timeout: how long the printer may take no data")
 	fs.BoolVar(&o.drawer, "drawer", o.drawer, "also pulse the cash drawer")
+	confirm := fs.Duration("confirm", 10*time.Second, "how long to wait for the printer's answer after the page's last byte")
 	if code, failed := flagsFailed(fs.Parse(args)); failed {
 		return code
 	}
@@ -124,7 +125,7 @@ func runPrintTest(args []string, stdout, stderr io.Writer) int {
 		page = append(printer.NewEncoder(o.profile).Init().Drawer().Bytes(), page...)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second+*confirm)
 	defer cancel()
 	tr, err := printer.Open(ctx, t, o.opts)
 	if err != nil {
@@ -148,11 +149,24 @@ func runPrintTest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "print-test: %v\n", err)
 		return exitLocal
 	}
+	// Printed means printed: only when the printer answers after the
+	// page's last byte.
+	cctx, ccancel := context.WithTimeout(ctx, *confirm)
+	st, cerr := tr.Confirm(cctx)
+	ccancel()
 	if err := tr.Close(); err != nil {
 		fmt.Fprintf(stderr, "print-test: close %s: %v\n", t, err)
 		return exitLocal
 	}
-	fmt.Fprintf(stdout, "printed a test page (%d bytes) to %s\n", len(page), t)
+	switch {
+	case cerr != nil:
+		fmt.Fprintf(stdout, "test page (%d bytes) sent — not confirmed: the printer at %s did not answer after the last byte\n", len(page), t)
+	case st.Blocked():
+		fmt.Fprintf(stderr, "print-test: test page sent, but the printer reports %s after it\n", st)
+		return exitLocal
+	default:
+		fmt.Fprintf(stdout, "printed a test page (%d bytes) to %s\n", len(page), t)
+	}
 	if t.Kind == "file" {
 		fmt.Fprintln(stdout)
 		io.WriteString(stdout, printer.DecodeText(page, o.profile.Cols()))

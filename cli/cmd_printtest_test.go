@@ -61,12 +61,37 @@ func TestPrintTest_TCP(t *testing.T) {
 	if code != exitDone {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
-	if !strings.Contains(out, "printer status: ok") {
-		t.Errorf("stdout = %q, want the status", out)
+	if !strings.Contains(out, "printer status: ok") || !strings.Contains(out, "printed a test page") {
+		t.Errorf("stdout = %q, want the status and printed", out)
 	}
 	got := fp.WaitPrinted(t, 5*time.Second, func(b []byte) bool { return bytes.HasSuffix(b, []byte{0x1d, 0x56, 0x01}) })
 	if txt := printer.DecodeText(got, 32); !strings.Contains(txt, "PRINT TEST") {
 		t.Errorf("printer got:\n%s", txt)
+	}
+}
+
+// TestPrintTest_NeverAnswers: a printer that takes the page but never
+// answers the status request is reported "sent — not confirmed", never
+// printed; one that never reads at all, the same.
+func TestPrintTest_NeverAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(*printertest.TCPPrinter)
+	}{
+		{"silent", func(p *printertest.TCPPrinter) { p.Silent(true) }},
+		{"never reads", func(p *printertest.TCPPrinter) { p.StallAfter(0) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fp := printertest.NewTCPPrinter(t)
+			tc.setup(fp)
+			code, out, errs := runCmd(t, "print-test", "--transport", "tcp:"+fp.Target.Addr, "--confirm", "300ms")
+			if code != exitDone {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			if !strings.Contains(out, "sent — not confirmed") || strings.Contains(out, "printed a test page") {
+				t.Errorf("stdout = %q, want sent — not confirmed", out)
+			}
+		})
 	}
 }
 

@@ -72,7 +72,7 @@ Flags:
 		return fail(stderr, "query", err)
 	}
 	qctx, cancel := context.WithTimeout(ctx, a.timings.CallTimeout)
-	rep, err := a.gw.Query(qctx, code)
+	rep, err := pos.Inert(a.gw).Query(qctx, code) // its text made inert, as pos sees it
 	cancel()
 	if err != nil {
 		rep = pos.Reply{Outcome: pos.OutcomeUnknown, Detail: err.Error()}
@@ -142,13 +142,6 @@ func gatewayView(rep pos.Reply) gatewayAnswer {
 	return g
 }
 
-// remoteStateNames are the STATE values of WIRE.md §5.
-var remoteStateNames = map[int]string{
-	0: "pending payment", 1: "paid", 2: "revoked", 3: "revocation applied", 4: "partially refunded",
-	5: "refunded", 6: "closed", 8: "refunding", 9: "refund failed", 10: "to be refunded",
-	11: "refund succeeded", 12: "refund cancelled", 13: "refund failed", 14: "order cancelled",
-}
-
 func printQuery(w io.Writer, r queryResult) {
 	if t := r.Journal; t != nil {
 		fmt.Fprintf(w, "journal:  %s  %s  %s  ¥%s (refunded ¥%s)  created %s by %s\n", t.ChargeCode, t.Kind, t.State,
@@ -188,7 +181,7 @@ func printQuery(w io.Writer, r queryResult) {
 	case "done":
 		line := fmt.Sprintf("gateway:  %s", g.Code)
 		if g.State != nil {
-			line += fmt.Sprintf("  STATE %d %s", *g.State, remoteStateNames[*g.State])
+			line += fmt.Sprintf("  STATE %d %s", *g.State, pos.RemoteState(*g.State))
 		}
 		line += fmt.Sprintf("  ¥%s", g.AmountFen.Yuan())
 		if g.ChargeDownCode != "" {

@@ -82,28 +82,28 @@ Flags:
 	}
 	cashier, approver, rc, err := managerApproval(ctx, a, creds, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "posterm refund: %v\n", err)
+		fmt.Fprintf(stderr, "posterm refund: %s\n", errText(err))
 		return rc
 	}
 	r, err := a.checkout.Refund(ctx, pos.RefundInput{ChargeCode: code, Amount: amt, Reason: strings.TrimSpace(*reason),
 		Cashier: cashier, Approver: approver})
 	if err != nil && r.OutRefundNo == "" {
-		fmt.Fprintf(stderr, "posterm refund: %v\n", err)
+		fmt.Fprintf(stderr, "posterm refund: %s\n", errText(err))
 		return refundErrExit(err)
 	}
 	if err != nil { // journaled, then a journal failure: the reconciler retries it
-		fmt.Fprintf(stderr, "posterm refund: %v\n", err)
+		fmt.Fprintf(stderr, "posterm refund: %s\n", errText(err))
 		if cur, gerr := a.journal.GetRefund(context.WithoutCancel(ctx), r.OutRefundNo); gerr == nil {
 			r = cur
 		}
 	}
 	tx, _ := a.journal.Get(context.WithoutCancel(ctx), code)
 	if com.jsonOut {
-		if err := writeJSON(stdout, refundResult{Refund: r, Transaction: tx}); err != nil {
+		if err := writeJSON(stdout, inert(refundResult{Refund: r, Transaction: tx})); err != nil {
 			return fail(stderr, "refund", err)
 		}
 	} else {
-		fmt.Fprintln(stdout, refundLine(r, tx))
+		fmt.Fprintln(stdout, refundLine(inert(r), inert(tx)))
 	}
 	switch r.State {
 	case pos.RefundDone:

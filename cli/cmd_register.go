@@ -147,11 +147,21 @@ func registerDeps(ctx context.Context, a *app) (ui.Deps, error) {
 	}
 	if a.spooler != nil {
 		d.Reprint = func(ctx context.Context, code pos.ChargeCode) error {
-			b, err := a.receiptBytes(ctx, code, true)
+			// the stored snapshot, marked REPRINT: never the row as it is now
+			_, err := a.journal.Reprint(ctx, code, pos.ReceiptSale)
+			if errors.Is(err, pos.ErrNotFound) {
+				// no receipt was ever queued for it (a charge from before
+				// snapshots): the row as it stands, marked REPRINT
+				var tx pos.Transaction
+				if tx, err = a.journal.Get(ctx, code); err == nil {
+					_, err = a.journal.Add(ctx, pos.PrintJob{Kind: pos.ReceiptSale, ChargeCode: string(code), Reprint: true,
+						Receipt: &pos.Receipt{Kind: pos.ReceiptSale, Transaction: tx}})
+				}
+			}
 			if err != nil {
 				return err
 			}
-			a.spooler.Enqueue(printer.Job{Kind: printer.KindSale, ChargeCode: string(code), Reprint: true, Data: b})
+			a.spooler.Wake()
 			return nil
 		}
 		d.TestPrint = func(ctx context.Context) error {
@@ -194,8 +204,9 @@ func (a *app) receiptBytes(ctx context.Context, code pos.ChargeCode, reprint boo
 	if err != nil {
 		return nil, err
 	}
-	r := pos.Receipt{Kind: pos.ReceiptSale, Transaction: tx, PrintedAt: time.Now()}
-	b, err := a.layout.Receipt(a.printerReceipt(ctx, r, reprint))
+	r := printer.ReceiptOf(a.printHeader(), pos.Receipt{Kind: pos.ReceiptSale, Transaction: tx, PrintedAt: time.Now()})
+	r.Reprint = reprint
+	b, err := a.layout.Receipt(r)
 	if len(b) == 0 && err != nil {
 		return nil, err
 	}
@@ -248,6 +259,11 @@ func printerEvent(ev printer.Event) ui.PrinterEvent {
 	case printer.EventPrinted:
 		out.Kind = ui.PrinterPrinted
 		out.Status = printerStatus(ev.Status, "")
+	case printer.EventSent:
+		// sent whole but not confirmed: not "printed" (TODO(lead/UI): a
+		// "sent — not confirmed" event kind on the screen)
+		out.Kind = ui.PrinterStatusChanged
+		out.Status = ui.PrinterUnknown
 	case printer.EventFailed:
 		out.Kind = ui.PrinterFailed
 	default:

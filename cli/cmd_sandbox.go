@@ -46,7 +46,7 @@ func runSandbox(args []string, stdout, stderr io.Writer) int {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: inertAttr}))
 	run, err := sandbox.Start(*listen, sandbox.Options{
 		TimeScale: *scale, StatePath: *state, PublicURL: *public, Logger: logger,
 	})

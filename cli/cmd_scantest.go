@@ -100,7 +100,7 @@ func runScanTest(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	log := slog.New(slog.DiscardHandler)
 	if *verbose {
-		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: inertAttr}))
 	}
 	r, err := device.NewReader(ctx, cfg, log)
 	if err != nil {
@@ -123,7 +123,11 @@ func runScanTest(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%s  disconnected  %v; retrying every %v\n", ev.At.Format("15:04:05.000"), ev.Err, cfg.ReconnectInterval)
 		case device.Scan:
 			scans++
-			fmt.Fprintf(stdout, "%s  scan          %s  len %d  %s\n", ev.At.Format("15:04:05.000"), printable(device.MaskCode(ev.Code)), len(ev.Code), describeScan(ev.Code, *lang))
+			note := ""
+			if ev.Cleaned {
+				note = "  (control characters dropped: set --prefix/--suffix?)"
+			}
+			fmt.Fprintf(stdout, "%s  scan          %s  len %d  %s%s\n", ev.At.Format("15:04:05.000"), printable(device.MaskCode(ev.Code)), len(ev.Code), describeScan(ev.Code, *lang), note)
 		}
 	}
 	fmt.Fprintf(stdout, "scan-test: %d scan(s)\n", scans)

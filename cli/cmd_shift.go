@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"posterm/config"
 	"posterm/offline"
 	"posterm/pos"
 	"posterm/printer"
@@ -24,6 +25,9 @@ func init() {
 }
 
 func runShift(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "close" {
+		return runShiftClose(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("posterm shift", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -31,6 +35,7 @@ func runShift(args []string, stdout, stderr io.Writer) int {
 	until := fs.String("until", "", "end of the shift, exclusive (default: now)")
 	print := fs.Bool("print", false, "also print the report on the configured printer")
 	cashier := fs.String("cashier", "", "name printed as the report's cashier")
+	zNumber := fs.Int("z", 0, "show (and with --print, reprint marked) closing report number N of this till")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: posterm shift [--since DATE] [--until DATE] [--print] [--json]
 
@@ -49,26 +54,30 @@ Flags:
 	if fs.NArg() > 0 {
 		return usageError(stderr, "shift", fmt.Sprintf("unexpected argument %q", fs.Arg(0)), fs.Usage)
 	}
-	now := time.Now()
-	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.Local)
+	cfg, err := com.load()
+	if err != nil {
+		return fail(stderr, "shift", err)
+	}
+	// The day starts at midnight in the shop's zone, never the host's.
+	zone, err := cfg.Register.Location()
+	if err != nil {
+		return fail(stderr, "shift", err)
+	}
+	now := time.Now().In(zone)
+	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, zone)
 	to := time.Time{}
-	var err error
 	if *since != "" {
-		if from, err = parseSince(*since); err != nil {
+		if from, err = parseSince(*since, zone); err != nil {
 			return fail(stderr, "shift", err)
 		}
 	}
 	if *until != "" {
-		if to, err = parseSince(*until); err != nil {
+		if to, err = parseSince(*until, zone); err != nil {
 			return fail(stderr, "shift", fmt.Errorf("--until: %w", err))
 		}
 	}
 	ctx, stop := interruptContext()
 	defer stop()
-	cfg, err := com.load()
-	if err != nil {
-		return fail(stderr, "shift", err)
-	}
 	logger, closeLog, err := openLog(cfg.Log, stderr)
 	if err != nil {
 		return fail(stderr, "shift", err)
@@ -79,17 +88,28 @@ Flags:
 		return fail(stderr, "shift", err)
 	}
 	defer j.Close()
+	if *zNumber > 0 {
+		return showZ(ctx, cfg, j, *zNumber, *print, com.jsonOut, stdout, stderr)
+	}
+	if *since == "" {
+		// the shift opened when the last one closed
+		if prefix, err := registerPrefix(cfg.Register); err == nil {
+			if last, err := j.LastZ(ctx, prefix); err == nil {
+				from = last.Until
+			}
+		}
+	}
 
 	totals, err := pos.Shift(ctx, j, from, to)
 	if err != nil {
 		return fail(stderr, "shift", err)
 	}
 	if com.jsonOut {
-		if err := writeJSON(stdout, totals); err != nil {
+		if err := writeJSON(stdout, inert(totals)); err != nil {
 			return fail(stderr, "shift", err)
 		}
 	} else {
-		writeShiftTable(stdout, totals)
+		writeShiftTable(stdout, inert(totals))
 	}
 	if !*print {
 		return exitDone
@@ -121,10 +141,16 @@ Flags:
 		tr.Close()
 		return fail(stderr, "shift", fmt.Errorf("print: %w", err))
 	}
+	// printed only when the printer answers after the report's last byte
+	_, cerr := tr.Confirm(pctx)
 	if err := tr.Close(); err != nil {
 		return fail(stderr, "shift", fmt.Errorf("print: %w", err))
 	}
-	fmt.Fprintf(stderr, "printed the shift report to %s\n", target)
+	if cerr != nil {
+		fmt.Fprintf(stderr, "shift report sent — not confirmed: the printer at %s did not answer after it\n", target)
+	} else {
+		fmt.Fprintf(stderr, "printed the shift report to %s\n", target)
+	}
 	if !com.jsonOut {
 		fmt.Fprintln(stdout)
 		fmt.Fprint(stdout, printer.DecodeText(page, layout.Profile.Cols()))
@@ -186,4 +212,144 @@ func writeShiftTable(w io.Writer, t pos.ShiftTotals) {
 	tw.Flush()
 	fmt.Fprintf(w, "\ndeclined %d (%s) · closed or voided %d (%s) · unsettled %d (%s)\n",
 		t.Declined.Count, t.Declined.Amount.Yuan(), t.Closed.Count, t.Closed.Amount.Yuan(), t.Unsettled.Count, t.Unsettled.Amount.Yuan())
+}
+
+// runShiftClose is `posterm shift close`: the closing (Z) report.
+func runShiftClose(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("posterm shift close", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	com := addCommon(fs)
+	counted := fs.String("counted", "", "the cash counted in the drawer, in yuan (required; 0 when there is no cash)")
+	closedBy := fs.String("cashier", "", "who closes the shift (printed and stored)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: posterm shift close --counted YUAN [--cashier NAME] [--json]
+
+Closes this till's shift with a closing (Z) report: numbered per till
+(never reused), the totals since the last Z by channel and by cashier,
+refunds, revokes, the cash expected against the cash counted (the
+difference is recorded), and the unsettled charges carried over, named.
+Refused while money is in flight or a payment's outcome is unknown: the
+charges and refunds are listed (settle them with posterm reconcile). The
+report is stored in the journal and queued for the printer in the same
+transaction; the register prints it. The next sale opens the next shift.
+posterm shift --z N shows (--print: reprints, marked) a past one.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if code, failed := flagsFailed(fs.Parse(args)); failed {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(stderr, "shift close", fmt.Sprintf("unexpected argument %q", fs.Arg(0)), fs.Usage)
+	}
+	if *counted == "" {
+		return usageError(stderr, "shift close", "--counted is required (the cash in the drawer; 0 for none)", fs.Usage)
+	}
+	cash, err := pos.ParseYuan(*counted)
+	if err != nil {
+		return usageError(stderr, "shift close", fmt.Sprintf("--counted: %v", err), fs.Usage)
+	}
+	ctx, stop := interruptContext()
+	defer stop()
+	cfg, err := com.load()
+	if err != nil {
+		return fail(stderr, "shift close", err)
+	}
+	logger, closeLog, err := openLog(cfg.Log, stderr)
+	if err != nil {
+		return fail(stderr, "shift close", err)
+	}
+	defer closeLog()
+	j, err := offline.Open(cfg.Journal.Path, offline.Options{Logger: logger})
+	if err != nil {
+		return fail(stderr, "shift close", err)
+	}
+	defer j.Close()
+	till, err := registerPrefix(cfg.Register)
+	if err != nil {
+		return fail(stderr, "shift close", err)
+	}
+	z, err := pos.CloseShift(ctx, j, j, till, *closedBy, cash, time.Now())
+	if err != nil {
+		return fail(stderr, "shift close", err)
+	}
+	layout, err := layoutFrom(cfg.Printer)
+	if err != nil {
+		return fail(stderr, "shift close", err)
+	}
+	page, err := layout.ShiftReport(zReport(z, cfg.Register.Merchant, cfg.Register.Store, langFrom(cfg.UI.Lang), cfg.Sandbox.Enabled, false))
+	if err != nil {
+		return fail(stderr, "shift close", err)
+	}
+	if err := j.CloseZ(ctx, z, &pos.PrintJob{Kind: pos.ReceiptShift, Data: page}); err != nil {
+		return fail(stderr, "shift close", err)
+	}
+	if com.jsonOut {
+		if err := writeJSON(stdout, z); err != nil {
+			return fail(stderr, "shift close", err)
+		}
+		return exitDone
+	}
+	fmt.Fprintf(stdout, "closed the shift: Z %d of till %s (queued for the printer)\n\n", z.Number, till)
+	fmt.Fprint(stdout, printer.DecodeText(page, layout.Profile.Cols()))
+	return exitDone
+}
+
+// showZ shows a stored Z report; with print it queues a reprint, marked.
+func showZ(ctx context.Context, cfg config.Config, j *offline.Journal, n int, print, jsonOut bool, stdout, stderr io.Writer) int {
+	till, err := registerPrefix(cfg.Register)
+	if err != nil {
+		return fail(stderr, "shift", err)
+	}
+	z, err := j.GetZ(ctx, till, n)
+	if err != nil {
+		return fail(stderr, "shift", err)
+	}
+	layout, err := layoutFrom(cfg.Printer)
+	if err != nil {
+		return fail(stderr, "shift", err)
+	}
+	page, err := layout.ShiftReport(zReport(z, cfg.Register.Merchant, cfg.Register.Store, langFrom(cfg.UI.Lang), cfg.Sandbox.Enabled, print))
+	if err != nil {
+		return fail(stderr, "shift", err)
+	}
+	if print {
+		if _, err := j.Add(ctx, pos.PrintJob{Kind: pos.ReceiptShift, Reprint: true, Data: page}); err != nil {
+			return fail(stderr, "shift", err)
+		}
+		fmt.Fprintf(stderr, "Z %d queued for the printer, marked REPRINT\n", n)
+	}
+	if jsonOut {
+		if err := writeJSON(stdout, z); err != nil {
+			return fail(stderr, "shift", err)
+		}
+		return exitDone
+	}
+	fmt.Fprint(stdout, printer.DecodeText(page, layout.Profile.Cols()))
+	return exitDone
+}
+
+// zReport lays a Z report out for the printer.
+func zReport(z pos.ZReport, merchant, store string, lang printer.Lang, demo, reprint bool) printer.ShiftReport {
+	r := shiftReport(z.Totals, merchant, store, z.Till, z.ClosedBy, lang, demo, z.Until)
+	r.Final, r.Number, r.Reprint = true, z.Number, reprint
+	r.Shift = fmt.Sprintf("%s-Z%d", z.Till, z.Number)
+	r.To = z.Until.Local()
+	r.Unsettled = len(z.CarriedOver)
+	r.Cash, r.CashExpect, r.CashCounted = true, z.CashExpected, z.CashCounted
+	names := make([]string, 0, len(z.ByCashier))
+	for c := range z.ByCashier {
+		names = append(names, c)
+	}
+	sort.Strings(names)
+	for _, c := range names {
+		t := z.ByCashier[c]
+		r.ByCashier = append(r.ByCashier, printer.CashierTotal{Cashier: pos.CleanText(c), Total: printer.Total{Count: t.Count, Amount: t.Amount}})
+	}
+	for _, c := range z.CarriedOver {
+		r.CarriedOver = append(r.CarriedOver, pos.CleanText(string(c)))
+	}
+	return r
 }

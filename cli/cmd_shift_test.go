@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -53,5 +54,61 @@ func TestShift_TotalsAndPrint(t *testing.T) {
 		if !strings.Contains(paper, want) || !strings.Contains(out, want) {
 			t.Errorf("printed report lacks %q:\n%s", want, paper)
 		}
+	}
+}
+
+// TestShiftClose_Z: shift close is refused while a payment's outcome is
+// unknown (naming it); settled, it closes Z 1 with the count difference,
+// stored and queued for the printer; the next close is Z 2 (numbers
+// survive, never reused); shift --z 1 shows it and --print queues a
+// marked reprint.
+func TestShiftClose_Z(t *testing.T) {
+	sb := startTestSandbox(t, testScale)
+	e := newPosEnv(t, sb, testCheckout)
+	if code, _, errs := e.run(t, "pay", "--amount", "2.50", "--code", walletCode("28", "00")); code != exitDone {
+		t.Fatalf("pay: %d %s", code, errs)
+	}
+	codes := seedRows(t, e.openJournal(t), sandboxGateway(t, sb), seed{state: pos.StateUnknown})
+	code, _, errs := e.run(t, "shift", "close", "--counted", "10.00")
+	if code == exitDone || !strings.Contains(errs, string(codes[0])) || !strings.Contains(errs, "in flight") {
+		t.Fatalf("close with an unknown payment: exit %d, stderr %q; want refused naming %s", code, errs, codes[0])
+	}
+	// settled (as the reconciler would)
+	if _, err := e.openJournal(t).Transition(context.Background(), pos.Change{ChargeCode: codes[0], From: pos.StateUnknown,
+		To: pos.StatePaid, Event: pos.Event{Op: "reconcile"}}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := e.run(t, "shift", "close", "--counted", "10.00", "--cashier", "m1", "--json")
+	if code != exitDone {
+		t.Fatalf("close: %d %s", code, errs)
+	}
+	var z pos.ZReport
+	if err := json.Unmarshal([]byte(out), &z); err != nil || z.Number != 1 || z.CashCounted != 1000 || z.Difference != 1000 ||
+		z.ClosedBy != "m1" || z.Totals.Total.Sales.Count < 1 {
+		t.Fatalf("Z 1: %+v, %v\n%s", z, err, out)
+	}
+	code, out, errs = e.run(t, "shift", "close", "--counted", "0")
+	if code != exitDone || !strings.Contains(out, "Z 2 of till") {
+		t.Fatalf("second close: %d %q %s", code, out, errs)
+	}
+	code, out, errs = e.run(t, "shift", "--z", "1", "--print")
+	if code != exitDone || !strings.Contains(out, e.register+"-Z1") || !strings.Contains(out, "REPRINT") {
+		t.Fatalf("shift --z 1: %d %s %s", code, out, errs)
+	}
+	jobs, err := e.openJournal(t).Jobs(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shifts, reprints int
+	for _, jb := range jobs {
+		if jb.Kind == pos.ReceiptShift {
+			shifts++
+			if jb.Reprint {
+				reprints++
+			}
+		}
+	}
+	if shifts != 3 || reprints != 1 {
+		t.Errorf("shift print jobs %d (reprints %d), want 3 (1)", shifts, reprints)
 	}
 }

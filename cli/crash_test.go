@@ -22,30 +22,36 @@ import (
 	"posterm/pos"
 )
 
-// TestCrash_PayKilledAtRandom runs `posterm pay` as a child process against
-// a sandbox on loopback, SIGKILLs it at random instants (before, during and
-// after the journal writes and the gateway calls), then runs `posterm
+// TestCrash_CommandsKilledAtRandom runs posterm's money commands as child
+// processes against a sandbox on loopback and SIGKILLs them at random
+// instants (before, during and after the journal writes and the gateway
+// calls). Each run picks its command at random: `pay` (most runs, so that
+// there is something to refund and cancel), `refund` of part or all of a
+// paid charge, `cancel` of any charge (a revoke when it is paid, with a
+// manager's login), or `reconcile --once --now`. Then it runs `posterm
 // reconcile --once --now` until nothing is unsettled and holds the journal
 // against GET /sandbox/ledger:
 //
 //   - every charge the sandbox holds is in the journal (rows are written
 //     before anything is sent);
 //   - a charge the sandbox holds as paid (STATE 1, 4, 5) is paid in the
-//     journal and not given up; one it holds revoked (2) is revoked in the
-//     journal; closed (6) is closed or declined; nothing is left pending;
+//     journal and not given up, with the same amount refunded, refund by
+//     refund; one it holds revoked (2) is revoked in the journal; closed
+//     (6) is closed or declined; nothing is left pending;
 //   - a voided row is unknown to the sandbox and tombstoned there;
-//   - no sale is charged twice; every row is settled; the file passes
-//     PRAGMA integrity_check.
+//   - no sale is charged twice; every row and refund is settled; the file
+//     passes PRAGMA integrity_check.
 //
-// 60 runs by default (about 30 s), 600 with POSTERM_SOAK=1 (make soak). The
-// seed is time-based unless POSTERM_CRASH_SEED is set; it is logged.
-func TestCrash_PayKilledAtRandom(t *testing.T) {
+// 130 runs by default (about 60 kills, 15 to 60 s), 1300 with
+// POSTERM_SOAK=1 (make soak). The seed is time-based unless POSTERM_CRASH_SEED is set; it is
+// logged.
+func TestCrash_CommandsKilledAtRandom(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the crash test builds and runs posterm many times")
 	}
-	runs := 60
+	runs := 130 // about 60 of them killed before they end
 	if os.Getenv("POSTERM_SOAK") != "" {
-		runs = 600
+		runs = 1300
 	}
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("POSTERM_CRASH_SEED"); s != "" {
@@ -86,17 +92,24 @@ path = %q
 [printer]
 transport = %q
 
+# A killed reconcile holds its leases until they expire: the shortest
+# lease allowed, so that the final passes need not wait 2 minutes.
+[reconcile]
+lease = "10s"
+
 %s`, sb.ServiceURL(), sandbox.DemoBusiID, sandbox.DemoSecret, journalPath, filepath.Join(dir, "posterm.log"),
 		"file:"+filepath.Join(dir, "receipts.bin"), testCheckout)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Refunds and revokes need a manager's login (WIRE.md §9's sandbox users).
+	env := append(childEnv(), "POSTERM_USER=manager01", "POSTERM_PASSWORD=8888")
 	child := func(timeout time.Duration, args ...string) (int, string, string) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, bin, append(args, "--config", cfgPath)...)
-		cmd.Env = childEnv()
+		cmd.Env = env
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
@@ -110,49 +123,61 @@ transport = %q
 	if code, _, stderr := child(30*time.Second, "history"); code != exitDone {
 		t.Fatalf("history: exit %d: %s", code, stderr)
 	}
+	j, err := offline.Open(journalPath, offline.Options{Logger: discardLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
 
 	endings := map[string]int{}
-	// How long a run of each code takes when left alone: a kill is drawn
+	// How long a run of each kind takes when left alone: a kill is drawn
 	// uniformly over that lifetime (and a little past it), so that every
-	// step of a run — start, journal writes, the call, the queries, the
-	// cancel, the last write — is hit about as often as it lasts.
+	// step of a run — start, login, journal writes, the call, the queries,
+	// the cancel, the last write — is hit about as often as it lasts.
 	lifetime := map[string]time.Duration{}
 	for i := 0; i < runs; i++ {
-		code := crashCode(rng)
-		tail := code[len(code)-2:]
-		cmd := exec.Command(bin, "pay", "--amount", fmt.Sprintf("%d.%02d", 1+rng.IntN(200), rng.IntN(100)),
-			"--code", code, "--config", cfgPath)
-		cmd.Env = childEnv()
+		args, kind := crashCommand(t, rng, j)
+		cmd := exec.Command(bin, append(args, "--config", cfgPath)...)
+		cmd.Env = env
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
 		timer := time.AfterFunc(time.Hour, func() { cmd.Process.Signal(syscall.SIGKILL) })
-		life, known := lifetime[tail]
+		life, known := lifetime[kind]
 		kill := known && rng.IntN(4) > 0 // a quarter of the runs end on their own
 		if kill {
-			timer.Reset(time.Duration(rng.Int64N(int64(life * 6 / 5))))
+			// Half the kills anywhere; half in the last part of the run,
+			// where the journal writes and the calls are (the first part
+			// is the process starting and logging in).
+			at := time.Duration(rng.Int64N(int64(life*6/5) + 1))
+			if rng.IntN(2) == 0 {
+				at = life*3/5 + time.Duration(rng.Int64N(int64(life*3/5)+1))
+			}
+			timer.Reset(at)
 		}
 		err := cmd.Wait()
 		timer.Stop()
 		if !kill {
-			lifetime[tail] = time.Since(start)
+			lifetime[kind] = time.Since(start)
 		}
+		verb := args[0]
 		var ee *exec.ExitError
 		switch {
 		case err == nil:
-			endings["exit 0"]++
+			endings[verb+" exit 0"]++
 		case errors.As(err, &ee) && ee.ExitCode() >= 0:
-			endings[fmt.Sprintf("exit %d", ee.ExitCode())]++
+			endings[fmt.Sprintf("%s exit %d", verb, ee.ExitCode())]++
 		case errors.As(err, &ee):
-			endings["killed"]++
+			endings[verb+" killed"]++
 		default:
-			t.Fatalf("run %d: %v", i, err)
+			t.Fatalf("run %d %v: %v", i, args, err)
 		}
 	}
-	t.Logf("pay runs: %v", endings)
+	t.Logf("runs: %v", endings)
 	if _, stdout, _ := child(30*time.Second, "history", "--unsettled", "--json"); true {
-		t.Logf("left unsettled by the kills: %d charges", strings.Count(stdout, `"kind"`))
+		rs, _ := j.ListRefunds(context.Background(), pos.RefundFilter{Unsettled: true})
+		t.Logf("left unsettled by the kills: %d charges, %d refunds", strings.Count(stdout, `"kind"`), len(rs))
 	}
 
 	// Settle: a row within the register's bound, or a wallet still
@@ -166,18 +191,51 @@ transport = %q
 			break
 		}
 		if code != exitUnknown || time.Now().After(deadline) {
-			t.Fatalf("reconcile pass %d: exit %d\n%s\n%s", passes, code, stdout, stderr)
+			_, left, _ := child(30*time.Second, "history", "--unsettled")
+			t.Fatalf("reconcile pass %d: exit %d\n%s\n%s\nunsettled:\n%s", passes, code, stdout, stderr, left)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("reconcile passes until settled: %d", passes)
+	checkJournalAgainstLedger(t, j, fetchLedger(t, sb))
+}
 
-	j, err := offline.Open(journalPath, offline.Options{Logger: discardLog})
+// crashCommand draws the next command of the crash test: a pay, or a
+// refund, cancel or reconcile of what the journal holds now. kind keys
+// the command's lifetime (a pay's by its code's behaviour).
+func crashCommand(t *testing.T, rng *rand.Rand, j *offline.Journal) (args []string, kind string) {
+	t.Helper()
+	txs, err := j.List(context.Background(), pos.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer j.Close()
-	checkJournalAgainstLedger(t, j, fetchLedger(t, sb))
+	var refundable []pos.Transaction
+	for _, tx := range txs {
+		if tx.Remaining() > 0 && !tx.GiveUp && (tx.State == pos.StatePaid || tx.State == pos.StatePartiallyRefunded) {
+			refundable = append(refundable, tx)
+		}
+	}
+	pay := func() ([]string, string) {
+		code := crashCode(rng)
+		return []string{"pay", "--amount", fmt.Sprintf("%d.%02d", 1+rng.IntN(200), rng.IntN(100)), "--code", code},
+			"pay " + code[len(code)-2:]
+	}
+	switch n := rng.IntN(10); {
+	case n < 4 || len(txs) == 0:
+		return pay()
+	case n < 7 && len(refundable) > 0:
+		tx := refundable[rng.IntN(len(refundable))]
+		amt := 1 + pos.Money(rng.Int64N(int64(tx.Remaining())))
+		if rng.IntN(3) == 0 {
+			amt = tx.Remaining() // the rest
+		}
+		return []string{"refund", string(tx.ChargeCode), "--amount", amt.Yuan(), "--reason", "crash test"}, "refund"
+	case n < 9:
+		tx := txs[rng.IntN(len(txs))]
+		return []string{"cancel", string(tx.ChargeCode)}, "cancel " + string(tx.State)
+	default:
+		return []string{"reconcile", "--once", "--now"}, "reconcile"
+	}
 }
 
 // crashCode is a payment code from WIRE.md §9's table, or now and then
@@ -199,7 +257,7 @@ func crashCode(rng *rand.Rand) string {
 }
 
 // checkJournalAgainstLedger holds a settled journal against the gateway's
-// ledger (see TestCrash_PayKilledAtRandom).
+// ledger (see TestCrash_CommandsKilledAtRandom).
 func checkJournalAgainstLedger(t *testing.T, j *offline.Journal, l sandbox.Ledger) {
 	t.Helper()
 	ctx := context.Background()
@@ -213,6 +271,17 @@ func checkJournalAgainstLedger(t *testing.T, j *offline.Journal, l sandbox.Ledge
 	if rs, err := j.ListRefunds(ctx, pos.RefundFilter{Unsettled: true}); err != nil || len(rs) > 0 {
 		t.Errorf("unsettled refunds: %d (%v)", len(rs), err)
 	}
+	allRefunds, err := j.ListRefunds(ctx, pos.RefundFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refunds := map[string]pos.Refund{}
+	refundStates := map[pos.RefundState]int{}
+	for _, r := range allRefunds {
+		refunds[r.OutRefundNo] = r
+		refundStates[r.State]++
+	}
+	atGatewayRefund := map[string]bool{}
 	rows := map[string]pos.Transaction{}
 	states := map[pos.State]int{}
 	for _, tx := range txs {
@@ -251,6 +320,24 @@ func checkJournalAgainstLedger(t *testing.T, j *offline.Journal, l sandbox.Ledge
 		if lt.AmtFen != tx.Amount {
 			t.Errorf("%s: %d fen at the gateway, %d in the journal", lt.ChargeCode, lt.AmtFen, tx.Amount)
 		}
+		if lt.RefundedFen != tx.Refunded {
+			t.Errorf("%s: %d fen refunded at the gateway, %d in the journal (%s)", lt.ChargeCode, lt.RefundedFen, tx.Refunded, tx.State)
+		}
+		for _, lr := range lt.Refunds {
+			jr, ok := refunds[lr.OutRefundNo]
+			switch {
+			case !ok:
+				t.Errorf("%s: the gateway refunded %s (%d fen), which the journal never saw", lt.ChargeCode, lr.OutRefundNo, lr.AmtFen)
+			case jr.State != pos.RefundDone || jr.Amount != lr.AmtFen || string(jr.ChargeCode) != lt.ChargeCode:
+				t.Errorf("%s: refund %s of %d fen at the gateway, journal %s of %d fen for %s", lt.ChargeCode, lr.OutRefundNo, lr.AmtFen, jr.State, jr.Amount, jr.ChargeCode)
+			}
+			atGatewayRefund[lr.OutRefundNo] = true
+		}
+	}
+	for no, r := range refunds {
+		if r.State == pos.RefundDone && !atGatewayRefund[no] {
+			t.Errorf("refund %s of %s: done in the journal, unknown to the gateway", no, r.ChargeCode)
+		}
 	}
 	for sale, codes := range paidPerSale {
 		if len(codes) > 1 {
@@ -278,8 +365,8 @@ func checkJournalAgainstLedger(t *testing.T, j *offline.Journal, l sandbox.Ledge
 		summary = append(summary, fmt.Sprintf("%s %d", s, n))
 	}
 	sort.Strings(summary)
-	t.Logf("journal: %d charges: %s; gateway: %d transactions, %d tombstones", len(txs), strings.Join(summary, ", "),
-		len(l.Transactions), len(l.RevokedSerials))
+	t.Logf("journal: %d charges: %s; refunds: %v; gateway: %d transactions, %d tombstones", len(txs), strings.Join(summary, ", "),
+		refundStates, len(l.Transactions), len(l.RevokedSerials))
 }
 
 // childEnv is the environment of the child processes: this one's without

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"posterm/config"
+	"posterm/pos"
 )
 
 // common holds the flags every command that talks to the gateway shares.
@@ -83,9 +84,8 @@ func envConfigured(environ []string) bool {
 	return false
 }
 
-// openLog opens the JSON log of cfg (see logSink: a size-rotated file, or
-// the systemd journal) and returns a logger with the configured level, and
-// a close function. An empty path logs to stderr.
+// openLog opens the JSON log file of cfg and returns a logger with the
+// configured level, and a close function. An empty path logs to stderr.
 func openLog(cfg config.Log, stderr io.Writer) (*slog.Logger, func(), error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.Level)); err != nil {
@@ -95,13 +95,37 @@ func openLog(cfg config.Log, stderr io.Writer) (*slog.Logger, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: inertAttr})), closeFn, nil
+}
+
+// inertAttr makes every string of a log line inert (pos.CleanText): the
+// message, string values and errors, which may quote the gateway's or a
+// scanner's text. It is the log handler's ReplaceAttr: the one central
+// place every log line of the commands and the register passes.
+func inertAttr(_ []string, a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if s := a.Value.String(); pos.CleanText(s) != s {
+			a.Value = slog.StringValue(pos.CleanText(s))
+		}
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			a.Value = slog.StringValue(pos.CleanText(err.Error()))
+		}
+	}
+	return a
 }
 
 // fail prints a one-line error for the command name and returns exitLocal.
 func fail(stderr io.Writer, name string, err error) int {
-	msg := err.Error()
-	if strings.Contains(msg, "\n") {
+	// The message may quote outside text (a gateway's answer, a journal
+	// row): each line goes through pos.CleanText.
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = pos.CleanText(l)
+	}
+	msg := strings.Join(lines, "\n")
+	if len(lines) > 1 {
 		fmt.Fprintf(stderr, "posterm %s:\n  %s\n", name, strings.ReplaceAll(msg, "\n", "\n  "))
 	} else {
 		fmt.Fprintf(stderr, "posterm %s: %s\n", name, msg)

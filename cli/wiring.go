@@ -41,23 +41,52 @@ func newGatewayClient(cfg config.Config, logger *slog.Logger) (*gateway.Client, 
 	if err != nil || strings.TrimSpace(g.Format) == "" {
 		return nil, fmt.Errorf("gateway.format %q: want json or xml", g.Format)
 	}
+	var caPEM []byte
+	if g.CAFile != "" {
+		// A CA bundle is small; a cap keeps a wrong path (/dev/zero) harmless.
+		caPEM, err = readCapped(g.CAFile, 1<<20)
+		if err != nil {
+			return nil, fmt.Errorf("gateway.ca_file: %w", err)
+		}
+	}
 	c, err := gateway.New(gateway.Config{
-		URL:         g.URL,
-		BusiID:      g.BusiID,
-		Secret:      g.Secret,
-		OperID:      cfg.Register.OperID,
-		DevID:       cfg.Register.DevID,
-		Format:      format,
-		Encrypt:     g.Encrypt,
-		RequireSign: g.RequireSign,
-		Timeout:     g.Timeout.Duration,
-		PayTimeout:  g.PayTimeout.Duration,
-		Logger:      logger,
+		URL:            g.URL,
+		BusiID:         g.BusiID,
+		Secret:         g.Secret,
+		OperID:         cfg.Register.OperID,
+		DevID:          cfg.Register.DevID,
+		Format:         format,
+		Encrypt:        g.Encrypt,
+		RequireSign:    g.RequireSign,
+		Timeout:        g.Timeout.Duration,
+		PayTimeout:     g.PayTimeout.Duration,
+		AllowHTTP:      g.AllowHTTP,
+		CAPEM:          caPEM,
+		BatchQueryKeys: g.BatchQueryKeys,
+		SendTimeExpire: g.SendTimeExpire,
+		Logger:         logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway client: %w", err)
 	}
 	return c, nil
+}
+
+// readCapped reads a whole file of at most limit bytes.
+func readCapped(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
+	}
+	return b, nil
 }
 
 // startSandbox serves the embedded sandbox of cfg.Sandbox on addr
@@ -172,12 +201,16 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *app
 	if err != nil {
 		return nil, err
 	}
+	zone, err := a.cfg.Register.Location()
+	if err != nil {
+		return nil, err
+	}
 
 	subject := firstNonEmpty(a.cfg.Register.Store, a.cfg.Register.Merchant)
 	a.checkout, err = pos.NewCheckout(pos.CheckoutConfig{
 		Register: a.register, BusiID: a.cfg.Gateway.BusiID, Subject: subject,
 		Gateway: a.gw, Journal: a.journal, Timings: a.timings,
-		Logger: logger.With("subsystem", "pos"),
+		Logger: logger.With("subsystem", "pos"), Location: zone, DevID: a.cfg.Register.DevID,
 	})
 	if err != nil {
 		return nil, err
@@ -194,7 +227,8 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (_ *app
 		a.spooler = printer.NewSpooler(printer.SpoolerConfig{
 			Store:  a.journal,
 			Open:   func(ctx context.Context) (printer.Transport, error) { return printer.Open(ctx, target, opts) },
-			Render: a.renderJob,
+			Layout: a.layout,
+			Header: a.printHeader(),
 			Logger: logger,
 		})
 	}
@@ -269,7 +303,7 @@ func (a *app) newReconciler(ignoreSchedule bool, progress func(pos.ReconcileProg
 	return pos.NewReconciler(pos.ReconcilerConfig{
 		Gateway: a.gw, Journal: a.journal, Timings: a.timings,
 		Logger:         a.log.With("subsystem", "reconcile"),
-		IgnoreSchedule: ignoreSchedule, Progress: progress,
+		IgnoreSchedule: ignoreSchedule, Progress: progress, DevID: a.cfg.Register.DevID,
 	})
 }
 
@@ -348,7 +382,7 @@ func langFrom(lang string) printer.Lang {
 }
 
 // layoutFrom builds the receipt layout of [printer]. (The demo marker is
-// per receipt: printerReceipt sets it while the embedded sandbox is on.)
+// per receipt: printHeader sets it while the embedded sandbox is on.)
 func layoutFrom(p config.Printer) (printer.Layout, error) {
 	prof := printer.Profile{Paper: p.Width}
 	var err error
@@ -392,63 +426,17 @@ func printerTarget(s string, writeTimeout time.Duration) (printer.Target, printe
 	return t, opts, err
 }
 
-// renderJob is the spooler's Render: a job the journal queued (charge
-// code, kind, reprint) → the journal's snapshot of its charge and refund
-// (offline.Journal.ReceiptOf) → printer.Receipt → ESC/POS bytes.
-func (a *app) renderJob(ctx context.Context, j printer.Job) ([]byte, error) {
-	r, reprint, err := a.journal.ReceiptOf(ctx, j.ID)
-	if err != nil {
-		return nil, err
+// printHeader is what every receipt shows besides its snapshot; times are
+// printed in the shop's zone ([register] time_zone).
+func (a *app) printHeader() printer.Header {
+	zone, err := a.cfg.Register.Location()
+	if err != nil { // Validate refused a bad zone at load
+		zone = pos.DefaultZone()
 	}
-	r.PrintedAt = time.Now()
-	return a.layout.Receipt(a.printerReceipt(ctx, r, reprint || j.Reprint))
-}
-
-// printerReceipt maps a domain receipt onto what the layout prints. Times
-// print in the register's local zone.
-func (a *app) printerReceipt(ctx context.Context, r pos.Receipt, reprint bool) printer.Receipt {
-	tx := r.Transaction
-	out := printer.Receipt{
-		Kind:     printer.Kind(r.Kind),
-		Merchant: a.cfg.Register.Merchant, Store: a.cfg.Register.Store,
-		Register:   a.register,
-		Cashier:    tx.Cashier,
-		ChargeCode: string(tx.ChargeCode), ChargeDownCode: tx.ChargeDownCode,
-		Amount: tx.Amount, State: string(tx.State), PaymentCode: tx.MaskedCode,
-		Reprint: reprint, Demo: a.cfg.Sandbox.Enabled, Lang: a.lang,
+	return printer.Header{
+		Merchant: a.cfg.Register.Merchant, Store: a.cfg.Register.Store, Register: a.register,
+		Demo: a.cfg.Sandbox.Enabled, Lang: a.lang, Zone: zone,
 	}
-	if tx.Channel != pos.ChannelAuto {
-		out.ChannelType = strconv.Itoa(int(tx.Channel))
-	}
-	for _, fb := range tx.FundBills {
-		out.FundBills = append(out.FundBills, printer.FundBill{FundChannel: fb.FundChannel, Amount: fb.Amount})
-	}
-	at := tx.PaidAt
-	switch r.Kind {
-	case pos.ReceiptRefund:
-		if r.Refund != nil {
-			out.OutRefundNo, out.RefundAmount = r.Refund.OutRefundNo, r.Refund.Amount
-			out.Reason, out.Approver = r.Refund.Reason, r.Refund.Approver
-			at = r.Refund.UpdatedAt
-		}
-	case pos.ReceiptRevoke:
-		out.Reason, at = tx.GiveUpReason, tx.UpdatedAt
-		if evs, err := a.journal.Events(ctx, tx.ChargeCode); err == nil {
-			for _, e := range evs {
-				if e.Op == "revoke" && e.Approver != "" {
-					out.Approver = e.Approver
-				}
-			}
-		}
-	}
-	if at.IsZero() {
-		at = r.PrintedAt
-	}
-	if at.IsZero() {
-		at = time.Now()
-	}
-	out.Time = at.Local()
-	return out
 }
 
 func firstNonEmpty(ss ...string) string {

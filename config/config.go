@@ -1,6 +1,9 @@
 // Package config loads posterm's config.toml: defaults, the file, then
 // POSTERM_<SECTION>_<KEY> environment variables, then validation. Errors name
-// the file, the line and the key, and say how to fix it.
+// the file, the line and the key, and say how to fix it; they never echo
+// the value of a key that may hold a secret (MayHoldSecret). Files are
+// read with a size cap (MaxConfigFile, MaxSecretFile for secret_file), so
+// a wrong path such as /dev/zero is an error, not an exhausted memory.
 //
 // Only package main calls Load; the other packages receive plain structs.
 package config
@@ -8,12 +11,15 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // [register] time_zone must load on a register without a zone database
 
 	toml "github.com/pelletier/go-toml/v2"
 )
@@ -74,6 +80,17 @@ type Gateway struct {
 	PayTimeout   Duration `toml:"pay_timeout"`
 	NotifyURL    string   `toml:"notify_url"`
 	NotifyListen string   `toml:"notify_listen"`
+	// AllowHTTP accepts a plain http:// url to a host other than loopback.
+	AllowHTTP bool `toml:"allow_http"`
+	// CAFile is a PEM file of certificates trusted for an https:// url,
+	// besides the system's.
+	CAFile string `toml:"ca_file"`
+	// BatchQueryKeys spells the batch query's PageNum, ChannelType and
+	// ChargeCode: "vendor" (the vendor's table) or "camel" (WIRE.md §4.7).
+	BatchQueryKeys string `toml:"batch_query_keys"`
+	// SendTimeExpire sends TIME_EXPIRE with a precreate (not in the vendor's
+	// document, WIRE.md §4.3).
+	SendTimeExpire bool `toml:"send_time_expire"`
 }
 
 // Register identifies this till to the gateway.
@@ -83,6 +100,24 @@ type Register struct {
 	OperID     string `toml:"oper_id"`
 	Merchant   string `toml:"merchant_name"`
 	Store      string `toml:"store_name"`
+	// TimeZone is the shop's zone (IANA name): charge-code stamps are
+	// written in it, never in the process's TZ. Default Asia/Shanghai.
+	TimeZone string `toml:"time_zone"`
+}
+
+// Location returns the shop's zone named by TimeZone.
+func (r Register) Location() (*time.Location, error) {
+	if r.TimeZone == "" {
+		return nil, fmt.Errorf("register.time_zone is empty")
+	}
+	if strings.EqualFold(r.TimeZone, "local") {
+		return nil, fmt.Errorf("register.time_zone: name the shop's zone (e.g. Asia/Shanghai), not Local")
+	}
+	loc, err := time.LoadLocation(r.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("register.time_zone %q: not a zone name (e.g. Asia/Shanghai)", r.TimeZone)
+	}
+	return loc, nil
 }
 
 // Journal is the SQLite file where every transaction is kept.
@@ -163,12 +198,13 @@ type Sandbox struct {
 func Default() Config {
 	return Config{
 		Gateway: Gateway{
-			Format:     "json",
-			Encrypt:    true,
-			Timeout:    D(15 * time.Second),
-			PayTimeout: D(95 * time.Second),
+			Format:         "json",
+			Encrypt:        true,
+			Timeout:        D(15 * time.Second),
+			PayTimeout:     D(95 * time.Second),
+			BatchQueryKeys: "vendor",
 		},
-		Register: Register{DevID: "POS-01", RegisterID: "", OperID: ""},
+		Register: Register{DevID: "POS-01", RegisterID: "", OperID: "", TimeZone: "Asia/Shanghai"},
 		Journal:  Journal{Path: "posterm.db"},
 		Log:      Log{Path: "posterm.log", Level: "info"},
 		UI:       UI{Lang: "", IdleLock: D(5 * time.Minute)},
@@ -247,13 +283,28 @@ func (es Errors) Error() string {
 // POSTERM_* variables of environ, then validates. environ is os.Environ()
 // in production and a fixed list in tests.
 func Load(path string, base Config, environ []string) (Config, error) {
+	var data []byte
+	if path != "" {
+		var err error
+		data, err = readCapped(path, MaxConfigFile)
+		if errors.Is(err, errTooLarge) {
+			return base, fmt.Errorf("config: %s is larger than %d bytes: not a config file (check the path)", path, MaxConfigFile)
+		}
+		if err != nil {
+			return base, fmt.Errorf("config: %w", err)
+		}
+	}
+	return parse(path, data, base, environ)
+}
+
+// MaxConfigFile is the largest config file Load reads, in bytes.
+const MaxConfigFile = 1 << 20
+
+// parse is Load on the bytes of the file at path (none when path is "").
+func parse(path string, data []byte, base Config, environ []string) (Config, error) {
 	cfg := base
 	cfg.Path = path
 	if path != "" {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return cfg, fmt.Errorf("config: %w", err)
-		}
 		if err := decode(path, data, &cfg); err != nil {
 			return cfg, err
 		}
@@ -425,7 +476,7 @@ func applyEnv(cfg *Config, environ []string) error {
 				continue
 			}
 			delete(vars, name)
-			if err := setFromString(sv.Field(j), val); err != nil {
+			if err := setFromString(sv.Field(j), val, !MayHoldSecret(key)); err != nil {
 				es = append(es, &Error{File: "environment", Key: name, Msg: err.Error()})
 			}
 		}
@@ -439,10 +490,40 @@ func applyEnv(cfg *Config, environ []string) error {
 	return nil
 }
 
-func setFromString(f reflect.Value, s string) error {
+// MayHoldSecret reports whether the value of a key (a config key such as
+// "secret" or "gateway.secret", or a variable such as
+// POSTERM_GATEWAY_ENCRYPT) may hold a secret: a secret, password, token or
+// encryption setting — a secret pasted into the wrong variable lands there.
+// Errors about such a key name the file, line and key (or the variable)
+// but never echo its value.
+func MayHoldSecret(key string) bool {
+	k := strings.ToLower(key)
+	if strings.HasSuffix(k, "secret_file") {
+		return false // a path, named on purpose in its errors
+	}
+	for _, w := range []string{"secret", "password", "passwd", "encrypt", "token", "credential"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// setFromString sets f from an environment variable's value s. With echo
+// false, its errors do not quote s (the key may hold a secret).
+func setFromString(f reflect.Value, s string, echo bool) error {
+	got := func() string {
+		if !echo {
+			return "a value that is not shown (this key may hold a secret)"
+		}
+		return strconv.Quote(s)
+	}
 	if f.Type() == reflect.TypeOf(Duration{}) {
 		var d Duration
 		if err := d.UnmarshalText([]byte(s)); err != nil {
+			if !echo {
+				return fmt.Errorf("want a duration such as \"5s\", got %s", got())
+			}
 			return err
 		}
 		f.Set(reflect.ValueOf(d))
@@ -454,19 +535,19 @@ func setFromString(f reflect.Value, s string) error {
 	case reflect.Bool:
 		b, err := strconv.ParseBool(s)
 		if err != nil {
-			return fmt.Errorf("want true or false, got %q", s)
+			return fmt.Errorf("want true or false, got %s", got())
 		}
 		f.SetBool(b)
 	case reflect.Int:
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return fmt.Errorf("want an integer, got %q", s)
+			return fmt.Errorf("want an integer, got %s", got())
 		}
 		f.SetInt(int64(n))
 	case reflect.Float64:
 		n, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			return fmt.Errorf("want a number, got %q", s)
+			return fmt.Errorf("want a number, got %s", got())
 		}
 		f.SetFloat(n)
 	default:
@@ -475,21 +556,58 @@ func setFromString(f reflect.Value, s string) error {
 	return nil
 }
 
+// MaxSecretFile is the largest gateway.secret_file read, in bytes. A
+// gateway secret is a few dozen characters; the cap keeps a wrong path
+// (/dev/zero, a log, a disk image) from exhausting memory.
+const MaxSecretFile = 4 << 10
+
 // resolveSecret reads gateway.secret_file when gateway.secret is empty.
-// The file's trailing newline is dropped; the secret never appears in errors.
+// The file's trailing newline is dropped; the secret never appears in
+// errors. A file larger than MaxSecretFile is refused without being read
+// whole.
 func (c *Config) resolveSecret() error {
 	if c.Gateway.SecretFile == "" {
 		return nil
 	}
-	if c.Gateway.Secret != "" {
-		return &Error{File: c.file(), Line: c.lines["gateway.secret_file"], Key: "gateway.secret_file", Msg: "set either secret or secret_file, not both"}
+	bad := func(msg string) error {
+		return &Error{File: c.file(), Line: c.lines["gateway.secret_file"], Key: "gateway.secret_file", Msg: msg}
 	}
-	b, err := os.ReadFile(c.Gateway.SecretFile)
+	if c.Gateway.Secret != "" {
+		return bad("set either secret or secret_file, not both")
+	}
+	b, err := readCapped(c.Gateway.SecretFile, MaxSecretFile)
+	if errors.Is(err, errTooLarge) {
+		return bad(fmt.Sprintf("%s is larger than %d bytes: not a secret file (check the path)", c.Gateway.SecretFile, MaxSecretFile))
+	}
 	if err != nil {
-		return &Error{File: c.file(), Line: c.lines["gateway.secret_file"], Key: "gateway.secret_file", Msg: fmt.Sprintf("cannot read the secret file: %v", errors.Unwrap(err))}
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return bad(fmt.Sprintf("cannot read the secret file %s: %v", c.Gateway.SecretFile, err))
 	}
 	c.Gateway.Secret = strings.TrimRight(string(b), "\r\n")
 	return nil
+}
+
+var errTooLarge = errors.New("file too large")
+
+// readCapped reads the file at path, at most max bytes; a longer file (or
+// an endless device such as /dev/zero) is errTooLarge.
+func readCapped(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, errTooLarge
+	}
+	return b, nil
 }
 
 // keyLines finds the line of each "section.key = …" in a TOML file that
@@ -513,6 +631,18 @@ func keyLines(data []byte) map[string]int {
 		}
 	}
 	return out
+}
+
+// redactURL hides the password of a URL with user information, so that
+// an error about the URL does not echo it.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		return "…" + s[i:]
+	}
+	return s
 }
 
 func (c *Config) file() string {
@@ -540,7 +670,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.Gateway.URL != "" && !strings.HasPrefix(c.Gateway.URL, "http://") && !strings.HasPrefix(c.Gateway.URL, "https://") {
-		bad("gateway.url", "want an http:// or https:// URL, got %q", c.Gateway.URL)
+		bad("gateway.url", "want an http:// or https:// URL, got %q", redactURL(c.Gateway.URL))
 	}
 	if f := strings.ToLower(c.Gateway.Format); f != "json" && f != "xml" {
 		bad("gateway.format", "want json or xml, got %q", c.Gateway.Format)
@@ -551,8 +681,14 @@ func (c *Config) Validate() error {
 	if c.Gateway.Timeout.Duration <= 0 {
 		bad("gateway.timeout", "must be positive")
 	}
+	if k := c.Gateway.BatchQueryKeys; k != "vendor" && k != "camel" {
+		bad("gateway.batch_query_keys", "want vendor or camel, got %q", k)
+	}
 	if c.Journal.Path == "" {
 		bad("journal.path", "required: where the SQLite journal lives")
+	}
+	if _, err := c.Register.Location(); err != nil {
+		bad("register.time_zone", "want an IANA zone name such as Asia/Shanghai, got %q", c.Register.TimeZone)
 	}
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":

@@ -154,3 +154,20 @@ func TestDemoIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRegister_TimeZone(t *testing.T) {
+	for _, tc := range []struct {
+		zone string
+		ok   bool
+	}{{"Asia/Shanghai", true}, {"UTC", true}, {"Asia/Hong_Kong", true}, {"", false}, {"Local", false}, {"Mars/Olympus", false}} {
+		c := Default()
+		c.Register.TimeZone = tc.zone
+		_, err := c.Register.Location()
+		if (err == nil) != tc.ok {
+			t.Errorf("Location(%q): got %v, want ok=%v", tc.zone, err, tc.ok)
+		}
+	}
+	if Default().Register.TimeZone != "Asia/Shanghai" {
+		t.Errorf("default time_zone: %q", Default().Register.TimeZone)
+	}
+}

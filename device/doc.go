@@ -9,7 +9,11 @@
 // classifies a scanned code as a wallet payment code or something the
 // cashier must not charge (Classify), and lists candidate ports (ListPorts).
 //
-// The package imports nothing of the project: the UI consumes its events
+// Every code a scanner delivers (serial or keyboard-wedge) has been through
+// pos.CleanText: no control character or escape sequence from the outside
+// reaches a screen, a log or the gateway.
+//
+// The package imports only pos of the project (for CleanText): the UI consumes its events
 // (Scan, Connected, Disconnected) as Bubble Tea messages, and main wires a
 // SerialConfig from the config file. Logs go to log/slog with the attribute
 // subsystem=device; a scanned code is never logged whole (see MaskCode).

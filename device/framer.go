@@ -1,6 +1,11 @@
 package device
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+
+	"posterm/pos"
+)
 
 // Framer splits a scanner's byte stream into codes. It is pure (no I/O,
 // no clock) so it can be fuzzed, and is not safe for concurrent use: the
@@ -10,7 +15,9 @@ import "bytes"
 // and at a Tab when the terminator is TAB or auto; the LF of a CRLF is
 // swallowed; empty codes are skipped; a code that arrives in several
 // writes is joined. A configured prefix and suffix are stripped, as are
-// leading and trailing spaces and NULs. The buffer never holds more than
+// leading and trailing spaces and NULs; what remains goes through
+// pos.CleanText, so a code holds no control character (a Tab inside a code
+// becomes a space). The buffer never holds more than
 // MaxCodeLen bytes: a longer run is dropped up to the next terminator, so
 // garbage on the line cannot grow memory or be glued to the next code.
 type Framer struct {
@@ -22,6 +29,7 @@ type Framer struct {
 	afterCR   bool // the last byte was a CR: a following LF is its pair
 	overflow  bool // dropping bytes until the next terminator
 	overflows int
+	cleaned   int
 }
 
 // NewFramer returns a Framer for cfg's Terminator, Prefix, Suffix and
@@ -89,7 +97,17 @@ func (f *Framer) end(codes []string) []string {
 	if len(tok) == 0 {
 		return codes
 	}
-	return append(codes, string(tok))
+	// A scanner's bytes are outside text: control characters (an escape
+	// sequence printed in a QR code, a stray STX) never reach the screen,
+	// a log or the gateway (issue 8, "remote text is inert").
+	code := strings.TrimSpace(pos.CleanText(string(tok)))
+	if code != string(tok) {
+		f.cleaned++
+	}
+	if code == "" {
+		return codes
+	}
+	return append(codes, code)
 }
 
 // Reset discards a partial code, e.g. when the port is lost mid-code, so
@@ -102,6 +120,11 @@ func (f *Framer) Reset() {
 
 // Pending returns how many bytes of an unfinished code are buffered.
 func (f *Framer) Pending() int { return len(f.buf) }
+
+// Cleaned returns how many codes so far held control characters (or
+// invalid UTF-8) that were dropped: a sign of an unconfigured prefix or
+// suffix, which scan-test points out.
+func (f *Framer) Cleaned() int { return f.cleaned }
 
 // Overflows returns how many over-long runs were dropped so far.
 func (f *Framer) Overflows() int { return f.overflows }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"posterm/device"
+	"posterm/pos"
 )
 
 func TestFramer_Feed(t *testing.T) {
@@ -22,7 +23,11 @@ func TestFramer_Feed(t *testing.T) {
 		{"CRLF split between writes", device.SerialConfig{}, []string{"A1\r", "\nB2\r", "\n"}, []string{"A1", "B2"}},
 		{"TAB", device.SerialConfig{Terminator: device.TerminatorTab}, []string{"A1\tB2\t"}, []string{"A1", "B2"}},
 		{"auto takes every terminator", device.SerialConfig{}, []string{"A1\rB2\nC3\r\nD4\tE5\n\r"}, []string{"A1", "B2", "C3", "D4", "E5"}},
-		{"tab is data unless configured", device.SerialConfig{Terminator: device.TerminatorCR}, []string{"A\t1\r"}, []string{"A\t1"}},
+		{"tab is data unless configured", device.SerialConfig{Terminator: device.TerminatorCR}, []string{"A\t1\r"}, []string{"A 1"}},
+		{"escape sequences made inert", device.SerialConfig{}, []string{"\x1b[32m2812345678\x1b[0m90123456\r"}, []string{"[32m2812345678[0m90123456"}},
+		{"C1 CSI and DEL dropped", device.SerialConfig{}, []string{"28\u009b2J1234\x7f5678\r"}, []string{"282J12345678"}},
+		{"only control characters is no code", device.SerialConfig{}, []string{"\x1b\x07\x08\r", "A1\r"}, []string{"A1"}},
+		{"invalid UTF-8 dropped", device.SerialConfig{}, []string{"12\xff34\r"}, []string{"1234"}},
 		{"CR ends a code even when LF configured", device.SerialConfig{Terminator: device.TerminatorLF}, []string{"A1\rB2\n"}, []string{"A1", "B2"}},
 		{"empty tokens skipped", device.SerialConfig{}, []string{"\r\r\n\n\t \r", "A1\r\r"}, []string{"A1"}},
 		{"split across writes", device.SerialConfig{}, []string{"2812", "34567890", "123456", "\r"}, []string{"281234567890123456"}},
@@ -77,6 +82,7 @@ func FuzzFramer(f *testing.F) {
 	f.Add([]byte("281234567890123456\r\n"), uint8(0), uint8(3))
 	f.Add([]byte("\x02ABC\x03\t\r\r\n\n"), uint8(4), uint8(1))
 	f.Add(bytes.Repeat([]byte("9"), 700), uint8(1), uint8(50))
+	f.Add([]byte("\x1b[32m281234567890123456\x1b[0m\r\x9b\xc2\x9b2J\r"), uint8(0), uint8(7))
 	terms := []device.Terminator{device.TerminatorAuto, device.TerminatorCR, device.TerminatorLF, device.TerminatorCRLF, device.TerminatorTab}
 	f.Fuzz(func(t *testing.T, data []byte, term, split uint8) {
 		cfg := device.SerialConfig{Terminator: terms[int(term)%len(terms)], Prefix: "\x02", Suffix: "\x03", MaxCodeLen: 64}
@@ -101,6 +107,9 @@ func FuzzFramer(f *testing.F) {
 		for _, c := range codes {
 			if c == "" || strings.ContainsAny(c, bad) || len(c) > cfg.MaxCodeLen {
 				t.Fatalf("bad code %q (terminators %q, max %d)", c, bad, cfg.MaxCodeLen)
+			}
+			if pos.CleanText(c) != c || strings.TrimSpace(c) != c {
+				t.Fatalf("code %q is not inert text", c)
 			}
 		}
 	})

@@ -4,7 +4,7 @@ import "strings"
 
 // MaskCode masks a scanned code for logs and screens: the first 4 and the
 // last 4 characters, the rest as '*'; a code of 8 characters or fewer
-// keeps only its last 2. It follows the same rule as gateway.MaskCode
+// keeps only its last 2. It follows the same rule as pos.MaskCode
 // (device may not import gateway).
 func MaskCode(code string) string {
 	r := []rune(code)

@@ -20,9 +20,12 @@ type Event interface{ isEvent() }
 
 // Scan is one code read from a scanner.
 type Scan struct {
-	Code string    // the code, terminator, prefix and suffix stripped
+	Code string    // the code, terminator, prefix and suffix stripped; inert (pos.CleanText)
 	At   time.Time // when its last byte was read
 	Port string    // the configured port it came from
+	// Cleaned reports that control characters were dropped from the code
+	// as read (an unconfigured prefix or suffix such as STX/ETX?).
+	Cleaned bool
 }
 
 // Connected reports that the port is open and being read.
@@ -298,9 +301,14 @@ func (r *Reader) readPort(port serial.Port, dev string, framer *Framer) error {
 		n, err := port.Read(buf)
 		if n > 0 {
 			at := time.Now()
+			before := framer.Cleaned()
 			codes = framer.Feed(buf[:n], codes[:0])
+			cleaned := framer.Cleaned() > before // for every code of this read: usually one
+			if cleaned {
+				r.log.Warn("control characters dropped from a scanned code; is a prefix or suffix not configured?")
+			}
 			for _, c := range codes {
-				s := Scan{Code: c, At: at, Port: r.cfg.Port}
+				s := Scan{Code: c, At: at, Port: r.cfg.Port, Cleaned: cleaned}
 				r.log.Debug("scan", "scan", s)
 				if !r.emit(s) {
 					return r.ctx.Err()

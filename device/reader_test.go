@@ -134,6 +134,23 @@ func TestReader_PrefixSuffix(t *testing.T) {
 	wantScan(t, r, "281234567890123456")
 }
 
+// TestReader_CodesAreInert: an unconfigured prefix and an escape sequence
+// never reach the UI; the Scan says control characters were dropped.
+func TestReader_CodesAreInert(t *testing.T) {
+	p := devicetest.NewPTY(t)
+	r := startReader(t, device.SerialConfig{Port: p.Path})
+	next[device.Connected](t, r, within)
+	p.Write([]byte("\x02\x1b[2J281234567890123456\x03\r"))
+	s := next[device.Scan](t, r, within)
+	if s.Code != "[2J281234567890123456" || !s.Cleaned {
+		t.Errorf("got %q (Cleaned %v), want %q, Cleaned", s.Code, s.Cleaned, "[2J281234567890123456")
+	}
+	p.Scan("281234567890123456")
+	if s := next[device.Scan](t, r, within); s.Code != "281234567890123456" || s.Cleaned {
+		t.Errorf("got %q (Cleaned %v), want a clean code", s.Code, s.Cleaned)
+	}
+}
+
 func TestReader_UnplugReplug(t *testing.T) {
 	p := devicetest.NewPTY(t)
 	r := startReader(t, device.SerialConfig{Port: p.Path})

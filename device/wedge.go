@@ -1,6 +1,11 @@
 package device
 
-import "time"
+import (
+	"strings"
+	"time"
+
+	"posterm/pos"
+)
 
 // Defaults for a BurstDetector's zero fields.
 const (
@@ -89,7 +94,8 @@ func (d *BurstDetector) Feed(runes []rune, isEnter bool, at time.Time) Verdict {
 	}
 	if isEnter {
 		if d.burst && len(d.held) >= d.minLen() {
-			v.Code = string(d.held)
+			// Keys are outside text too: no control character in a code.
+			v.Code = strings.TrimSpace(pos.CleanText(string(d.held)))
 			d.reset()
 			return v
 		}

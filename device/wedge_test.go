@@ -177,3 +177,24 @@ func TestBurstDetector_Update(t *testing.T) {
 		}
 	}
 }
+
+// TestBurstDetector_CodeIsInert: a wedge scanner's keys are outside text;
+// an escape sequence in a scanned code never reaches the screen.
+func TestBurstDetector_CodeIsInert(t *testing.T) {
+	tests := []struct {
+		name string
+		keys []key
+		want []string
+	}{
+		{"escape in one burst", []key{{runes: "\x1b[31m281234567890123456"}, {at: time.Millisecond, enter: true}}, []string{"[31m281234567890123456"}},
+		{"C1 and bidi override dropped", []key{{runes: "2812\u009b3456\u202e7890123456"}, {at: time.Millisecond, enter: true}}, []string{"281234567890123456"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, codes := feedAll(t, &device.BurstDetector{}, tt.keys)
+			if !slices.Equal(codes, tt.want) {
+				t.Errorf("got %q, want %q", codes, tt.want)
+			}
+		})
+	}
+}

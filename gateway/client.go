@@ -1,6 +1,14 @@
 package gateway
 
 import (
+	"crypto/cipher"
+
+	"crypto/tls"
+	"crypto/x509"
+	"net"
+
+	"posterm/pos"
+
 	"bytes"
 	"context"
 	"errors"
@@ -61,6 +69,20 @@ type Config struct {
 	// HTTPClient sends the requests; a client speaking HTTP/1.1 when nil.
 	// The Client never follows redirects, whichever HTTPClient is given.
 	HTTPClient *http.Client
+	// AllowHTTP lets a plain http:// URL reach a host other than loopback.
+	// Off, such a URL is refused by New: the money, the signature and the
+	// login's password would cross the network in clear (issue 8).
+	AllowHTTP bool
+	// CAPEM holds PEM certificates added to the system's roots for an
+	// https:// URL (config [gateway] ca_file, read by main). Certificates are
+	// always verified.
+	CAPEM []byte
+	// BatchQueryKeys spells the batch query's PageNum, ChannelType and
+	// ChargeCode: BatchKeysVendor (when empty) or BatchKeysCamel (§4.7).
+	BatchQueryKeys string
+	// SendTimeExpire sends a precreate's TIME_EXPIRE, which the vendor's
+	// document does not list (§4.3); off by default.
+	SendTimeExpire bool
 	// Logger receives one record per call with the subsystem key "gateway";
 	// nothing is logged when nil.
 	Logger *slog.Logger
@@ -73,10 +95,11 @@ type Config struct {
 // Every call returns its typed answer and a Status; the Status's Outcome,
 // not the error, says what happened to the money.
 type Client struct {
-	cfg  Config
-	base *url.URL
-	hc   *http.Client
-	log  *slog.Logger
+	cfg   Config
+	base  *url.URL
+	hc    *http.Client
+	log   *slog.Logger
+	block cipher.Block // the 3DES cipher of cfg.Secret (§2.1), made once
 }
 
 // New checks cfg, fills its defaults and returns a Client.
@@ -87,6 +110,16 @@ func New(cfg Config) (*Client, error) {
 	base, err := url.Parse(cfg.URL)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("gateway: URL %q: want an http:// or https:// URL", cfg.URL)
+	}
+	if base.Scheme == "http" && !cfg.AllowHTTP && !isLoopback(base.Hostname()) {
+		return nil, fmt.Errorf("gateway: URL %s: plain http to a host other than loopback sends payments, signatures and passwords in clear; use https://, or set [gateway] allow_http = true to accept that", base.Redacted())
+	}
+	switch cfg.BatchQueryKeys {
+	case "":
+		cfg.BatchQueryKeys = BatchKeysVendor
+	case BatchKeysVendor, BatchKeysCamel:
+	default:
+		return nil, fmt.Errorf("gateway: BatchQueryKeys %q: want %s or %s", cfg.BatchQueryKeys, BatchKeysVendor, BatchKeysCamel)
 	}
 	if cfg.BusiID == "" {
 		return nil, errors.New("gateway: BusiID is empty: set the merchant ID")
@@ -110,7 +143,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.PayTimeout == 0 {
 		cfg.PayTimeout = DefaultPayTimeout
 	}
-	c := &Client{cfg: cfg, base: base}
+	block, err := newBlock(cfg.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	c := &Client{cfg: cfg, base: base, block: block}
 	if cfg.HTTPClient != nil {
 		hc := *cfg.HTTPClient
 		c.hc = &hc
@@ -119,6 +156,11 @@ func New(cfg Config) (*Client, error) {
 		var p http.Protocols
 		p.SetHTTP1(true) // one HTTP/1.1 POST per call (§2)
 		t.Protocols = &p
+		tc, err := tlsConfig(cfg.CAPEM)
+		if err != nil {
+			return nil, err
+		}
+		t.TLSClientConfig = tc
 		c.hc = &http.Client{Transport: t}
 	}
 	// A redirected POST would come back as a GET elsewhere: take the 3xx
@@ -134,6 +176,33 @@ func New(cfg Config) (*Client, error) {
 			"pay_timeout_ms", cfg.PayTimeout.Milliseconds())
 	}
 	return c, nil
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// tlsConfig verifies certificates against the system's roots plus the PEM
+// certificates given (WIRE.md §1: the production URL is https).
+func tlsConfig(caPEM []byte) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if len(caPEM) == 0 {
+		return tc, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, errors.New("gateway: the CA file holds no PEM certificate ([gateway] ca_file)")
+	}
+	tc.RootCAs = pool
+	return tc, nil
 }
 
 // WithFormat returns a copy of c that asks for answers in format f, which
@@ -190,6 +259,10 @@ type Status struct {
 	HTTPStatus int    // 0 when no HTTP answer arrived
 	Err        error
 	Elapsed    time.Duration
+	// Dropped names the side fields of the answer that could not be read and
+	// were dropped (WIRE.md §2.4), each with why; they are logged and never
+	// change the Outcome.
+	Dropped []string
 }
 
 // Done reports whether the call succeeded.
@@ -202,7 +275,8 @@ func (s Status) Refused() bool { return s.Outcome == OutcomeRefused }
 // Unknown reports whether the outcome is unknown.
 func (s Status) Unknown() bool { return s.Outcome == OutcomeUnknown }
 
-// String is a one-line summary for logs and the support tool.
+// String is a one-line summary for logs and the support tool; the
+// gateway's text in it is made inert (pos.CleanText).
 func (s Status) String() string {
 	var b strings.Builder
 	b.WriteString(s.Outcome.String())
@@ -215,7 +289,7 @@ func (s Status) String() string {
 	if s.Err != nil {
 		b.WriteString(": " + s.Err.Error())
 	}
-	return b.String()
+	return pos.CleanText(b.String())
 }
 
 func unknown(st Status, err error) Status {
@@ -250,20 +324,17 @@ func (c *Client) send(ctx context.Context, ex exchange) (Status, *Node) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout(ex.method))
 	defer cancel()
 
-	plain := ex.body.encode()
-	sign := Sign(plain, c.cfg.Secret)
+	plain, sign := ex.body.encodeSigned(c.cfg.Secret)
 	payload, ctype := plain, ContentTypePlain
 	if c.cfg.Encrypt {
-		enc, err := Encrypt(plain, c.cfg.Secret)
-		if err != nil {
-			return Status{Outcome: OutcomeRefused, Err: fmt.Errorf("%w: %w", ErrInvalidRequest, err)}, nil
-		}
-		payload, ctype = []byte(enc), ContentTypeEnc
+		payload, ctype = encryptWith(c.block, plain), ContentTypeEnc
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(ex.method, ex.busiCode, sign), bytes.NewReader(payload))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "", bytes.NewReader(payload))
 	if err != nil {
 		return Status{Outcome: OutcomeRefused, Err: fmt.Errorf("%w: %w", ErrInvalidRequest, err)}, nil
 	}
+	req.URL = c.endpoint(ex.method, ex.busiCode, sign)
+	req.Host = req.URL.Host
 	req.Header.Set("Content-Type", ctype)
 
 	resp, err := c.hc.Do(req)
@@ -283,7 +354,7 @@ func (c *Client) send(ctx context.Context, ex exchange) (Status, *Node) {
 	if len(raw) > maxAnswer {
 		return unknown(st, fmt.Errorf("%w: answer larger than %d bytes", ErrBadAnswer, maxAnswer)), nil
 	}
-	text, err := openMessage(raw, c.cfg.Secret, c.cfg.Encrypt, resp.Header.Get(SignHeader), c.cfg.RequireSign)
+	text, err := openMessage(raw, c.block, c.cfg.Secret, c.cfg.Encrypt, resp.Header.Get(SignHeader), c.cfg.RequireSign)
 	if err != nil {
 		return unknown(st, err), nil
 	}
@@ -300,14 +371,14 @@ func (c *Client) send(ctx context.Context, ex exchange) (Status, *Node) {
 // A body that came back plain although encryption was asked (as an error
 // answer from a gateway that could not find the key might) is accepted only
 // with a valid signature.
-func openMessage(raw []byte, secret string, encrypted bool, sig string, requireSign bool) ([]byte, error) {
+func openMessage(raw []byte, block cipher.Block, secret string, encrypted bool, sig string, requireSign bool) ([]byte, error) {
 	text := raw
 	plainAnswer := false
 	if encrypted {
 		if looksPlain(raw) {
 			plainAnswer = true
 		} else {
-			pt, err := Decrypt(raw, secret)
+			pt, err := decryptWith(block, raw)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %w", ErrBadAnswer, err)
 			}
@@ -355,7 +426,7 @@ func classify(method string, n *Node, st Status) Status {
 	var r fieldReader
 	if method == MethodLogin || (n.Get("RESULT") == nil && n.Get("success") != nil) {
 		s := r.str(n, "success")
-		st.Info = r.str(n, "message")
+		st.Info = r.text(n, "message") // a side field (§2.4)
 		st.Outcome = loginSuccess(s)
 		if r.err != nil {
 			return unknown(st, r.err)
@@ -412,24 +483,34 @@ func (c *Client) timeout(method string) time.Duration {
 // url is the service URL with the envelope's query (WIRE.md §2), in the
 // table's order: method, busiCode, _type, encrypt (only when encrypting), sign.
 func (c *Client) url(method, busiCode, sign string) string {
+	return c.endpoint(method, busiCode, sign).String()
+}
+
+// endpoint is url as a *url.URL, built without formatting and parsing it
+// again for the request.
+func (c *Client) endpoint(method, busiCode, sign string) *url.URL {
 	if busiCode == "" {
 		busiCode = c.cfg.BusiID
 	}
-	var q strings.Builder
-	q.WriteString("method=" + url.QueryEscape(method))
-	q.WriteString("&busiCode=" + url.QueryEscape(busiCode))
-	q.WriteString("&_type=" + url.QueryEscape(string(c.cfg.Format)))
+	q := make([]byte, 0, 96+len(busiCode))
+	if c.base.RawQuery != "" {
+		q = append(q, c.base.RawQuery...)
+		q = append(q, '&')
+	}
+	q = append(q, "method="...)
+	q = append(q, url.QueryEscape(method)...)
+	q = append(q, "&busiCode="...)
+	q = append(q, url.QueryEscape(busiCode)...)
+	q = append(q, "&_type="...)
+	q = append(q, url.QueryEscape(string(c.cfg.Format))...)
 	if c.cfg.Encrypt {
-		q.WriteString("&encrypt=" + EncryptParam)
+		q = append(q, "&encrypt="+EncryptParam...)
 	}
-	q.WriteString("&sign=" + sign)
+	q = append(q, "&sign="...)
+	q = append(q, sign...)
 	u := *c.base
-	if u.RawQuery != "" {
-		u.RawQuery += "&" + q.String()
-	} else {
-		u.RawQuery = q.String()
-	}
-	return u.String()
+	u.RawQuery = string(q)
+	return &u
 }
 
 // stripURL drops the *url.Error wrapper, whose text repeats the whole URL
@@ -447,7 +528,7 @@ func stripURL(err error) error {
 // the secret, a password or a whole payment code, nor any body.
 func (c *Client) finish(ctx context.Context, ex exchange, st Status) Status {
 	level := slog.LevelInfo
-	if st.Outcome == OutcomeUnknown {
+	if st.Outcome == OutcomeUnknown || len(st.Dropped) > 0 {
 		level = slog.LevelWarn
 	}
 	if !c.log.Enabled(ctx, level) {
@@ -458,10 +539,10 @@ func (c *Client) finish(ctx context.Context, ex exchange, st Status) Status {
 		attrs = append(attrs, slog.String("charge_code", ex.chargeCode))
 	}
 	if ex.dynamicID != "" {
-		attrs = append(attrs, slog.String("dynamic_id", MaskCode(ex.dynamicID)))
+		attrs = append(attrs, slog.String("dynamic_id", pos.MaskCode(ex.dynamicID)))
 	}
 	attrs = append(attrs,
-		slog.String("result_code", st.Code),
+		slog.String("result_code", pos.CleanText(st.Code)),
 		slog.String("outcome", st.Outcome.String()),
 		slog.Int64("elapsed_ms", st.Elapsed.Milliseconds()))
 	if st.Info != "" {
@@ -473,19 +554,24 @@ func (c *Client) finish(ctx context.Context, ex exchange, st Status) Status {
 	if st.Err != nil {
 		attrs = append(attrs, slog.String("err", c.redact(ex, st.Err.Error())))
 	}
+	if len(st.Dropped) > 0 {
+		attrs = append(attrs, slog.String("dropped", c.redact(ex, strings.Join(st.Dropped, "; "))))
+	}
 	c.log.LogAttrs(ctx, level, "gateway call", attrs...)
 	return st
 }
 
 // redact hides what must not reach a log from text that the gateway or an
-// error wrote (an INFO may quote a field).
+// error wrote (an INFO may quote a field), and makes it inert
+// (pos.CleanText).
 func (c *Client) redact(ex exchange, s string) string {
+	s = pos.CleanText(s)
 	s = strings.ReplaceAll(s, c.cfg.Secret, "[secret]")
 	if ex.password != "" {
 		s = strings.ReplaceAll(s, ex.password, "[password]")
 	}
 	if ex.dynamicID != "" {
-		s = strings.ReplaceAll(s, ex.dynamicID, MaskCode(ex.dynamicID))
+		s = strings.ReplaceAll(s, ex.dynamicID, pos.MaskCode(ex.dynamicID))
 	}
 	return s
 }

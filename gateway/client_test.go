@@ -21,7 +21,7 @@ func TestStatus_ZeroIsUnknown(t *testing.T) {
 }
 
 func TestNew_Config(t *testing.T) {
-	good := Config{URL: "http://uat.sssyin.cn:9000/openGateway/openService/", BusiID: testBusi, Secret: testSecret}
+	good := Config{URL: "https://www.sssyin.cn/openGateway/openService/", BusiID: testBusi, Secret: testSecret}
 	tests := []struct {
 		name string
 		mod  func(*Config)
@@ -34,6 +34,15 @@ func TestNew_Config(t *testing.T) {
 		{"no secret", func(c *Config) { c.Secret = "" }, "Secret"},
 		{"bad format", func(c *Config) { c.Format = "yaml" }, "Format"},
 		{"negative timeout", func(c *Config) { c.Timeout = -1 }, "timeout"},
+		// Transport (issue 8): plain http only to loopback, unless allowed.
+		{"plain http refused", func(c *Config) { c.URL = "http://uat.sssyin.cn:9000/openGateway/openService/" }, "[gateway] allow_http = true"},
+		{"plain http allowed", func(c *Config) { c.URL = "http://uat.sssyin.cn:9000/x/"; c.AllowHTTP = true }, ""},
+		{"plain http to 127.0.0.1", func(c *Config) { c.URL = "http://127.0.0.1:8080/x/" }, ""},
+		{"plain http to localhost", func(c *Config) { c.URL = "http://localhost:8080/x/" }, ""},
+		{"plain http to ::1", func(c *Config) { c.URL = "http://[::1]:8080/x/" }, ""},
+		{"plain http to a name that looks local", func(c *Config) { c.URL = "http://127.0.0.1.example.com/x/" }, "allow_http"},
+		{"CA file without a certificate", func(c *Config) { c.CAPEM = []byte("not PEM") }, "ca_file"},
+		{"bad batch keys", func(c *Config) { c.BatchQueryKeys = "snake" }, "BatchQueryKeys"},
 	}
 	for _, tt := range tests {
 		cfg := good
@@ -90,11 +99,13 @@ func TestClient_Outcomes(t *testing.T) {
 		{name: "JSON array", answer: fakeAnswer{raw: []byte(`[{"RESULT":{"CODE":"SUCCESS"}}]`)}, want: OutcomeUnknown, wantErr: ErrBadAnswer},
 		{name: "trailing garbage", answer: fakeAnswer{raw: []byte(`{"RESULT":{"CODE":"SUCCESS"}} {}`)}, want: OutcomeUnknown, wantErr: ErrBadAnswer},
 		{name: "repeated RESULT", answer: fakeAnswer{raw: []byte(`{"RESULT":{"CODE":"FAIL"},"RESULT":{"CODE":"SUCCESS"}}`)}, want: OutcomeUnknown, wantErr: ErrBadAnswer},
-		{name: "bad AMT", answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS"},"AMT":"158.00"}`}, want: OutcomeUnknown, wantErr: pos.ErrBadAmount},
-		{name: "bad AMT on a refusal", answer: fakeAnswer{json: `{"RESULT":{"CODE":"FAIL"},"AMT":"1e4"}`}, want: OutcomeUnknown, wantErr: pos.ErrBadAmount},
+		{name: "bad AMT", answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS"},"AMT":"158.01"}`}, want: OutcomeUnknown, wantErr: pos.ErrBadAmount},
+		{name: "bad AMT on a refusal", answer: fakeAnswer{json: `{"RESULT":{"CODE":"FAIL"},"AMT":"1e-1"}`}, want: OutcomeUnknown, wantErr: pos.ErrBadAmount},
 		{name: "negative AMT", answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS"},"AMT":-15800}`}, want: OutcomeUnknown, wantErr: pos.ErrBadAmount},
-		{name: "bad fund bill AMOUNT", answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS"},"FUND_BILL_LIST":{"TRADEFUNDBILL":[{"AMOUNT":"1.005"}]}}`}, want: OutcomeUnknown, wantErr: pos.ErrBadAmount},
-		{name: "bad CHANNEL_TYPE", answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS"},"CHANNEL_TYPE":"alipay"}`}, want: OutcomeUnknown, wantErr: ErrBadAnswer},
+		// Side fields that cannot be read are dropped, never unknown (WIRE.md §2.4).
+		{name: "bad fund bill AMOUNT is dropped", answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS"},"FUND_BILL_LIST":{"TRADEFUNDBILL":[{"AMOUNT":"1.005"}]}}`}, want: OutcomeDone, code: "SUCCESS"},
+		{name: "bad CHANNEL_TYPE is dropped", answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS"},"CHANNEL_TYPE":"alipay"}`}, want: OutcomeDone, code: "SUCCESS"},
+		{name: "inexact AMT", answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS"},"AMT":"158.5"}`}, want: OutcomeUnknown, wantErr: pos.ErrBadAmount},
 		{name: "RESULT CODE not a string", answer: fakeAnswer{json: `{"RESULT":{"CODE":{"x":1}}}`}, want: OutcomeUnknown, wantErr: ErrBadAnswer},
 		{name: "no RESULT", answer: fakeAnswer{json: `{"AMT":"15800"}`}, want: OutcomeUnknown, wantErr: ErrBadAnswer},
 		{name: "unknown code", answer: fakeAnswer{json: `{"RESULT":{"CODE":"WAIT_BUYER_PAY"}}`}, want: OutcomeUnknown, wantErr: ErrFaultCode, code: "WAIT_BUYER_PAY"},

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"posterm/pos"
 )
 
 // TestClient_LogsKeepSecrets drives calls whose answers and errors quote
@@ -62,7 +64,7 @@ func TestClient_LogsKeepSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	for k, want := range map[string]any{"subsystem": "gateway", "method": MethodPay, "charge_code": "C-LOG-1",
-		"result_code": CodeIllegalParameter, "outcome": "refused", "dynamic_id": MaskCode(code)} {
+		"result_code": CodeIllegalParameter, "outcome": "refused", "dynamic_id": pos.MaskCode(code)} {
 		if pay[k] != want {
 			t.Errorf("pay record %s: got %v, want %v", k, pay[k], want)
 		}

@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"bytes"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
 )
 
 // Kind is the kind of a Node.
@@ -126,10 +128,8 @@ func (n *Node) writeJSON(b *bytes.Buffer) {
 // writeJSONString writes s as a JSON string without HTML escaping, so a
 // NODIFY_URL keeps its '&' readable.
 func writeJSONString(b *bytes.Buffer, s string) {
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)       // a string always encodes
-	b.Truncate(b.Len() - 1) // Encode appends '\n'
+	var tmp [64]byte
+	b.Write(appendJSONString(tmp[:0], s))
 }
 
 // maxDepth bounds the nesting of a decoded message; the deepest real one
@@ -166,97 +166,13 @@ func ParseMessage(b []byte) (root string, n *Node, err error) {
 	return root, n, nil
 }
 
-func parseJSON(b []byte) (*Node, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	n, err := jsonValue(dec, 0)
-	if err != nil {
-		return nil, err
-	}
-	if n.Kind != KindObject {
-		return nil, errors.New("JSON root is not an object")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("data after the JSON object")
-	}
-	return n, nil
-}
-
-func jsonValue(dec *json.Decoder, depth int) (*Node, error) {
-	if depth > maxDepth {
-		return nil, errors.New("JSON nested too deeply")
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			n := &Node{Kind: KindObject}
-			seen := map[string]bool{}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				key, ok := kt.(string)
-				if !ok {
-					return nil, errors.New("JSON object key is not a string")
-				}
-				// A repeated key makes the message ambiguous (which RESULT?):
-				// no honest sender writes one.
-				if seen[key] {
-					return nil, fmt.Errorf("JSON key %q repeated", key)
-				}
-				seen[key] = true
-				v, err := jsonValue(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				n.Fields = append(n.Fields, Field{Name: key, Value: v})
-			}
-			if _, err := dec.Token(); err != nil { // '}'
-				return nil, err
-			}
-			return n, nil
-		case '[':
-			n := &Node{Kind: KindList}
-			for dec.More() {
-				v, err := jsonValue(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				n.Items = append(n.Items, v)
-			}
-			if _, err := dec.Token(); err != nil { // ']'
-				return nil, err
-			}
-			return n, nil
-		}
-		return nil, fmt.Errorf("unexpected JSON %q", t)
-	case string:
-		return &Node{Kind: KindString, Text: t}, nil
-	case json.Number:
-		return &Node{Kind: KindNumber, Text: t.String()}, nil
-	case bool:
-		if t {
-			return &Node{Kind: KindBool, Text: "true"}, nil
-		}
-		return &Node{Kind: KindBool, Text: "false"}, nil
-	case nil:
-		return &Node{Kind: KindNull}, nil
-	}
-	return nil, fmt.Errorf("unexpected JSON token %T", tok)
-}
-
 func parseXML(b []byte) (string, *Node, error) {
 	dec := xml.NewDecoder(bytes.NewReader(b))
 	dec.Strict = true
+	// HTML character entities in text (&nbsp;, &copy;) and a GBK/GB18030
+	// declaration are what the vendor's text allows (WIRE.md §2.4).
+	dec.Entity = xml.HTMLEntity
+	dec.CharsetReader = charsetReader
 	var root string
 	var n *Node
 	for {
@@ -292,6 +208,18 @@ func parseXML(b []byte) (string, *Node, error) {
 		return "", nil, errors.New("XML root has no child elements")
 	}
 	return root, n, nil
+}
+
+// charsetReader decodes the encodings an XML declaration may name: UTF-8
+// (which encoding/xml reads itself), GBK and GB18030 (§2.4).
+func charsetReader(label string, input io.Reader) (io.Reader, error) {
+	switch strings.ToUpper(strings.TrimSpace(label)) {
+	case "GBK", "CP936", "GB2312":
+		return transform.NewReader(input, simplifiedchinese.GBK.NewDecoder()), nil
+	case "GB18030":
+		return transform.NewReader(input, simplifiedchinese.GB18030.NewDecoder()), nil
+	}
+	return nil, fmt.Errorf("XML encoding %q: want UTF-8, GBK or GB18030", label)
 }
 
 // xmlElement reads the content of an element whose start tag was just read,

@@ -41,7 +41,10 @@ func TestParseMessage(t *testing.T) {
 		{"xml scalar root", `<A>1</A>`, "", ""},
 		{"xml unclosed", `<A><B>1</B>`, "", ""},
 		{"xml mismatched", `<A><B>1</C></A>`, "", ""},
-		{"xml GBK", `<?xml version="1.0" encoding="GBK"?><A><B>1</B></A>`, "", ""},
+		{"xml GBK", "<?xml version=\"1.0\" encoding=\"GBK\"?><A><B>\xd6\xd0\xce\xc4</B></A>", "A", `{"B":"中文"}`},
+		{"xml GB18030", "<?xml version=\"1.0\" encoding=\"gb18030\"?><A><B>\xd6\xd0</B></A>", "A", `{"B":"中"}`},
+		{"xml HTML entity", `<A><B>a&nbsp;&amp;&#20013;</B></A>`, "A", "{\"B\":\"a\u00a0&中\"}"},
+		{"xml other encoding", `<?xml version="1.0" encoding="Big5"?><A><B>1</B></A>`, "", ""},
 		{"xml deep", strings.Repeat("<A>", 100) + "1" + strings.Repeat("</A>", 100), "", ""},
 	}
 	for _, tt := range tests {
@@ -83,10 +86,19 @@ func TestDecode_ListShapes(t *testing.T) {
 		{"xml two", `<RESPONSE><FUND_BILL_LIST><TRADEFUNDBILL><FUND_CHANNEL>10</FUND_CHANNEL><AMOUNT>0.01</AMOUNT></TRADEFUNDBILL><TRADEFUNDBILL><FUND_CHANNEL>11</FUND_CHANNEL><AMOUNT>2</AMOUNT></TRADEFUNDBILL></FUND_BILL_LIST></RESPONSE>`, two, false},
 		{"xml one", `<RESPONSE><FUND_BILL_LIST><TRADEFUNDBILL><FUND_CHANNEL>10</FUND_CHANNEL><AMOUNT>0.01</AMOUNT></TRADEFUNDBILL></FUND_BILL_LIST></RESPONSE>`, one, false},
 		{"xml empty", `<RESPONSE><FUND_BILL_LIST/></RESPONSE>`, nil, false},
-		{"json scalar", `{"FUND_BILL_LIST":"10:0.01"}`, nil, true},
-		{"json list of scalars", `{"FUND_BILL_LIST":["x"]}`, nil, true},
-		{"json wrapper beside others", `{"FUND_BILL_LIST":{"TRADEFUNDBILL":[],"X":"1"}}`, nil, true},
-		{"bad amount", `{"FUND_BILL_LIST":[{"AMOUNT":"-1"}]}`, nil, true},
+		// A string holding JSON or XML (WIRE.md §2.4: "in XML format").
+		{"string holding a JSON list", `{"FUND_BILL_LIST":"[{\"FUND_CHANNEL\":\"10\",\"AMOUNT\":\"0.010\"},{\"FUND_CHANNEL\":11,\"AMOUNT\":2}]"}`, two, false},
+		{"string holding a JSON wrapper", `{"FUND_BILL_LIST":"{\"TRADEFUNDBILL\":{\"FUND_CHANNEL\":\"10\",\"AMOUNT\":1E-2}}"}`, one, false},
+		{"string holding XML list", `{"FUND_BILL_LIST":"<?xml version=\"1.0\"?><FUND_BILL_LIST><TRADEFUNDBILL><FUND_CHANNEL>10</FUND_CHANNEL><AMOUNT>0.01</AMOUNT></TRADEFUNDBILL><TRADEFUNDBILL><FUND_CHANNEL>11</FUND_CHANNEL><AMOUNT>2.000</AMOUNT></TRADEFUNDBILL></FUND_BILL_LIST>"}`, two, false},
+		{"string holding XML items", `{"FUND_BILL_LIST":"<TRADEFUNDBILL><FUND_CHANNEL>10</FUND_CHANNEL><AMOUNT>0.01</AMOUNT></TRADEFUNDBILL>"}`, one, false},
+		{"xml element holding escaped XML", `<RESPONSE><FUND_BILL_LIST>&lt;TRADEFUNDBILL&gt;&lt;FUND_CHANNEL&gt;10&lt;/FUND_CHANNEL&gt;&lt;AMOUNT&gt;0.01&lt;/AMOUNT&gt;&lt;/TRADEFUNDBILL&gt;</FUND_BILL_LIST></RESPONSE>`, one, false},
+		// Side fields that cannot be read are dropped: no error (bad false), no bills.
+		{"json scalar", `{"FUND_BILL_LIST":"10:0.01"}`, nil, false},
+		{"json list of scalars", `{"FUND_BILL_LIST":["x"]}`, nil, false},
+		{"json wrapper beside others", `{"FUND_BILL_LIST":{"TRADEFUNDBILL":[],"X":"1"}}`, nil, false},
+		{"bad amount drops that bill", `{"FUND_BILL_LIST":[{"FUND_CHANNEL":"10","AMOUNT":"0.01"},{"AMOUNT":"-1"}]}`, one, false},
+		{"inexact amount drops that bill", `{"FUND_BILL_LIST":[{"AMOUNT":"0.015"},{"FUND_CHANNEL":"10","AMOUNT":"0.01"}]}`, one, false},
+		{"string of bad JSON", `{"FUND_BILL_LIST":"[{"}`, nil, false},
 	}
 	for _, tt := range tests {
 		_, n, err := ParseMessage([]byte(tt.in))
@@ -118,14 +130,25 @@ func TestDecode_Scalars(t *testing.T) {
 		{`{"STATE":"","AMT":""}`, Absent, Absent, false},
 		{`{}`, Absent, Absent, false},
 		{`{"STATE":" 4 ","AMT":"0"}`, 4, 0, false},
-		{`{"STATE":1.0}`, Absent, Absent, true},
+		// Any notation that denotes an exact count (WIRE.md §2.4).
+		{`{"STATE":1.0,"AMT":1234.0}`, 1, 1234, false},
+		{`{"STATE":"1.00","AMT":1.234E3}`, 1, 1234, false},
+		{`{"STATE":10e-1,"AMT":"1.234e+3"}`, 1, 1234, false},
+		{`{"AMT":158.00}`, Absent, 158, false},
+		{`{"AMT":"1.58e4"}`, Absent, 15800, false},
+		{`{"AMT":0.0e5}`, Absent, 0, false},
+		{`{"STATE":1.5}`, Absent, Absent, true},
+		{`{"AMT":12.5}`, Absent, Absent, true},
+		{`{"AMT":"1e-1"}`, Absent, Absent, true},
+		{`{"AMT":"1e999"}`, Absent, Absent, true},
+		{`{"AMT":"1."}`, Absent, Absent, true},
+		{`{"AMT":".5"}`, Absent, Absent, true},
+		{`{"AMT":"0x10"}`, Absent, Absent, true},
 		{`{"STATE":"-1"}`, Absent, Absent, true},
 		{`{"STATE":"+1"}`, Absent, Absent, true},
 		{`{"STATE":"99999999999"}`, Absent, Absent, true},
 		{`{"STATE":true}`, Absent, Absent, true},
 		{`{"STATE":[1]}`, Absent, Absent, true},
-		{`{"AMT":158.00}`, Absent, Absent, true},
-		{`{"AMT":"1.58e4"}`, Absent, Absent, true},
 		{`{"AMT":"15,800"}`, Absent, Absent, true},
 		{`{"AMT":99999999999999999999}`, Absent, Absent, true},
 	}
@@ -152,7 +175,8 @@ func answerStatus(method string, plain []byte) Status {
 		return unknown(Status{}, err)
 	}
 	st := classify(method, n, Status{})
-	return settle(st, decodeFor(method, n))
+	_, err = decodeFor(method, n)
+	return settle(st, err)
 }
 
 // mayBeDone reports whether an input could honestly say success: it spells

@@ -54,11 +54,11 @@ func DecodeNotification(plaintext []byte) (Notification, error) {
 		OperID:          r.str(body, "OPER_ID"),
 		DevID:           r.str(body, "DEV_ID"),
 		Amt:             r.fen(body, "AMT"),
-		ChannelType:     r.int(body, "CHANNEL_TYPE"),
+		ChannelType:     r.sideInt(body, "CHANNEL_TYPE"),
 		ChargeCode:      r.str(body, "CHARGE_CODE"),
 		ChargeDownCode:  r.str(body, "CHARGE_DOWN_CODE"),
 		ChargeThirdCode: r.str(body, "CHARGE_THIRD_CODE"),
-		PaySubject:      r.str(body, "PAY_SUBJECT"),
+		PaySubject:      r.text(body, "PAY_SUBJECT"),
 		GoodsDetail:     r.goods(body, "GOODS_DETAIL"),
 		State:           r.int(body, "STATE"),
 		MerchantPara:    r.str(body, "MERCHANTPARA"),
@@ -125,14 +125,14 @@ func (h *notifyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	attrs := []slog.Attr{slog.String("method", "notify")}
 	if n.ChargeCode != "" {
-		attrs = append(attrs, slog.String("charge_code", n.ChargeCode), slog.Int("state", n.State),
+		attrs = append(attrs, slog.String("charge_code", pos.CleanText(n.ChargeCode)), slog.Int("state", n.State),
 			slog.String("amt", n.Amt.Yuan()))
 	}
 	attrs = append(attrs, slog.String("outcome", outcome), slog.Int("http_status", code),
 		slog.Int64("elapsed_ms", time.Since(start).Milliseconds()), slog.String("remote", r.RemoteAddr),
-		slog.String("format", r.URL.Query().Get("_type")))
+		slog.String("format", pos.CleanText(r.URL.Query().Get("_type"))))
 	if err != nil {
-		msg := err.Error()
+		msg := pos.CleanText(err.Error())
 		if h.secret != "" {
 			msg = strings.ReplaceAll(msg, h.secret, "[secret]")
 		}
@@ -169,7 +169,11 @@ func (h *notifyHandler) serve(w http.ResponseWriter, r *http.Request) (int, Noti
 	if h.secret == "" { // anyone can sign with an empty key
 		return http.StatusForbidden, Notification{}, errors.New("no merchant key configured")
 	}
-	text, err := openMessage(raw, h.secret, encrypted, sig, true)
+	block, err := newBlock(h.secret)
+	if err != nil {
+		return http.StatusInternalServerError, Notification{}, err
+	}
+	text, err := openMessage(raw, block, h.secret, encrypted, sig, true)
 	switch {
 	case errors.Is(err, ErrBadSign), errors.Is(err, ErrUnsigned):
 		return http.StatusForbidden, Notification{}, err

@@ -61,9 +61,9 @@ func (p *POS) Pay(ctx context.Context, r pos.PayRequest) (pos.Reply, error) {
 	})
 	rep := p.reply(st, r.DynamicID)
 	if aboutThis(st) {
-		rep.ChargeCode = pos.ChargeCode(resp.ChargeCode)
-		rep.ChargeDownCode = resp.ChargeDownCode
-		rep.ChargeThirdCode = resp.ChargeThirdCode
+		rep.ChargeCode = pos.ChargeCode(clean(resp.ChargeCode))
+		rep.ChargeDownCode = clean(resp.ChargeDownCode)
+		rep.ChargeThirdCode = clean(resp.ChargeThirdCode)
 		rep.Channel = channel(resp.ChannelType)
 		rep.Amount = money(resp.Amt)
 		rep.FundBills = fundBills(resp.FundBillList)
@@ -92,10 +92,10 @@ func (p *POS) Precreate(ctx context.Context, r pos.PrecreateRequest) (pos.Reply,
 	})
 	rep := p.reply(st, "")
 	if aboutThis(st) {
-		rep.ChargeCode = pos.ChargeCode(resp.ChargeCode)
-		rep.ChargeDownCode = resp.ChargeDownCode
-		rep.ChargeThirdCode = resp.ChargeThirdCode
-		rep.BarCode = resp.BarCode
+		rep.ChargeCode = pos.ChargeCode(clean(resp.ChargeCode))
+		rep.ChargeDownCode = clean(resp.ChargeDownCode)
+		rep.ChargeThirdCode = clean(resp.ChargeThirdCode)
+		rep.BarCode = clean(resp.BarCode)
 	}
 	return rep, invalid("precreate", st)
 }
@@ -140,9 +140,9 @@ func (p *POS) Refund(ctx context.Context, r pos.RefundRequest) (pos.Reply, error
 	})
 	rep := p.reply(st, "")
 	if aboutThis(st) {
-		rep.ChargeCode = pos.ChargeCode(resp.ChargeCode)
-		rep.ChargeDownCode = resp.ChargeDownCode
-		rep.ChargeThirdCode = resp.ChargeThirdCode
+		rep.ChargeCode = pos.ChargeCode(clean(resp.ChargeCode))
+		rep.ChargeDownCode = clean(resp.ChargeDownCode)
+		rep.ChargeThirdCode = clean(resp.ChargeThirdCode)
 		rep.Channel = channel(resp.ChannelType)
 		rep.Amount = money(resp.Amt)
 		rep.FundBills = fundBills(resp.FundBillList)
@@ -200,7 +200,7 @@ func (p *POS) Channels(ctx context.Context) (pos.ChannelList, error) {
 	}
 	for _, ch := range resp.PayChannelList {
 		out.Channels = append(out.Channels, pos.ChannelInfo{
-			Name: ch.ChannelName, Type: channel(ch.ChannelType), SortNo: max(ch.SortNo, 0)})
+			Name: clean(ch.ChannelName), Type: channel(ch.ChannelType), SortNo: max(ch.SortNo, 0)})
 	}
 	return out, nil
 }
@@ -222,16 +222,21 @@ func (p *POS) Login(ctx context.Context, username, password string) (pos.LoginRe
 	if c.AmountLimit != Absent {
 		limit = c.AmountLimit.Yuan()
 	}
+	// Texts are cleaned (pos.CleanText). Values that carry a meaning —
+	// loginName, which pos compares with the username, and the flags and
+	// codes — are passed exactly as sent when they are clean, and as ""
+	// (which grants nothing) when they are not: cleaning could turn
+	// "manager\x1b01" into a name or "2\x00" into a flag that matches.
 	return pos.LoginReply{
 		Success: resp.Success,
-		Message: resp.Message,
+		Message: clean(resp.Message),
 		User: pos.LoginUser{
-			ID: u.ID, CompanyID: u.CompanyID, LoginName: u.LoginName, Name: u.Name,
-			UserType: u.UserType, LoginFlag: u.LoginFlag, DelFlag: u.DelFlag,
+			ID: clean(u.ID), CompanyID: clean(u.CompanyID), LoginName: exact(u.LoginName), Name: clean(u.Name),
+			UserType: exact(u.UserType), LoginFlag: exact(u.LoginFlag), DelFlag: exact(u.DelFlag),
 			Company: pos.LoginCompany{
-				ID: c.ID, Name: c.Name, Code: c.Code, Useable: c.Useable, DelFlag: c.DelFlag,
-				AmountLimit: limit, RefundAtScene: c.RefundAtScene, TimeLimit: c.TimeLimit,
-				IsUploadGoods: c.IsUploadGoods,
+				ID: clean(c.ID), Name: clean(c.Name), Code: exact(c.Code), Useable: exact(c.Useable), DelFlag: exact(c.DelFlag),
+				AmountLimit: limit, RefundAtScene: exact(c.RefundAtScene), TimeLimit: exact(c.TimeLimit),
+				IsUploadGoods: exact(c.IsUploadGoods),
 			},
 		},
 	}, nil
@@ -242,9 +247,9 @@ func (p *POS) Login(ctx context.Context, username, password string) (pos.LoginRe
 func NotificationReply(n Notification) pos.Reply {
 	rep := pos.Reply{
 		Outcome:         pos.OutcomeDone,
-		ChargeCode:      pos.ChargeCode(n.ChargeCode),
-		ChargeDownCode:  n.ChargeDownCode,
-		ChargeThirdCode: n.ChargeThirdCode,
+		ChargeCode:      pos.ChargeCode(clean(n.ChargeCode)),
+		ChargeDownCode:  clean(n.ChargeDownCode),
+		ChargeThirdCode: clean(n.ChargeThirdCode),
 		Channel:         channel(n.ChannelType),
 		Amount:          money(n.Amt),
 		FundBills:       fundBills(n.FundBillList),
@@ -259,7 +264,9 @@ func NotificationReply(n Notification) pos.Reply {
 // RESULT and, when something went wrong, the detail for the log. code is
 // the payment code of the call (masked wherever the gateway quoted it).
 func (p *POS) reply(st Status, code string) pos.Reply {
-	rep := pos.Reply{Outcome: outcome(st.Outcome), Code: st.Code, Info: redactCode(st.Info, code)}
+	// Code as sent when clean, "" when not: cleaning "AREADY\x1b_REVOKED"
+	// must not make a code pos acts on.
+	rep := pos.Reply{Outcome: outcome(st.Outcome), Code: exact(st.Code), Info: clean(redactCode(st.Info, code))}
 	if st.Err != nil || st.Outcome == OutcomeUnknown {
 		rep.Detail = p.detail(st, code, "")
 	}
@@ -279,7 +286,7 @@ func (p *POS) detail(st Status, code, password string) string {
 	if st.Elapsed > 0 {
 		fmt.Fprintf(&b, " (after %s)", st.Elapsed.Round(time.Millisecond))
 	}
-	s := b.String()
+	s := clean(b.String())
 	if p.Client != nil && p.Client.cfg.Secret != "" {
 		s = strings.ReplaceAll(s, p.Client.cfg.Secret, "[secret]")
 	}
@@ -289,11 +296,24 @@ func (p *POS) detail(st Status, code, password string) string {
 	return redactCode(s, code)
 }
 
+// clean makes remote text inert (pos.CleanText) before it enters a Reply,
+// a LoginReply or a log line.
+func clean(s string) string { return pos.CleanText(s) }
+
+// exact passes a value that carries a meaning as it was sent when it is
+// clean text, and as "" when it is not (see Login).
+func exact(s string) string {
+	if pos.CleanText(s) != s {
+		return ""
+	}
+	return s
+}
+
 func redactCode(s, code string) string {
 	if code == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, code, MaskCode(code))
+	return strings.ReplaceAll(s, code, pos.MaskCode(code))
 }
 
 // noAnswer reports whether a call got no readable answer: unknown for any
@@ -336,11 +356,15 @@ func fillTrade(rep *pos.Reply, t TradeInfo) {
 	if t.State != Absent {
 		rep.HasState, rep.State = true, pos.RemoteState(t.State)
 	}
-	rep.ChargeCode = pos.ChargeCode(t.ChargeCode)
-	rep.ChargeDownCode = t.ChargeDownCode
-	rep.ChargeThirdCode = t.ChargeThirdCode
+	rep.ChargeCode = pos.ChargeCode(clean(t.ChargeCode))
+	rep.ChargeDownCode = clean(t.ChargeDownCode)
+	rep.ChargeThirdCode = clean(t.ChargeThirdCode)
 	rep.Channel = channel(t.ChannelType)
 	rep.Amount = money(t.Amt)
+	if t.DynamicID != "" {
+		rep.MaskedCode = pos.MaskCode(t.DynamicID)
+	}
+	rep.DevID, rep.OperID = t.DevID, t.OperID
 	rep.FundBills = fundBills(t.FundBillList)
 	rep.BeginTime = parseTime(rep, "BEGIN_TIME", t.BeginTime)
 	rep.EndTime = parseTime(rep, "END_TIME", t.EndTime)
@@ -356,7 +380,7 @@ func parseTime(rep *pos.Reply, field, s string) time.Time {
 	}
 	t, err := time.ParseInLocation(TimeLayout, s, Shanghai)
 	if err != nil {
-		note := fmt.Sprintf("%s %q is not %s", field, s, TimeLayout)
+		note := fmt.Sprintf("%s %q is not %s", field, clean(s), TimeLayout)
 		if rep.Detail != "" {
 			note = rep.Detail + "; " + note
 		}
@@ -389,7 +413,7 @@ func fundBills(bs []FundBill) []pos.FundBill {
 	}
 	out := make([]pos.FundBill, len(bs))
 	for i, b := range bs {
-		out[i] = pos.FundBill{FundChannel: b.FundChannel, Amount: money(b.Amount)}
+		out[i] = pos.FundBill{FundChannel: clean(b.FundChannel), Amount: money(b.Amount)}
 	}
 	return out
 }

@@ -101,7 +101,7 @@ func TestPOS_Replies(t *testing.T) {
 		{name: "pay INFO quoting the wallet code", call: pay,
 			answer: fakeAnswer{json: `{"RESULT":{"CODE":"ILLEGAL_PARAMETER","INFO":"DYNAMIC_ID 284214903060794755 expired"}}`},
 			want:   pos.Reply{Outcome: pos.OutcomeRefused, Code: "ILLEGAL_PARAMETER", Info: "DYNAMIC_ID 2842**********4755 expired"}},
-		{name: "pay bad amount in the answer", call: pay, answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS"},"AMT":"158.00"}`},
+		{name: "pay bad amount in the answer", call: pay, answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS"},"AMT":"158.01e1"}`},
 			want: pos.Reply{Outcome: pos.OutcomeUnknown, Code: "SUCCESS"}, detailHas: []string{"AMT"}},
 		{name: "pay bad BEGIN_TIME", call: pay,
 			answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS"},"CHARGE_CODE":"20150324001069125999","BEGIN_TIME":"14/10/2015"}`},
@@ -128,7 +128,7 @@ func TestPOS_Replies(t *testing.T) {
 			},
 			want: pos.Reply{Outcome: pos.OutcomeDone, Code: "SUCCESS", ChargeCode: "C-PRE-1", ChargeDownCode: "D-P", BarCode: "https://qr.alipay.com/x"},
 			request: func(t testing.TB, r fakeRequest) {
-				want := `{"BUSI_ID":"0010000001","OPER_ID":"cashier01","DEV_ID":"POS-01","REGISTER_ID":"R-7","AMT":"0.01","CHANNEL_TYPE":"2","CHARGE_CODE":"C-PRE-1","NODIFY_URL":"http://10.0.0.5/notify?_type=json&encrypt=3DES","PAY_SUBJECT":"Tea","goodsInfos":[{"GOOD_ID":"7","GOOD_NAME":"Tea","GOOD_CLASS":"Food","GOOD_PRICE":"0.01","GOOD_SUBJECT":"Food","GOOD_QUANTITY":"2"}],"TIME_EXPIRE":"90"}`
+				want := `{"BUSI_ID":"0010000001","OPER_ID":"cashier01","DEV_ID":"POS-01","REGISTER_ID":"R-7","AMT":"0.01","CHANNEL_TYPE":"2","CHARGE_CODE":"C-PRE-1","NODIFY_URL":"http://10.0.0.5/notify?_type=json&encrypt=3DES","PAY_SUBJECT":"Tea","goodsInfos":[{"GOOD_ID":"7","GOOD_NAME":"Tea","GOOD_CLASS":"Food","GOOD_PRICE":"0.01","GOOD_SUBJECT":"Food","GOOD_QUANTITY":"2"}]}` // no TIME_EXPIRE unless configured (§4.3)
 				if string(r.Plain) != want {
 					t.Errorf("request:\n got %s\nwant %s", r.Plain, want)
 				}
@@ -138,7 +138,8 @@ func TestPOS_Replies(t *testing.T) {
 			want: pos.Reply{Outcome: pos.OutcomeDone, Code: "SUCCESS", Info: "ok", HasState: true, State: pos.RemotePartiallyRefunded,
 				ChargeCode: "C-Q-1", ChargeDownCode: "1435736619490", ChargeThirdCode: "4200000002", Channel: pos.ChannelWeChat,
 				Amount: 15800, FundBills: []pos.FundBill{{FundChannel: "11", Amount: 10000}, {FundChannel: "41", Amount: 5800}},
-				BeginTime: shanghai("2015-10-14 04:43:14"), EndTime: shanghai("2015-10-14 04:43:20")},
+				BeginTime: shanghai("2015-10-14 04:43:14"), EndTime: shanghai("2015-10-14 04:43:20"),
+				MaskedCode: "1342**********4755", DevID: "POS-01", OperID: "cashier01"},
 			request: func(t testing.TB, r fakeRequest) {
 				if want := `{"BUSI_ID":"0010000001","CHARGE_CODE":"C-Q-1"}`; string(r.Plain) != want {
 					t.Errorf("request: got %s, want %s", r.Plain, want)
@@ -156,7 +157,8 @@ func TestPOS_Replies(t *testing.T) {
 		{name: "query masks a wallet code quoted in INFO",
 			answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS","INFO":"code 134214903060794755"},"CHARGE_CODE":"C","DYNAMIC_ID":"134214903060794755"}`},
 			call:   func(ctx context.Context, p *POS) (pos.Reply, error) { return p.Query(ctx, "C") },
-			want:   pos.Reply{Outcome: pos.OutcomeDone, Code: "SUCCESS", Info: "code 1342**********4755", ChargeCode: "C"}},
+			want: pos.Reply{Outcome: pos.OutcomeDone, Code: "SUCCESS", Info: "code 1342**********4755", ChargeCode: "C",
+				MaskedCode: "1342**********4755"}},
 		{name: "cancel ACO already revoked", answer: fakeAnswer{json: `{"RESULT":{"CODE":"AREADY_REVOKED","INFO":"already revoked"}}`},
 			call: func(ctx context.Context, p *POS) (pos.Reply, error) { return p.Cancel(ctx, "C-9", pos.OpTypeACO) },
 			want: pos.Reply{Outcome: pos.OutcomeRefused, Code: "AREADY_REVOKED", Info: "already revoked"},
@@ -246,7 +248,7 @@ func TestPOS_BatchQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"state":"1","beginDate":"2026-11-21","endDate":"2026-11-22","busiCode":"0010000001","userId":"cashier01","channelType":"2","pageNum":"2","pageSize":"50","chargeCode":"B-1"}`
+	want := `{"_type":"json","state":"1","beginDate":"2026-11-21","endDate":"2026-11-22","busiCode":"0010000001","userId":"cashier01","ChannelType":"2","PageNum":"2","pageSize":"50","ChargeCode":"B-1"}`
 	if got := string(g.last().Plain); got != want {
 		t.Errorf("request:\n got %s\nwant %s", got, want)
 	}
@@ -264,7 +266,7 @@ func TestPOS_BatchQuery(t *testing.T) {
 	if err != nil || page.Outcome != pos.OutcomeRefused || page.Code != "ILLEGAL_PARAMETER" {
 		t.Errorf("refusal: got %+v, %v", page, err)
 	}
-	if want := `{"busiCode":"0010000001","pageNum":"1","pageSize":"10"}`; string(g2.last().Plain) != want {
+	if want := `{"_type":"json","busiCode":"0010000001","PageNum":"1","pageSize":"10"}`; string(g2.last().Plain) != want {
 		t.Errorf("defaults: got %s, want %s", g2.last().Plain, want)
 	}
 	g3 := newFakeGateway(t, func(fakeRequest) fakeAnswer { return fakeAnswer{status: 502} })
@@ -312,6 +314,20 @@ func TestPOS_Login(t *testing.T) {
 				Company: pos.LoginCompany{AmountLimit: "12.50"}}}},
 		{name: "no limit given", answer: fakeAnswer{json: `{"success":"true","user":{"loginName":"x","company":{"amountLimit":""}}}`},
 			want: pos.LoginReply{Success: true, User: pos.LoginUser{LoginName: "x"}}},
+		// amountLimit in the notations of WIRE.md §2.4: no longer "unreachable".
+		{name: "amountLimit 5000.0000", answer: fakeAnswer{json: `{"success":"true","user":{"loginName":"manager01","company":{"amountLimit":"5000.0000"}}}`},
+			want: pos.LoginReply{Success: true, User: pos.LoginUser{LoginName: "manager01", Company: pos.LoginCompany{AmountLimit: "5000.00"}}}},
+		{name: "amountLimit number 5E3", answer: fakeAnswer{json: `{"success":true,"user":{"loginName":"manager01","company":{"amountLimit":5E3}}}`},
+			want: pos.LoginReply{Success: true, User: pos.LoginUser{LoginName: "manager01", Company: pos.LoginCompany{AmountLimit: "5000.00"}}}},
+		// loginName reaches pos as sent, for pos to compare with the username.
+		{name: "loginName unaltered", answer: fakeAnswer{json: `{"success":"true","user":{"loginName":"Manager01 ","userType":2.0}}`},
+			want: pos.LoginReply{Success: true, User: pos.LoginUser{LoginName: "Manager01 ", UserType: "2"}}},
+		{name: "flags in number notation", answer: fakeAnswer{json: `{"success":"true","user":{"loginName":"m","userType":2.0,"loginFlag":"1.00","delFlag":0,"company":{"refundAtScene":0E0,"isUploadGoods":"1","useable":"x"}}}`},
+			want: pos.LoginReply{Success: true, User: pos.LoginUser{LoginName: "m", UserType: "2", LoginFlag: "1", DelFlag: "0",
+				Company: pos.LoginCompany{RefundAtScene: "0", IsUploadGoods: "1", Useable: "x"}}}},
+		// (XML 1.0 cannot carry C0 controls, so they are tested as C1 and bidi.)
+		{name: "text cleaned", answer: fakeAnswer{json: `{"success":"true","message":"ok\u009b2J","user":{"loginName":"m","name":"Ma&amp;nager\u202e","userType":"2\u0085","company":{"name":"Shop\u009b31m"}}}`},
+			want: pos.LoginReply{Success: true, Message: "ok2J", User: pos.LoginUser{LoginName: "m", Name: "Ma&nager", Company: pos.LoginCompany{Name: "Shop31m"}}}},
 		{name: "unreachable", answer: fakeAnswer{status: 503}, wantErr: ErrHTTPStatus},
 		{name: "unreadable success", answer: fakeAnswer{json: `{"success":"maybe"}`}, wantErr: ErrBadAnswer},
 		{name: "bad amountLimit", answer: fakeAnswer{json: `{"success":"true","user":{"company":{"amountLimit":"lots"}}}`}, wantErr: ErrBadAnswer},

@@ -1,6 +1,9 @@
 package gateway
 
 import (
+	"crypto/md5"
+	"unicode/utf8"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -64,13 +67,13 @@ type PayRequest struct {
 func (r PayRequest) MarshalJSON() ([]byte, error) { return r.wire().encode(), nil }
 
 func (r PayRequest) wire() wireObject {
-	var o wireObject
+	o := make(wireObject, 0, 10)
 	o.add("BUSI_ID", r.BusiID)
 	o.add("OPER_ID", r.OperID)
 	o.add("DEV_ID", r.DevID)
 	o.opt("MERCHANTPARA", r.MerchantPara)
 	o.opt("REGISTER_ID", r.RegisterID)
-	o.add("AMT", r.Amt.Yuan())
+	o.add("AMT", yuanText(r.Amt))
 	o.add("DYNAMIC_ID", r.DynamicID)
 	o.add("CHARGE_CODE", r.ChargeCode)
 	o.add("PAY_SUBJECT", r.PaySubject)
@@ -96,22 +99,25 @@ type PrecreateRequest struct {
 	ChargeCode   string
 	NodifyURL    string // optional, sic (§4.3); notifications go there (§8)
 	PaySubject   string
-	GoodsInfos   []Good        // optional
-	GoodsDetail  []Good        // optional; the WeChat form sends GOODS_DETAIL instead
-	TimeExpire   time.Duration // optional, profile: sent in whole seconds (gateway default 120 s)
+	GoodsInfos   []Good // optional
+	GoodsDetail  []Good // optional; the WeChat form sends GOODS_DETAIL instead
+	// TimeExpire is TIME_EXPIRE, sent in whole seconds — not in the vendor's
+	// document (WIRE.md §4.3): the Client drops it unless
+	// Config.SendTimeExpire is set.
+	TimeExpire time.Duration
 }
 
 // MarshalJSON writes the request body of WIRE.md §4.3.
 func (r PrecreateRequest) MarshalJSON() ([]byte, error) { return r.wire().encode(), nil }
 
 func (r PrecreateRequest) wire() wireObject {
-	var o wireObject
+	o := make(wireObject, 0, 16)
 	o.add("BUSI_ID", r.BusiID)
 	o.add("OPER_ID", r.OperID)
 	o.add("DEV_ID", r.DevID)
 	o.opt("MERCHANTPARA", r.MerchantPara)
 	o.opt("REGISTER_ID", r.RegisterID)
-	o.add("AMT", r.Amt.Yuan())
+	o.add("AMT", yuanText(r.Amt))
 	o.add("CHANNEL_TYPE", strconv.Itoa(r.ChannelType))
 	o.opt("TRADE_TYPE", r.TradeType)
 	o.opt("subAppid", r.SubAppid)
@@ -180,11 +186,11 @@ type RefundRequest struct {
 func (r RefundRequest) MarshalJSON() ([]byte, error) { return r.wire().encode(), nil }
 
 func (r RefundRequest) wire() wireObject {
-	var o wireObject
+	o := make(wireObject, 0, 8)
 	o.add("BUSI_ID", r.BusiID)
 	o.add("OPER_ID", r.OperID)
 	o.add("DEV_ID", r.DevID)
-	o.add("CHARGE_REFUND_FEE", r.ChargeRefundFee.Yuan())
+	o.add("CHARGE_REFUND_FEE", yuanText(r.ChargeRefundFee))
 	o.add("REFUND_SUBJECT", r.RefundSubject)
 	o.add("CHARGE_CODE", r.ChargeCode)
 	o.opt("CHARGE_DOWN_CODE", r.ChargeDownCode)
@@ -192,10 +198,22 @@ func (r RefundRequest) wire() wireObject {
 	return o
 }
 
-// BatchQueryRequest is sosopay.trade.batchquery (WIRE.md §4.7), whose fields
-// are lower camel case. BusiCode is taken from the client's Config when
-// empty; PageNum 0 is sent as 1 and PageSize 0 as 10 (the vendor's sample).
+// Spellings of the batch query's request keys (WIRE.md §4.7).
+const (
+	// BatchKeysVendor spells PageNum, ChannelType and ChargeCode as the
+	// vendor's table does (the default).
+	BatchKeysVendor = "vendor"
+	// BatchKeysCamel spells them pageNum, channelType and chargeCode.
+	BatchKeysCamel = "camel"
+)
+
+// BatchQueryRequest is sosopay.trade.batchquery (WIRE.md §4.7). BusiCode is
+// taken from the client's Config when empty; PageNum 0 is sent as 1 and
+// PageSize 0 as 10 (the vendor's sample). The Client fills Type and Keys
+// from its Config.
 type BatchQueryRequest struct {
+	Type        Format // `_type` in the body, as the vendor's table lists it; left out when empty
+	Keys        string // BatchKeysVendor (when empty) or BatchKeysCamel
 	State       *int   // optional: only transactions in this STATE (§5)
 	BeginDate   string // optional, YYYY-MM-DD
 	EndDate     string // optional, YYYY-MM-DD
@@ -214,7 +232,12 @@ func Int(n int) *int { return &n }
 func (r BatchQueryRequest) MarshalJSON() ([]byte, error) { return r.wire().encode(), nil }
 
 func (r BatchQueryRequest) wire() wireObject {
+	pageNum, channelType, chargeCode := "PageNum", "ChannelType", "ChargeCode"
+	if r.Keys == BatchKeysCamel {
+		pageNum, channelType, chargeCode = "pageNum", "channelType", "chargeCode"
+	}
 	var o wireObject
+	o.opt("_type", string(r.Type))
 	if r.State != nil {
 		o.add("state", strconv.Itoa(*r.State))
 	}
@@ -223,12 +246,25 @@ func (r BatchQueryRequest) wire() wireObject {
 	o.add("busiCode", r.BusiCode)
 	o.opt("userId", r.UserID)
 	if r.ChannelType != nil {
-		o.add("channelType", strconv.Itoa(*r.ChannelType))
+		o.add(channelType, strconv.Itoa(*r.ChannelType))
 	}
-	o.add("pageNum", strconv.Itoa(orDefault(r.PageNum, 1)))
+	o.add(pageNum, strconv.Itoa(orDefault(r.PageNum, 1)))
 	o.add("pageSize", strconv.Itoa(orDefault(r.PageSize, 10)))
-	o.opt("chargeCode", r.ChargeCode)
+	o.opt(chargeCode, r.ChargeCode)
 	return o
+}
+
+// yuanText is m.Yuan() — "158.00", two decimals — without fmt, which cost
+// 6% of a call (issue 9). checkMoney refuses negative amounts before.
+func yuanText(m pos.Money) string {
+	if m < 0 {
+		return m.Yuan()
+	}
+	var buf [24]byte
+	b := strconv.AppendInt(buf[:0], int64(m/100), 10)
+	f := int64(m % 100)
+	b = append(b, '.', byte('0'+f/10), byte('0'+f%10))
+	return string(b)
 }
 
 func orDefault(v, dflt int) int {
@@ -356,37 +392,120 @@ func (o wireObject) has(name string) bool {
 	return false
 }
 
-// encode writes the compact JSON object, members in order.
-func (o wireObject) encode() []byte {
-	var b bytes.Buffer
-	b.WriteByte('{')
+// encode writes the compact JSON object, members in order, without
+// reflection (issue 9).
+func (o wireObject) encode() []byte { return o.appendTo(make([]byte, 0, o.size()), "") }
+
+// encodeSigned writes the body and returns it with its signature (WIRE.md
+// §2.2), computed in one MD5 pass over the bytes just built with the secret
+// appended in their spare capacity.
+func (o wireObject) encodeSigned(secret string) (body []byte, sign string) {
+	buf := o.appendTo(make([]byte, 0, o.size()+len(secret)), "")
+	n := len(buf)
+	signed := append(buf, secret...)
+	return buf[:n:n], signHex(md5.Sum(signed))
+}
+
+// size estimates the encoded length, so that encode allocates once.
+func (o wireObject) size() int {
+	n := 2
+	for _, m := range o {
+		n += len(m.name) + len(m.value) + 6
+		for _, g := range m.goods {
+			n += 110 + len(g.GoodID) + len(g.GoodName) + len(g.GoodClass) + len(g.GoodSubject) +
+				len(g.GoodQuantity) + len(g.GoodShowURL) + 16
+		}
+	}
+	return n + n/8
+}
+
+func (o wireObject) appendTo(b []byte, _ string) []byte {
+	b = append(b, '{')
 	for i, m := range o {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		writeJSONString(&b, m.name)
-		b.WriteByte(':')
+		b = appendJSONString(b, m.name)
+		b = append(b, ':')
 		if !m.isGoods {
-			writeJSONString(&b, m.value)
+			b = appendJSONString(b, m.value)
 			continue
 		}
-		b.WriteByte('[')
+		b = append(b, '[')
 		for j, g := range m.goods {
 			if j > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
-			var g2 wireObject
-			g2.add("GOOD_ID", g.GoodID)
-			g2.add("GOOD_NAME", g.GoodName)
-			g2.add("GOOD_CLASS", g.GoodClass)
-			g2.add("GOOD_PRICE", g.GoodPrice.Yuan())
-			g2.add("GOOD_SUBJECT", g.GoodSubject)
-			g2.add("GOOD_QUANTITY", g.GoodQuantity)
+			g2 := wireObject{
+				{name: "GOOD_ID", value: g.GoodID},
+				{name: "GOOD_NAME", value: g.GoodName},
+				{name: "GOOD_CLASS", value: g.GoodClass},
+				{name: "GOOD_PRICE", value: yuanText(g.GoodPrice)},
+				{name: "GOOD_SUBJECT", value: g.GoodSubject},
+				{name: "GOOD_QUANTITY", value: g.GoodQuantity},
+			}
 			g2.opt("GOOD_SHOWURL", g.GoodShowURL)
-			b.Write(g2.encode())
+			b = g2.appendTo(b, "")
 		}
-		b.WriteByte(']')
+		b = append(b, ']')
 	}
-	b.WriteByte('}')
-	return b.Bytes()
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string exactly as encoding/json
+// writes it with SetEscapeHTML(false): '"' and '\\' escaped, \b \f \n \r
+// \t by name, other C0 controls as \u00XX, invalid UTF-8 as \ufffd, U+2028
+// and U+2029 as escapes; everything else as it is.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

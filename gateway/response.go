@@ -79,7 +79,7 @@ type TradeInfo struct {
 	BeginTime       string
 	EndTime         string
 	RegisterID      string
-	DynamicID       string // the customer's payment code: mask it (MaskCode) before showing or logging
+	DynamicID       string // the customer's payment code: mask it (pos.MaskCode) before showing or logging
 	FundBillList    []FundBill
 }
 
@@ -153,13 +153,13 @@ type User struct {
 }
 
 // CanRefund reports whether the user may refund (userType 2).
-func (u User) CanRefund() bool { return strings.TrimSpace(u.UserType) == "2" }
+func (u User) CanRefund() bool { return trimASCII(u.UserType) == "2" }
 
 // LoginAllowed reports whether the user may log in: loginFlag 1 and not
 // deleted. The gateway answers success "true" for a disabled user (WIRE.md
 // §9); refusing it is the register's job.
 func (u User) LoginAllowed() bool {
-	return strings.TrimSpace(u.LoginFlag) == "1" && strings.TrimSpace(u.DelFlag) != "1"
+	return trimASCII(u.LoginFlag) == "1" && trimASCII(u.DelFlag) != "1"
 }
 
 // Company is the merchant of a login answer, user.company (WIRE.md §4.9).
@@ -180,22 +180,46 @@ type Company struct {
 
 // RefundAtSceneAllowed reports whether refunds may be made at the store
 // (refundAtScene 0).
-func (c Company) RefundAtSceneAllowed() bool { return strings.TrimSpace(c.RefundAtScene) == "0" }
+func (c Company) RefundAtSceneAllowed() bool { return trimASCII(c.RefundAtScene) == "0" }
 
 // MustUploadGoods reports whether sales must carry goods lines (isUploadGoods 1).
-func (c Company) MustUploadGoods() bool { return strings.TrimSpace(c.IsUploadGoods) == "1" }
+func (c Company) MustUploadGoods() bool { return trimASCII(c.IsUploadGoods) == "1" }
 
 // fieldReader reads typed fields from a decoded message leniently (WIRE.md
 // §2.4): any scalar may come as a string, a number or a bool; an empty
-// string or null is absent. It keeps the first error; a malformed amount or
-// number is an error, so the call's outcome becomes unknown.
+// string or null is absent; amounts and codes in any exact notation; lists
+// in any shape, strings holding JSON or XML included.
+//
+// Only the fields that decide money (RESULT.CODE, STATE, the amount, the
+// charge code) decide the outcome: a malformed one is kept in err, and the
+// call's outcome becomes unknown. A malformed side field (read while side
+// > 0: fund bills, goods, times, names) is dropped — read as absent — and
+// noted in dropped, for the log; it never makes an answer unknown.
 type fieldReader struct {
-	err error
+	err     error
+	side    int
+	dropped []string
 }
 
+// maxDropped bounds the notes kept about dropped side fields.
+const maxDropped = 8
+
 func (r *fieldReader) fail(name string, err error) {
+	if r.side > 0 {
+		if len(r.dropped) < maxDropped {
+			r.dropped = append(r.dropped, name+": "+err.Error())
+		}
+		return
+	}
 	if r.err == nil {
 		r.err = fmt.Errorf("%w: %s: %w", ErrBadAnswer, name, err)
+	}
+}
+
+// prefix names the list of the notes dropped since before.
+func (r *fieldReader) prefix(before int, list string) {
+	for i := before; i < len(r.dropped); i++ {
+		r.dropped[i] = list + "." + r.dropped[i]
 	}
 }
 
@@ -211,13 +235,41 @@ func (r *fieldReader) str(n *Node, name string) string {
 	return s
 }
 
-// fen reads an amount in fen (a response AMT, §4.1).
+// flag reads a login flag or code (userType, loginFlag, …): a number in any
+// exact notation (2, "2", 2.0, "2.00") is spelt as its integer, so that the
+// vendor's notations mean what they say (WIRE.md §2.4); anything else is
+// kept as sent.
+func (r *fieldReader) flag(n *Node, name string) string {
+	s := r.str(n, name)
+	if t := trimASCII(s); t != "" {
+		if v, err := parseCode(t); err == nil {
+			return strconv.Itoa(v)
+		}
+	}
+	return s
+}
+
+// sideStr reads a side string field: one that is not a single value is
+// dropped, never an error.
+func (r *fieldReader) sideStr(n *Node, name string) string {
+	r.side++
+	defer func() { r.side-- }()
+	return r.str(n, name)
+}
+
+// text reads a side text field (INFO, names, subjects) with its HTML
+// entities resolved (§2.4).
+func (r *fieldReader) text(n *Node, name string) string {
+	return unescapeHTML(r.sideStr(n, name))
+}
+
+// fen reads an amount in fen (a response AMT, §4.1) in any exact notation.
 func (r *fieldReader) fen(n *Node, name string) pos.Money {
-	s := strings.TrimSpace(r.str(n, name))
+	s := trimASCII(r.str(n, name))
 	if s == "" {
 		return Absent
 	}
-	m, err := pos.ParseFen(s)
+	m, err := parseFen(s)
 	if err != nil {
 		r.fail(name, err)
 		return Absent
@@ -227,11 +279,11 @@ func (r *fieldReader) fen(n *Node, name string) pos.Money {
 
 // yuan reads an amount in yuan (AMOUNT, GOOD_PRICE, amountLimit, §4.1).
 func (r *fieldReader) yuan(n *Node, name string) pos.Money {
-	s := strings.TrimSpace(r.str(n, name))
+	s := trimASCII(r.str(n, name))
 	if s == "" {
 		return Absent
 	}
-	m, err := pos.ParseYuan(s)
+	m, err := parseYuan(s)
 	if err != nil {
 		r.fail(name, err)
 		return Absent
@@ -239,26 +291,37 @@ func (r *fieldReader) yuan(n *Node, name string) pos.Money {
 	return m
 }
 
-// int reads a non-negative integer (STATE, CHANNEL_TYPE, …).
+// int reads a non-negative integer code (STATE, CHANNEL_TYPE, …): 1, "1", 1.0.
 func (r *fieldReader) int(n *Node, name string) int {
-	s := strings.TrimSpace(r.str(n, name))
+	s := trimASCII(r.str(n, name))
 	if s == "" {
 		return Absent
 	}
-	v, err := strconv.Atoi(s)
-	if err != nil || len(s) > 9 || strings.Trim(s, "0123456789") != "" {
-		r.fail(name, fmt.Errorf("%q is not a count", s))
+	v, err := parseCode(s)
+	if err != nil {
+		r.fail(name, err)
 		return Absent
 	}
 	return v
 }
 
-// list reads a list field in any of its shapes (WIRE.md §3, §4.7, §4.8): a
-// JSON array; an object wrapping the items under item (FUND_BILL_LIST's
-// TRADEFUNDBILL, XML's GOODSINFO, tradeInfo, PAY_CHANNEL), one or repeated;
-// a single item object. Absent, null and "" are the empty list.
+// sideInt reads a side integer (CHANNEL_TYPE, SORT_NO, chargesSize).
+func (r *fieldReader) sideInt(n *Node, name string) int {
+	r.side++
+	defer func() { r.side-- }()
+	return r.int(n, name)
+}
+
+// list reads a list field in any of its shapes (WIRE.md §2.4, §3, §4.7,
+// §4.8): a JSON array; an object wrapping the items under item
+// (FUND_BILL_LIST's TRADEFUNDBILL, XML's GOODSINFO, tradeInfo,
+// PAY_CHANNEL), one or repeated; a single item object; a string holding
+// JSON or XML of any of these. Absent, null and "" are the empty list.
 func (r *fieldReader) list(n *Node, name, item string) []*Node {
-	v := n.Get(name)
+	return r.listOf(n.Get(name), name, item, true)
+}
+
+func (r *fieldReader) listOf(v *Node, name, item string, mayEmbed bool) []*Node {
 	if v == nil {
 		return nil
 	}
@@ -268,6 +331,14 @@ func (r *fieldReader) list(n *Node, name, item string) []*Node {
 	case KindString:
 		if strings.TrimSpace(v.Text) == "" {
 			return nil
+		}
+		if mayEmbed {
+			e, err := embedded(v.Text, name)
+			if err != nil {
+				r.fail(name, fmt.Errorf("a string that is not a list: %w", err))
+				return nil
+			}
+			return r.listOf(e, name, item, false)
 		}
 	case KindList:
 		return r.items(v, name)
@@ -321,104 +392,183 @@ func (r *fieldReader) result(n *Node) Result {
 		// code as the CODE.
 		return Result{Code: NormalizeCode(s)}
 	}
-	return Result{Code: NormalizeCode(r.str(v, "CODE")), Info: r.str(v, "INFO")}
+	return Result{Code: NormalizeCode(r.str(v, "CODE")), Info: r.text(v, "INFO")}
 }
 
+// fundBills reads FUND_BILL_LIST, a side field: a bill that cannot be read
+// is dropped (and noted), the others kept.
 func (r *fieldReader) fundBills(n *Node) []FundBill {
+	return r.fundBillsAt(n, "FUND_BILL_LIST")
+}
+
+func (r *fieldReader) fundBillsAt(n *Node, name string) []FundBill {
+	r.side++
+	defer func() { r.side-- }()
 	var out []FundBill
-	for _, it := range r.list(n, "FUND_BILL_LIST", "TRADEFUNDBILL") {
-		out = append(out, FundBill{
+	for _, it := range r.list(n, name, "TRADEFUNDBILL") {
+		before := len(r.dropped)
+		b := FundBill{
 			FundChannel: r.str(it, "FUND_CHANNEL"),
 			Amount:      r.yuan(it, "AMOUNT"),
-		})
+		}
+		if len(r.dropped) == before {
+			out = append(out, b)
+		}
+		r.prefix(before, name)
 	}
 	return out
 }
 
+// goods reads a goods list, a side field: a line that cannot be read is
+// dropped (and noted).
 func (r *fieldReader) goods(n *Node, name string) []Good {
+	r.side++
+	defer func() { r.side-- }()
 	var out []Good
 	for _, it := range r.list(n, name, "GOODSINFO") {
-		out = append(out, Good{
+		before := len(r.dropped)
+		g := Good{
 			GoodID:       r.str(it, "GOOD_ID"),
-			GoodName:     r.str(it, "GOOD_NAME"),
-			GoodClass:    r.str(it, "GOOD_CLASS"),
+			GoodName:     r.text(it, "GOOD_NAME"),
+			GoodClass:    r.text(it, "GOOD_CLASS"),
 			GoodPrice:    r.yuan(it, "GOOD_PRICE"),
-			GoodSubject:  r.str(it, "GOOD_SUBJECT"),
+			GoodSubject:  r.text(it, "GOOD_SUBJECT"),
 			GoodQuantity: r.str(it, "GOOD_QUANTITY"),
 			GoodShowURL:  r.str(it, "GOOD_SHOWURL"),
-		})
+		}
+		if len(r.dropped) == before {
+			out = append(out, g)
+		}
+		r.prefix(before, name)
 	}
 	return out
 }
 
+// tradeInfo reads one transaction of a query answer or a batch row. Its
+// fields are read in the vendor's upper case (CHARGE_CODE) or in lower camel
+// case (chargeCode), as a batch row may come (WIRE.md §4.7). AMT, STATE and
+// CHARGE_CODE decide money; the rest are side fields.
 func (r *fieldReader) tradeInfo(n *Node) TradeInfo {
-	return TradeInfo{
-		BusiID:          r.str(n, "BUSI_ID"),
-		OperID:          r.str(n, "OPER_ID"),
-		DevID:           r.str(n, "DEV_ID"),
-		MerchantPara:    r.str(n, "MERCHANTPARA"),
-		Amt:             r.fen(n, "AMT"),
-		ChannelType:     r.int(n, "CHANNEL_TYPE"),
-		ChargeCode:      r.str(n, "CHARGE_CODE"),
-		ChargeDownCode:  r.str(n, "CHARGE_DOWN_CODE"),
-		ChargeThirdCode: r.str(n, "CHARGE_THIRD_CODE"),
-		PaySubject:      r.str(n, "PAY_SUBJECT"),
-		State:           r.int(n, "STATE"),
-		GoodsDetail:     r.goods(n, "GOODS_DETAIL"),
-		BeginTime:       r.str(n, "BEGIN_TIME"),
-		EndTime:         r.str(n, "END_TIME"),
-		RegisterID:      r.str(n, "REGISTER_ID"),
-		DynamicID:       r.str(n, "DYNAMIC_ID"),
-		FundBillList:    r.fundBills(n),
+	k := func(name string) string { return keyIn(n, name) }
+	t := TradeInfo{
+		Amt:        r.fen(n, k("AMT")),
+		State:      r.int(n, k("STATE")),
+		ChargeCode: r.str(n, k("CHARGE_CODE")),
 	}
+	r.side++
+	defer func() { r.side-- }()
+	t.BusiID = r.str(n, k("BUSI_ID"))
+	t.OperID = r.str(n, k("OPER_ID"))
+	t.DevID = r.str(n, k("DEV_ID"))
+	t.MerchantPara = r.str(n, k("MERCHANTPARA"))
+	t.ChannelType = r.int(n, k("CHANNEL_TYPE"))
+	t.ChargeDownCode = r.str(n, k("CHARGE_DOWN_CODE"))
+	t.ChargeThirdCode = r.str(n, k("CHARGE_THIRD_CODE"))
+	t.PaySubject = r.text(n, k("PAY_SUBJECT"))
+	t.GoodsDetail = r.goods(n, k("GOODS_DETAIL"))
+	t.BeginTime = r.str(n, k("BEGIN_TIME"))
+	t.EndTime = r.str(n, k("END_TIME"))
+	t.RegisterID = r.str(n, k("REGISTER_ID"))
+	t.DynamicID = r.str(n, k("DYNAMIC_ID"))
+	if fk := k("FUND_BILL_LIST"); fk != "FUND_BILL_LIST" {
+		t.FundBillList = r.fundBillsAt(n, fk)
+	} else {
+		t.FundBillList = r.fundBills(n)
+	}
+	return t
+}
+
+// keyIn returns the name under which n carries the vendor field upper (an
+// upper snake case name): upper itself, or its lower camel case form
+// (CHARGE_CODE → chargeCode) when only that is present.
+func keyIn(n *Node, upper string) string {
+	if n.Get(upper) != nil {
+		return upper
+	}
+	if c := camel(upper); n.Get(c) != nil {
+		return c
+	}
+	return upper
+}
+
+// camel spells an upper snake case name in lower camel case.
+func camel(upper string) string {
+	parts := strings.Split(strings.ToLower(upper), "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
 }
 
 // DecodePayResponse reads a decoded pay answer (WIRE.md §4.2). The Decode*
-// functions read what they can and return the first malformed field as an
-// error wrapping ErrBadAnswer (and pos.ErrBadAmount for an amount).
+// functions read what they can and return the first malformed field that
+// decides money (RESULT.CODE, STATE, an amount, the charge code) as an error
+// wrapping ErrBadAnswer (and pos.ErrBadAmount for an amount); a malformed
+// side field is dropped (§2.4).
 func DecodePayResponse(n *Node) (PayResponse, error) {
 	var r fieldReader
-	out := PayResponse{
-		Result:          r.result(n),
-		ChannelType:     r.int(n, "CHANNEL_TYPE"),
-		ChargeCode:      r.str(n, "CHARGE_CODE"),
-		ChargeDownCode:  r.str(n, "CHARGE_DOWN_CODE"),
-		ChargeThirdCode: r.str(n, "CHARGE_THIRD_CODE"),
-		MerchantPara:    r.str(n, "MERCHANTPARA"),
-		FundBillList:    r.fundBills(n),
-		OperID:          r.str(n, "OPER_ID"),
-		DevID:           r.str(n, "DEV_ID"),
-		BeginTime:       r.str(n, "BEGIN_TIME"),
-		Amt:             r.fen(n, "AMT"),
-	}
+	out := r.pay(n)
 	return out, r.err
+}
+
+func (r *fieldReader) pay(n *Node) PayResponse {
+	out := PayResponse{
+		Result:     r.result(n),
+		ChargeCode: r.str(n, "CHARGE_CODE"),
+		Amt:        r.fen(n, "AMT"),
+	}
+	r.side++
+	defer func() { r.side-- }()
+	out.ChannelType = r.int(n, "CHANNEL_TYPE")
+	out.ChargeDownCode = r.str(n, "CHARGE_DOWN_CODE")
+	out.ChargeThirdCode = r.str(n, "CHARGE_THIRD_CODE")
+	out.MerchantPara = r.str(n, "MERCHANTPARA")
+	out.FundBillList = r.fundBills(n)
+	out.OperID = r.str(n, "OPER_ID")
+	out.DevID = r.str(n, "DEV_ID")
+	out.BeginTime = r.str(n, "BEGIN_TIME")
+	return out
 }
 
 // DecodePrecreateResponse reads a decoded precreate answer (WIRE.md §4.3).
 func DecodePrecreateResponse(n *Node) (PrecreateResponse, error) {
 	var r fieldReader
-	out := PrecreateResponse{
-		Result:          r.result(n),
-		ChargeDownCode:  r.str(n, "CHARGE_DOWN_CODE"),
-		ChargeCode:      r.str(n, "CHARGE_CODE"),
-		MerchantPara:    r.str(n, "MERCHANTPARA"),
-		BarCode:         r.str(n, "BAR_CODE"),
-		ChargeThirdCode: r.str(n, "CHARGE_THIRD_CODE"),
-		AppID:           r.str(n, "appId"),
-		TimeStamp:       r.str(n, "timeStamp"),
-		NonceStr:        r.str(n, "nonceStr"),
-		PackageData:     r.str(n, "packageData"),
-		SignType:        r.str(n, "signType"),
-		Sign:            r.str(n, "sign"),
-	}
+	out := r.precreate(n)
 	return out, r.err
+}
+
+func (r *fieldReader) precreate(n *Node) PrecreateResponse {
+	out := PrecreateResponse{
+		Result:     r.result(n),
+		ChargeCode: r.str(n, "CHARGE_CODE"),
+		// BAR_CODE is what the customer pays through: not a side field.
+		BarCode: r.str(n, "BAR_CODE"),
+	}
+	r.side++
+	defer func() { r.side-- }()
+	out.ChargeDownCode = r.str(n, "CHARGE_DOWN_CODE")
+	out.MerchantPara = r.str(n, "MERCHANTPARA")
+	out.ChargeThirdCode = r.str(n, "CHARGE_THIRD_CODE")
+	out.AppID = r.str(n, "appId")
+	out.TimeStamp = r.str(n, "timeStamp")
+	out.NonceStr = r.str(n, "nonceStr")
+	out.PackageData = r.str(n, "packageData")
+	out.SignType = r.str(n, "signType")
+	out.Sign = r.str(n, "sign")
+	return out
 }
 
 // DecodeQueryResponse reads a decoded query answer (WIRE.md §4.4).
 func DecodeQueryResponse(n *Node) (QueryResponse, error) {
 	var r fieldReader
-	out := QueryResponse{Result: r.result(n), TradeInfo: r.tradeInfo(n)}
+	out := r.query(n)
 	return out, r.err
+}
+
+func (r *fieldReader) query(n *Node) QueryResponse {
+	return QueryResponse{Result: r.result(n), TradeInfo: r.tradeInfo(n)}
 }
 
 // DecodeCancelResponse reads a decoded cancel answer (WIRE.md §4.5).
@@ -431,51 +581,94 @@ func DecodeCancelResponse(n *Node) (CancelResponse, error) {
 // DecodeRefundResponse reads a decoded refund answer (WIRE.md §4.6).
 func DecodeRefundResponse(n *Node) (RefundResponse, error) {
 	var r fieldReader
-	out := RefundResponse{
-		Result:          r.result(n),
-		Amt:             r.fen(n, "AMT"),
-		ChargeCode:      r.str(n, "CHARGE_CODE"),
-		ChargeDownCode:  r.str(n, "CHARGE_DOWN_CODE"),
-		ChargeThirdCode: r.str(n, "CHARGE_THIRD_CODE"),
-		FundBillList:    r.fundBills(n),
-		ChannelType:     r.int(n, "CHANNEL_TYPE"),
-	}
+	out := r.refund(n)
 	return out, r.err
 }
 
-// DecodeBatchQueryResponse reads a decoded batch query answer (WIRE.md §4.7).
+func (r *fieldReader) refund(n *Node) RefundResponse {
+	out := RefundResponse{
+		Result:     r.result(n),
+		Amt:        r.fen(n, "AMT"),
+		ChargeCode: r.str(n, "CHARGE_CODE"),
+	}
+	r.side++
+	defer func() { r.side-- }()
+	out.ChargeDownCode = r.str(n, "CHARGE_DOWN_CODE")
+	out.ChargeThirdCode = r.str(n, "CHARGE_THIRD_CODE")
+	out.FundBillList = r.fundBills(n)
+	out.ChannelType = r.int(n, "CHANNEL_TYPE")
+	return out
+}
+
+// ErrRowWithoutCode is wrapped for a batch query row that names no charge
+// (WIRE.md §4.7): an error, not an empty row.
+var ErrRowWithoutCode = errors.New("batch query row without a charge code")
+
+// DecodeBatchQueryResponse reads a decoded batch query answer (WIRE.md
+// §4.7). A row without a charge code, or with an unreadable AMT or STATE,
+// is an error.
 func DecodeBatchQueryResponse(n *Node) (BatchQueryResponse, error) {
 	var r fieldReader
+	out := r.batchQuery(n)
+	return out, r.err
+}
+
+func (r *fieldReader) batchQuery(n *Node) BatchQueryResponse {
 	out := BatchQueryResponse{
 		Result:      r.result(n),
-		ChargesSize: r.int(n, "chargesSize"),
+		ChargesSize: r.sideInt(n, "chargesSize"),
 	}
-	for _, it := range r.list(n, "tradeInfos", "tradeInfo") {
-		out.TradeInfos = append(out.TradeInfos, r.tradeInfo(it))
+	for i, it := range r.list(n, "tradeInfos", "tradeInfo") {
+		ti := r.tradeInfo(it)
+		if strings.TrimSpace(ti.ChargeCode) == "" && r.err == nil {
+			r.err = fmt.Errorf("%w: tradeInfos[%d]: %w", ErrBadAnswer, i, ErrRowWithoutCode)
+		}
+		out.TradeInfos = append(out.TradeInfos, ti)
 	}
-	return out, r.err
+	return out
 }
 
-// DecodeChannelListResponse reads a decoded channel list answer (WIRE.md §4.8).
+// DecodeChannelListResponse reads a decoded channel list answer (WIRE.md
+// §4.8). A channel whose CHANNEL_TYPE cannot be read is dropped.
 func DecodeChannelListResponse(n *Node) (ChannelListResponse, error) {
 	var r fieldReader
-	out := ChannelListResponse{Result: r.result(n)}
-	for _, it := range r.list(n, "PAY_CHANNEL_LIST", "PAY_CHANNEL") {
-		out.PayChannelList = append(out.PayChannelList, PayChannel{
-			ChannelName: r.str(it, "CHANNEL_NAME"),
-			ChannelType: r.int(it, "CHANNEL_TYPE"),
-			SortNo:      r.int(it, "SORT_NO"),
-		})
-	}
+	out := r.channels(n)
 	return out, r.err
 }
 
-// DecodeLoginResponse reads a decoded login answer (WIRE.md §4.9).
+func (r *fieldReader) channels(n *Node) ChannelListResponse {
+	out := ChannelListResponse{Result: r.result(n)}
+	r.side++
+	defer func() { r.side-- }()
+	for _, it := range r.list(n, "PAY_CHANNEL_LIST", "PAY_CHANNEL") {
+		before := len(r.dropped)
+		ch := PayChannel{
+			ChannelName: r.text(it, "CHANNEL_NAME"),
+			ChannelType: r.int(it, "CHANNEL_TYPE"),
+			SortNo:      r.int(it, "SORT_NO"),
+		}
+		if len(r.dropped) == before {
+			out.PayChannelList = append(out.PayChannelList, ch)
+		}
+	}
+	return out
+}
+
+// DecodeLoginResponse reads a decoded login answer (WIRE.md §4.9). success
+// and amountLimit decide (an unreadable limit must not lift the limit); the
+// other members are side fields, whose dropping can only take a right away
+// (an empty userType has no refund permission, an empty loginFlag no login).
+// loginName is kept exactly as sent: pos compares it with the username.
 func DecodeLoginResponse(n *Node) (LoginResponse, error) {
 	var r fieldReader
+	out := r.login(n)
+	return out, r.err
+}
+
+func (r *fieldReader) login(n *Node) LoginResponse {
 	out := LoginResponse{
 		Success: loginSuccess(r.str(n, "success")) == OutcomeDone,
-		Message: r.str(n, "message"),
+		Message: r.text(n, "message"),
 	}
 	u := n.Get("user")
 	if u != nil && u.Kind != KindNull && !(u.Kind == KindString && u.Text == "") && u.Kind != KindObject {
@@ -485,35 +678,39 @@ func DecodeLoginResponse(n *Node) (LoginResponse, error) {
 	if c != nil && c.Kind != KindNull && !(c.Kind == KindString && c.Text == "") && c.Kind != KindObject {
 		r.fail("user.company", errors.New("not an object"))
 	}
+	out.User.Company.AmountLimit = r.yuan(c, "amountLimit")
+	r.side++
+	defer func() { r.side-- }()
+	limit := out.User.Company.AmountLimit
 	out.User = User{
 		ID:          r.str(u, "id"),
 		CompanyID:   r.str(u, "companyId"),
 		LoginName:   r.str(u, "loginName"),
-		Name:        r.str(u, "name"),
-		UserType:    r.str(u, "userType"),
+		Name:        r.text(u, "name"),
+		UserType:    r.flag(u, "userType"),
 		LoginDate:   r.str(u, "loginDate"),
-		LoginFlag:   r.str(u, "loginFlag"),
-		DelFlag:     r.str(u, "delFlag"),
+		LoginFlag:   r.flag(u, "loginFlag"),
+		DelFlag:     r.flag(u, "delFlag"),
 		IMEI:        r.str(u, "IMEI"),
 		TeType:      r.str(u, "teType"),
 		AppVer:      r.str(u, "appVer"),
 		LoginStatus: r.str(u, "loginStatus"),
 		Company: Company{
 			ID:            r.str(c, "id"),
-			Name:          r.str(c, "name"),
+			Name:          r.text(c, "name"),
 			Code:          r.str(c, "code"),
-			Useable:       r.str(c, "useable"),
-			DelFlag:       r.str(c, "delFlag"),
-			AmountLimit:   r.yuan(c, "amountLimit"),
-			RefundAtScene: r.str(c, "refundAtScene"),
+			Useable:       r.flag(c, "useable"),
+			DelFlag:       r.flag(c, "delFlag"),
+			AmountLimit:   limit,
+			RefundAtScene: r.flag(c, "refundAtScene"),
 			ChargeMode:    r.str(c, "chargeMode"),
 			Profit:        r.str(c, "profit"),
-			TimeLimit:     r.str(c, "timeLimit"),
-			IsUploadGoods: r.str(c, "isUploadGoods"),
+			TimeLimit:     r.flag(c, "timeLimit"),
+			IsUploadGoods: r.flag(c, "isUploadGoods"),
 			PrivateURL:    r.str(c, "privateUrl"),
 		},
 	}
-	return out, r.err
+	return out
 }
 
 // loginSuccess classifies a login answer's `success` (WIRE.md §4.9): "true"
@@ -530,25 +727,26 @@ func loginSuccess(s string) Outcome {
 
 // decodeFor checks a decoded answer of a known method with its typed
 // decoder, so that `gw call` finds a malformed amount as the typed calls do.
-func decodeFor(method string, n *Node) error {
-	var err error
+// It returns the notes about dropped side fields and the deciding error.
+func decodeFor(method string, n *Node) ([]string, error) {
+	var r fieldReader
 	switch method {
 	case MethodPay:
-		_, err = DecodePayResponse(n)
+		r.pay(n)
 	case MethodPrecreate:
-		_, err = DecodePrecreateResponse(n)
+		r.precreate(n)
 	case MethodQuery:
-		_, err = DecodeQueryResponse(n)
+		r.query(n)
 	case MethodCancel:
-		_, err = DecodeCancelResponse(n)
+		r.result(n)
 	case MethodRefund:
-		_, err = DecodeRefundResponse(n)
+		r.refund(n)
 	case MethodBatchQuery:
-		_, err = DecodeBatchQueryResponse(n)
+		r.batchQuery(n)
 	case MethodChannels:
-		_, err = DecodeChannelListResponse(n)
+		r.channels(n)
 	case MethodLogin:
-		_, err = DecodeLoginResponse(n)
+		r.login(n)
 	}
-	return err
+	return r.dropped, r.err
 }

@@ -25,7 +25,10 @@ func (c *Client) Pay(ctx context.Context, req PayRequest) (PayResponse, Status) 
 		return out, c.finish(ctx, ex, Status{Outcome: OutcomeRefused, Err: err})
 	}
 	n, st := c.do(ctx, ex)
-	out, err := DecodePayResponse(n)
+	var r fieldReader
+	out := r.pay(n)
+	err := r.err
+	st.Dropped = r.dropped
 	st = settle(st, err)
 	st = matchCharge(st, "CHARGE_CODE", req.ChargeCode, out.ChargeCode)
 	return out, c.finish(ctx, ex, st)
@@ -38,13 +41,19 @@ func (c *Client) Precreate(ctx context.Context, req PrecreateRequest) (Precreate
 	req.BusiID = orConfig(req.BusiID, c.cfg.BusiID)
 	req.OperID = orConfig(req.OperID, c.cfg.OperID)
 	req.DevID = orConfig(req.DevID, c.cfg.DevID)
+	if !c.cfg.SendTimeExpire {
+		req.TimeExpire = 0 // not in the vendor's document (WIRE.md §4.3)
+	}
 	ex := exchange{method: MethodPrecreate, body: req.wire(), busiCode: req.BusiID, chargeCode: req.ChargeCode}
 	if err := firstErr(checkMoney("AMT", req.Amt), checkGoods(req.GoodsInfos), checkGoods(req.GoodsDetail)); err != nil {
 		out, _ := DecodePrecreateResponse(nil)
 		return out, c.finish(ctx, ex, Status{Outcome: OutcomeRefused, Err: err})
 	}
 	n, st := c.do(ctx, ex)
-	out, err := DecodePrecreateResponse(n)
+	var r fieldReader
+	out := r.precreate(n)
+	err := r.err
+	st.Dropped = r.dropped
 	st = settle(st, err)
 	st = matchCharge(st, "CHARGE_CODE", req.ChargeCode, out.ChargeCode)
 	return out, c.finish(ctx, ex, st)
@@ -56,7 +65,10 @@ func (c *Client) Query(ctx context.Context, req QueryRequest) (QueryResponse, St
 	req.BusiID = orConfig(req.BusiID, c.cfg.BusiID)
 	ex := exchange{method: MethodQuery, body: req.wire(), busiCode: req.BusiID, chargeCode: req.ChargeCode}
 	n, st := c.do(ctx, ex)
-	out, err := DecodeQueryResponse(n)
+	var r fieldReader
+	out := r.query(n)
+	err := r.err
+	st.Dropped = r.dropped
 	st = settle(st, err)
 	if req.SerType == SerTypeGateway {
 		st = matchCharge(st, "CHARGE_DOWN_CODE", req.ChargeCode, out.ChargeDownCode)
@@ -90,7 +102,10 @@ func (c *Client) Refund(ctx context.Context, req RefundRequest) (RefundResponse,
 		return out, c.finish(ctx, ex, Status{Outcome: OutcomeRefused, Err: err})
 	}
 	n, st := c.do(ctx, ex)
-	out, err := DecodeRefundResponse(n)
+	var r fieldReader
+	out := r.refund(n)
+	err := r.err
+	st.Dropped = r.dropped
 	st = settle(st, err)
 	if req.ChargeDownCode != "" {
 		st = matchCharge(st, "CHARGE_DOWN_CODE", req.ChargeDownCode, out.ChargeDownCode)
@@ -104,9 +119,18 @@ func (c *Client) Refund(ctx context.Context, req RefundRequest) (RefundResponse,
 // transactions.
 func (c *Client) BatchQuery(ctx context.Context, req BatchQueryRequest) (BatchQueryResponse, Status) {
 	req.BusiCode = orConfig(req.BusiCode, c.cfg.BusiID)
+	if req.Type == "" {
+		req.Type = c.cfg.Format
+	}
+	if req.Keys == "" {
+		req.Keys = c.cfg.BatchQueryKeys
+	}
 	ex := exchange{method: MethodBatchQuery, body: req.wire(), busiCode: req.BusiCode, chargeCode: req.ChargeCode}
 	n, st := c.do(ctx, ex)
-	out, err := DecodeBatchQueryResponse(n)
+	var r fieldReader
+	out := r.batchQuery(n)
+	err := r.err
+	st.Dropped = r.dropped
 	return out, c.finish(ctx, ex, settle(st, err))
 }
 
@@ -116,7 +140,10 @@ func (c *Client) Channels(ctx context.Context, req ChannelListRequest) (ChannelL
 	req.BusiID = orConfig(req.BusiID, c.cfg.BusiID)
 	ex := exchange{method: MethodChannels, body: req.wire(), busiCode: req.BusiID}
 	n, st := c.do(ctx, ex)
-	out, err := DecodeChannelListResponse(n)
+	var r fieldReader
+	out := r.channels(n)
+	err := r.err
+	st.Dropped = r.dropped
 	return out, c.finish(ctx, ex, settle(st, err))
 }
 
@@ -127,7 +154,10 @@ func (c *Client) Login(ctx context.Context, req LoginRequest) (LoginResponse, St
 	req.BusiCode = orConfig(req.BusiCode, c.cfg.BusiID)
 	ex := exchange{method: MethodLogin, body: req.wire(), busiCode: req.BusiCode, password: req.Password}
 	n, st := c.do(ctx, ex)
-	out, err := DecodeLoginResponse(n)
+	var r fieldReader
+	out := r.login(n)
+	err := r.err
+	st.Dropped = r.dropped
 	return out, c.finish(ctx, ex, settle(st, err))
 }
 
@@ -157,11 +187,16 @@ func (c *Client) Call(ctx context.Context, method string, params []Param) (*Node
 	ex := exchange{method: method, body: body, busiCode: body.get(idField),
 		chargeCode: body.get("CHARGE_CODE"), dynamicID: body.get("DYNAMIC_ID"), password: body.get("password")}
 	if ex.chargeCode == "" {
+		ex.chargeCode = body.get("ChargeCode")
+	}
+	if ex.chargeCode == "" {
 		ex.chargeCode = body.get("chargeCode")
 	}
 	n, st := c.do(ctx, ex)
 	if n != nil {
-		st = settle(st, decodeFor(method, n))
+		var err error
+		st.Dropped, err = decodeFor(method, n)
+		st = settle(st, err)
 	}
 	return n, c.finish(ctx, ex, st)
 }

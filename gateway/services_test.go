@@ -75,7 +75,7 @@ func serviceCases() []serviceCase {
 					GoodsDetail: []Good{{GoodID: "1", GoodName: "Tea", GoodClass: "Food", GoodPrice: 1, GoodSubject: "Food", GoodQuantity: "1"}},
 					TimeExpire:  90 * time.Second})
 			},
-			request: `{"BUSI_ID":"0010000001","OPER_ID":"web","DEV_ID":"H5","AMT":"0.01","CHANNEL_TYPE":"2","TRADE_TYPE":"JSAPI","subAppid":"wx8888888888888888","subOpenid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","CHARGE_CODE":"C-PRE-1","NODIFY_URL":"http://10.0.0.5:8081/notify?_type=json&encrypt=3DES","PAY_SUBJECT":"QR Code to pay","GOODS_DETAIL":[{"GOOD_ID":"1","GOOD_NAME":"Tea","GOOD_CLASS":"Food","GOOD_PRICE":"0.01","GOOD_SUBJECT":"Food","GOOD_QUANTITY":"1"}],"TIME_EXPIRE":"90"}`,
+			request: `{"BUSI_ID":"0010000001","OPER_ID":"web","DEV_ID":"H5","AMT":"0.01","CHANNEL_TYPE":"2","TRADE_TYPE":"JSAPI","subAppid":"wx8888888888888888","subOpenid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o","CHARGE_CODE":"C-PRE-1","NODIFY_URL":"http://10.0.0.5:8081/notify?_type=json&encrypt=3DES","PAY_SUBJECT":"QR Code to pay","GOODS_DETAIL":[{"GOOD_ID":"1","GOOD_NAME":"Tea","GOOD_CLASS":"Food","GOOD_PRICE":"0.01","GOOD_SUBJECT":"Food","GOOD_QUANTITY":"1"}]}`, // TIME_EXPIRE only when configured (§4.3)
 			want: PrecreateResponse{Result: Result{"SUCCESS", ""}, ChargeDownCode: "1435736619489", ChargeCode: "C-PRE-1",
 				BarCode: "https://qr.alipay.com/baidecagzveqxn6oe7", ChargeThirdCode: "4200000001", AppID: "wx8888888888888888",
 				TimeStamp: "1447321442", NonceStr: "n0nce", PackageData: "prepay_id=wx201511", SignType: "MD5",
@@ -117,7 +117,7 @@ func serviceCases() []serviceCase {
 				return c.BatchQuery(ctx, BatchQueryRequest{State: Int(0), BeginDate: "2016-01-01", EndDate: "2016-01-31",
 					UserID: "cashier01", ChannelType: Int(1), PageNum: 2, PageSize: 50})
 			},
-			request: `{"state":"0","beginDate":"2016-01-01","endDate":"2016-01-31","busiCode":"0010000001","userId":"cashier01","channelType":"1","pageNum":"2","pageSize":"50"}`,
+			request: `{"_type":"FORMAT","state":"0","beginDate":"2016-01-01","endDate":"2016-01-31","busiCode":"0010000001","userId":"cashier01","ChannelType":"1","PageNum":"2","pageSize":"50"}`,
 			want: BatchQueryResponse{Result: Result{"SUCCESS", ""}, ChargesSize: 2, TradeInfos: []TradeInfo{
 				{BusiID: "0010000001", Amt: 100, ChannelType: 1, ChargeCode: "B-1", ChargeDownCode: "D-1", State: 1,
 					FundBillList: []FundBill{{"10", 100}}},
@@ -173,8 +173,8 @@ func TestClient_RoundTrip(t *testing.T) {
 					if (r.Encrypt == EncryptParam) != encrypt {
 						t.Errorf("encrypt=%q, want encryption %v", r.Encrypt, encrypt)
 					}
-					if string(r.Plain) != sc.request {
-						t.Errorf("request body:\n got %s\nwant %s", r.Plain, sc.request)
+					if want := strings.ReplaceAll(sc.request, "FORMAT", string(format)); string(r.Plain) != want {
+						t.Errorf("request body:\n got %s\nwant %s", r.Plain, want)
 					}
 					if want := sc.want; !reflect.DeepEqual(got, want) {
 						t.Errorf("answer:\n got %+v\nwant %+v", got, want)
@@ -201,7 +201,7 @@ func TestRequests_MarshalJSON(t *testing.T) {
 		{CancelRequest{BusiID: "B", ChargeCode: "C"}, `{"BUSI_ID":"B","CHARGE_CODE":"C"}`},
 		{RefundRequest{BusiID: "B", ChargeRefundFee: 1, ChargeCode: "C", ChargeDownCode: "D"},
 			`{"BUSI_ID":"B","OPER_ID":"","DEV_ID":"","CHARGE_REFUND_FEE":"0.01","REFUND_SUBJECT":"","CHARGE_CODE":"C","CHARGE_DOWN_CODE":"D"}`},
-		{BatchQueryRequest{BusiCode: "B", ChargeCode: "C"}, `{"busiCode":"B","pageNum":"1","pageSize":"10","chargeCode":"C"}`},
+		{BatchQueryRequest{BusiCode: "B", ChargeCode: "C"}, `{"busiCode":"B","PageNum":"1","pageSize":"10","ChargeCode":"C"}`},
 		{ChannelListRequest{BusiID: "B"}, `{"BUSI_ID":"B"}`},
 		{LoginRequest{Username: "u\"<x>", Password: "p"}, `{"username":"u\"<x>","password":"p"}`},
 	}
@@ -294,7 +294,7 @@ func TestClient_Call(t *testing.T) {
 }
 
 func TestClient_CallBadAmount(t *testing.T) {
-	g := newFakeGateway(t, fixed(`{"RESULT":{"CODE":"SUCCESS"},"AMT":"158.00"}`))
+	g := newFakeGateway(t, fixed(`{"RESULT":{"CODE":"SUCCESS"},"AMT":"158.50"}`))
 	_, st := g.client(t, nil).Call(context.Background(), MethodPay, []Param{{"CHARGE_CODE", "C"}})
 	if st.Outcome != OutcomeUnknown || !isErr(st.Err, pos.ErrBadAmount) {
 		t.Errorf("got %v, want unknown with a bad amount", st)

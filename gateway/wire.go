@@ -1,15 +1,23 @@
 // Package gateway is the SOSOPAY open gateway client: the envelope of
 // WIRE.md §2 (MD5 signature, 3DES+base64, JSON/XML), the eight services of §4
 // and the asynchronous notification of §8. Wire bytes live here and only here.
+//
+// Answers are read leniently, as the vendor's own text requires (§2.4:
+// jsonread.go, lenient.go, response.go), and strictly where money is
+// decided: only RESULT.CODE, STATE, the amount and the charge code can make
+// an answer unknown. The vendor's words that the domain decides on (result
+// codes, states, channels, masking) belong to package pos; gateway maps the
+// wire onto them.
 package gateway
 
 import (
+	"posterm/pos"
+
 	"bytes"
 	"crypto/cipher"
 	"crypto/des"
 	"crypto/md5"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -31,50 +39,53 @@ const (
 var Methods = []string{MethodPay, MethodPrecreate, MethodQuery, MethodCancel,
 	MethodRefund, MethodBatchQuery, MethodChannels, MethodLogin}
 
-// Result codes, RESULT.CODE, with the vendor's spelling (WIRE.md §6).
+// Result codes, RESULT.CODE, with the vendor's spelling (WIRE.md §6). The
+// ones pos decides on are pos's words; gateway only adds the rest.
 const (
-	CodeSuccess                       = "SUCCESS"
+	CodeSuccess                       = pos.CodeSuccess
 	CodeSuccessMisspelt               = "SUCESS" // the document's table spelling, §2.4
-	CodeFail                          = "FAIL"
+	CodeFail                          = pos.CodeFail
 	CodeIllegalParameter              = "ILLEGAL_PARAMETER"
 	CodeInvalidSign                   = "INVALID_SIGN"
-	CodeAmtError                      = "AMT_ERROR"
+	CodeAmtError                      = pos.CodeAmtError
 	CodeDatabaseError                 = "DATABASE_ERROR"
 	CodeInvalidContract               = "INVALID_CONTRACT"
 	CodeUnregisteredBusi              = "UNREGISTERED_BUSI"
 	CodeException                     = "EXCEPTION"
-	CodeChargeNonexistent             = "CHARGE_NONEXISTENT"
+	CodeChargeNonexistent             = pos.CodeChargeNonexistent
 	CodeServiceUnavailable            = "SERVICE_UNAVAILABLE"
 	CodeHTTPException                 = "HTTP_EXCEPTION"
 	CodeIOException                   = "IO_EXCEPTION"
 	CodeCreateSecurityConnectionError = "CREATE_SECURITY_CONNECTION_ERROR"
-	CodeAreadyRevoked                 = "AREADY_REVOKED" // sic
-	CodeSerialRepeat                  = "SERIAL_REPEAT"
+	CodeAreadyRevoked                 = pos.CodeAreadyRevoked // sic
+	CodeSerialRepeat                  = pos.CodeSerialRepeat
 )
 
-// Order states, STATE (WIRE.md §5).
+// Order states, STATE (WIRE.md §5), as ints on the wire: pos.RemoteState
+// owns them.
 const (
-	StatePending           = 0
-	StatePaid              = 1
-	StateRevoked           = 2
-	StateRevocationApplied = 3
-	StatePartiallyRefunded = 4
-	StateRefunded          = 5
-	StateClosed            = 6
-	StateRefunding         = 8
-	StateRefundFailed      = 9
-	StateToBeRefunded      = 10
-	StateRefundSucceeded   = 11
-	StateRefundCancelled   = 12
-	StateRefundFailed2     = 13
-	StateOrderCancelled    = 14
+	StatePending           = int(pos.RemotePending)
+	StatePaid              = int(pos.RemotePaid)
+	StateRevoked           = int(pos.RemoteRevoked)
+	StateRevocationApplied = int(pos.RemoteRevocationApplied)
+	StatePartiallyRefunded = int(pos.RemotePartiallyRefunded)
+	StateRefunded          = int(pos.RemoteRefunded)
+	StateClosed            = int(pos.RemoteClosed)
+	StateRefunding         = int(pos.RemoteRefunding)
+	StateRefundFailed      = int(pos.RemoteRefundFailed)
+	StateToBeRefunded      = int(pos.RemoteToBeRefunded)
+	StateRefundSucceeded   = int(pos.RemoteRefundSucceeded)
+	StateRefundCancelled   = int(pos.RemoteRefundCancelled)
+	StateRefundFailed2     = int(pos.RemoteRefundFailed2)
+	StateOrderCancelled    = int(pos.RemoteOrderCancelled)
 )
 
-// Channel types, CHANNEL_TYPE (WIRE.md §7); the ones a register uses.
+// Channel types, CHANNEL_TYPE (WIRE.md §7); the ones a register uses, owned
+// by pos.Channel.
 const (
-	ChannelAuto   = 0
-	ChannelAlipay = 1
-	ChannelWeChat = 2
+	ChannelAuto   = int(pos.ChannelAuto)
+	ChannelAlipay = int(pos.ChannelAlipay)
+	ChannelWeChat = int(pos.ChannelWeChat)
 )
 
 // Outcome is what a call's answer means for the money. Its zero value is
@@ -164,7 +175,19 @@ func Sign(plaintext []byte, secret string) string {
 	h := md5.New()
 	h.Write(plaintext)
 	h.Write([]byte(secret))
-	return strings.ToUpper(hex.EncodeToString(h.Sum(nil)))
+	var sum [md5.Size]byte
+	h.Sum(sum[:0])
+	return signHex(sum)
+}
+
+// signHex spells an MD5 sum as the signature's upper-case hex.
+func signHex(sum [md5.Size]byte) string {
+	const upper = "0123456789ABCDEF"
+	var out [2 * md5.Size]byte
+	for i, c := range sum {
+		out[2*i], out[2*i+1] = upper[c>>4], upper[c&0xF]
+	}
+	return string(out[:])
 }
 
 // VerifySign reports whether sig is the signature of plaintext (case-insensitive hex).
@@ -182,12 +205,27 @@ func tripleDESKey(secret string) []byte {
 	return append(k, bytes.Repeat([]byte{'0'}, 24-len(k))...)
 }
 
-// Encrypt is §2.1: 3DES-ECB with PKCS#7 padding, then standard base64.
-func Encrypt(plaintext []byte, secret string) (string, error) {
+// newBlock is the 3DES cipher of a secret (§2.1). A Client makes it once;
+// its key schedule is then not redone on every call.
+func newBlock(secret string) (cipher.Block, error) {
 	block, err := des.NewTripleDESCipher(tripleDESKey(secret))
 	if err != nil {
-		return "", fmt.Errorf("3des key: %w", err)
+		return nil, fmt.Errorf("3des key: %w", err)
 	}
+	return block, nil
+}
+
+// Encrypt is §2.1: 3DES-ECB with PKCS#7 padding, then standard base64.
+func Encrypt(plaintext []byte, secret string) (string, error) {
+	block, err := newBlock(secret)
+	if err != nil {
+		return "", err
+	}
+	return string(encryptWith(block, plaintext)), nil
+}
+
+// encryptWith is Encrypt with a ready cipher; it returns the base64 bytes.
+func encryptWith(block cipher.Block, plaintext []byte) []byte {
 	bs := block.BlockSize()
 	pad := bs - len(plaintext)%bs
 	buf := make([]byte, len(plaintext)+pad)
@@ -196,7 +234,9 @@ func Encrypt(plaintext []byte, secret string) (string, error) {
 		buf[i] = byte(pad)
 	}
 	ecb(block, buf, block.Encrypt)
-	return base64.StdEncoding.EncodeToString(buf), nil
+	out := make([]byte, base64.StdEncoding.EncodedLen(len(buf)))
+	base64.StdEncoding.Encode(out, buf)
+	return out
 }
 
 // ErrDecrypt is returned for a body that is not valid base64 3DES of §2.1.
@@ -205,22 +245,30 @@ var ErrDecrypt = errors.New("body does not decrypt")
 // Decrypt reverses Encrypt. Surrounding whitespace (and line breaks a
 // sender may have added) is ignored.
 func Decrypt(body []byte, secret string) ([]byte, error) {
-	clean := bytes.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
-			return -1
-		}
-		return r
-	}, body)
+	block, err := newBlock(secret)
+	if err != nil {
+		return nil, err
+	}
+	return decryptWith(block, body)
+}
+
+// decryptWith is Decrypt with a ready cipher.
+func decryptWith(block cipher.Block, body []byte) ([]byte, error) {
+	clean := body
+	if bytes.ContainsAny(body, "\r\n \t") {
+		clean = bytes.Map(func(r rune) rune {
+			if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
+				return -1
+			}
+			return r
+		}, body)
+	}
 	raw := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
 	n, err := base64.StdEncoding.Decode(raw, clean)
 	if err != nil {
 		return nil, fmt.Errorf("%w: base64: %v", ErrDecrypt, err)
 	}
 	raw = raw[:n]
-	block, err := des.NewTripleDESCipher(tripleDESKey(secret))
-	if err != nil {
-		return nil, fmt.Errorf("3des key: %w", err)
-	}
 	bs := block.BlockSize()
 	if len(raw) == 0 || len(raw)%bs != 0 {
 		return nil, fmt.Errorf("%w: length %d is not a multiple of %d", ErrDecrypt, len(raw), bs)
@@ -244,19 +292,4 @@ func ecb(block cipher.Block, buf []byte, fn func(dst, src []byte)) {
 	for i := 0; i < len(buf); i += bs {
 		fn(buf[i:i+bs], buf[i:i+bs])
 	}
-}
-
-// MaskCode masks a payment code (DYNAMIC_ID) for logs, receipts and
-// screens: first 4 and last 4 characters, the rest as '*'. Codes of 8
-// characters or fewer are masked whole except the last 2.
-func MaskCode(code string) string {
-	r := []rune(code)
-	n := len(r)
-	if n <= 8 {
-		if n <= 2 {
-			return strings.Repeat("*", n)
-		}
-		return strings.Repeat("*", n-2) + string(r[n-2:])
-	}
-	return string(r[:4]) + strings.Repeat("*", n-8) + string(r[n-4:])
 }

@@ -82,19 +82,6 @@ func TestClassifyCode(t *testing.T) {
 	}
 }
 
-func TestMaskCode(t *testing.T) {
-	tests := map[string]string{
-		"284214903060794755": "2842**********4755",
-		"12345678":           "******78",
-		"1":                  "*",
-	}
-	for in, want := range tests {
-		if got := MaskCode(in); got != want {
-			t.Errorf("MaskCode(%q): got %q, want %q", in, got, want)
-		}
-	}
-}
-
 func FuzzDecrypt(f *testing.F) {
 	f.Add([]byte("bLYlJuIFAbUhITrVy+e8kfVLBjO1NbGzESQ0jfOiSFH1aiYNMIZlBQ=="))
 	f.Add([]byte("not base64"))

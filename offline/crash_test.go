@@ -18,7 +18,6 @@ import (
 
 	"posterm/pos"
 	"posterm/pos/postest"
-	"posterm/printer"
 )
 
 // The crash and multi-process tests re-run this test binary as a child with
@@ -135,7 +134,7 @@ func childWriter() {
 				}
 			}
 			move(pos.StateUnknown, pos.StatePaid, pos.ReceiptSale, pos.Patch{})
-			if _, err := j.Add(ctx, printer.Job{Kind: printer.KindTest, Data: []byte("test page " + string(code))}); err != nil {
+			if _, err := j.Add(ctx, pos.PrintJob{Kind: pos.ReceiptTest, Data: []byte("test page " + string(code))}); err != nil {
 				childFail("add job: %v", err)
 			}
 		}

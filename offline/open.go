@@ -2,7 +2,7 @@
 // event and receipt print job, in one SQLite database (mattn/go-sqlite3),
 // written before anything leaves the register.
 //
-// Journal implements pos.Journal and printer.JobStore. Every method that
+// Journal implements pos.Journal and pos.PrintQueue. Every method that
 // writes is one SQL transaction begun IMMEDIATE (writers serialise without
 // lock-upgrade deadlocks) and committed with synchronous=FULL in WAL mode, so
 // a nil error means the change is on disk and survives a crash at any
@@ -11,9 +11,19 @@
 // reconcile`): SQLite's locks and the busy timeout serialise them, and the
 // queue is leased row by row inside those transactions.
 //
+// The database file and its -wal and -shm are 0600 whatever the umask,
+// in a 0700 directory when Open creates it (filemode.go).
+//
 // Nothing is ever deleted: triggers refuse DELETE on every table and UPDATE
 // on the audit log. Only masked payment codes are stored; no password or
 // secret ever reaches this package.
+//
+// The journal also holds the till identity (till.go: random, bound to the
+// machine, renewed on a copy; part of every charge code), enforces the sale
+// gate in the transaction that creates an attempt (transactions.go:
+// checkSaleGate), and is a pos.ChangeFeed (feed.go: every committed change
+// published after its commit; other processes' changes announced as
+// resyncs).
 //
 // The schema is versioned with PRAGMA user_version and migrated forward by
 // the embedded migrations/NNNN_name.sql files; a file written by a newer
@@ -24,6 +34,7 @@ package offline
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -34,17 +45,19 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the "sqlite3" database/sql driver
+	"github.com/mattn/go-sqlite3"
 
 	"posterm/pos"
-	"posterm/printer"
 )
 
 var (
-	_ pos.Journal      = (*Journal)(nil)
-	_ printer.JobStore = (*Journal)(nil)
+	_ pos.Journal    = (*Journal)(nil)
+	_ pos.PrintQueue = (*Journal)(nil)
+	_ pos.ZStore     = (*Journal)(nil)
 )
 
 // ErrSchemaTooNew is returned by Open for a database whose schema version is
@@ -75,10 +88,19 @@ type Options struct {
 	// RefundChange with a zero At, a job added without Created, a reprint
 	// queued by EnqueueReceipt. time.Now when nil.
 	Now func() time.Time
+	// Binding returns what binds the till identity to this machine (see
+	// MachineBinding); MachineBinding("/") when nil. Tests inject a
+	// "machine" here.
+	Binding func() (string, error)
+	// Clock drives the change feed's poller; pos.SystemClock() when nil.
+	Clock pos.Clock
+	// FeedPoll is how often the feed looks for other processes' changes
+	// (once someone subscribed); DefaultFeedPoll when zero.
+	FeedPoll time.Duration
 }
 
 // Journal is the SQLite journal. It implements pos.Journal and
-// printer.JobStore. Its methods are safe for concurrent use, and several
+// pos.PrintQueue. Its methods are safe for concurrent use, and several
 // Journals (in one process or several) may use the same file.
 type Journal struct {
 	db      *sql.DB
@@ -86,11 +108,34 @@ type Journal struct {
 	log     *slog.Logger
 	now     func() time.Time
 	version int
-	// wsem serialises this Journal's writers in Go, so they queue on a
-	// channel (ctx-aware) rather than in SQLite's sleeping busy handler;
-	// other processes are still serialised by SQLite's lock.
-	wsem chan struct{}
+	// writes queue for the single committer goroutine (commit), so this
+	// Journal's writers wait on a channel (ctx-aware) rather than in
+	// SQLite's sleeping busy handler, and are group-committed; other
+	// processes are still serialised by SQLite's lock.
+	writes        chan *writeReq
+	closed        chan struct{}
+	closeOnce     sync.Once // ends the committer, the feed and its poller once
+	committerDone chan struct{}
+	// commits counts the SQL transactions committed through this Journal's
+	// connections (the commit hook; reads in autocommit mode commit nothing).
+	commits atomic.Int64
+
+	till string // the till identity, read at Open
+
+	// The change feed (feed.go).
+	feed        pos.Feed
+	writer      string // this Journal's row in feed_writers
+	clock       pos.Clock
+	feedPoll    time.Duration
+	pollOnce    sync.Once
+	pollStarted bool
+	pollStop    chan struct{}
+	pollDone    chan struct{}
 }
+
+// Commits is the number of SQL transactions this Journal has committed:
+// each one is a durable write (one fsync of the WAL with synchronous=FULL).
+func (j *Journal) Commits() int64 { return j.commits.Load() }
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
@@ -146,8 +191,26 @@ func dsn(file string, busy time.Duration) string {
 	q.Set("_foreign_keys", "1")
 	q.Set("_busy_timeout", strconv.FormatInt(busy.Milliseconds(), 10))
 	q.Set("_txlock", "immediate")
+	// Every connection keeps its prepared statements: the journal's few
+	// statements are prepared once per connection, not once per call.
+	q.Set("_stmt_cache_size", strconv.Itoa(stmtCacheSize))
 	return file + "?" + q.Encode()
 }
+
+// stmtCacheSize bounds the prepared statements each connection keeps (the
+// journal uses a few dozen distinct texts).
+const stmtCacheSize = 64
+
+// connector opens connections of one Journal with the journal's own hooks:
+// a commit hook counts commits, so a test can prove that a state change is
+// exactly one durable commit.
+type connector struct {
+	drv *sqlite3.SQLiteDriver
+	dsn string
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return c.drv }
 
 // Open opens (creating it if needed) the journal at path and migrates it
 // to SchemaVersion. It fails with ErrSchemaTooNew for a newer file.
@@ -164,33 +227,60 @@ func Open(path string, opts Options) (*Journal, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Binding == nil {
+		opts.Binding = func() (string, error) { return MachineBinding("/") }
+	}
+	if opts.Clock == nil {
+		opts.Clock = pos.SystemClock()
+	}
+	if opts.FeedPoll <= 0 {
+		opts.FeedPoll = DefaultFeedPoll
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	db, err := sql.Open("sqlite3", dsn(path, opts.BusyTimeout))
-	if err != nil {
+	if err := prepareFile(path, log); err != nil { // modes: filemode.go
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
+	j := &Journal{path: path, now: opts.Now, log: log.With("subsystem", "offline"),
+		writes: make(chan *writeReq), closed: make(chan struct{}), committerDone: make(chan struct{}),
+		writer: newWriterID(), clock: opts.Clock, feedPoll: opts.FeedPoll,
+		pollStop: make(chan struct{}), pollDone: make(chan struct{})}
+	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		c.RegisterCommitHook(func() int { j.commits.Add(1); return 0 })
+		return nil
+	}}
+	db := sql.OpenDB(connector{drv: drv, dsn: dsn(path, opts.BusyTimeout)})
+	j.db = db
+	go j.commit()
 	db.SetMaxOpenConns(opts.MaxOpenConns)
 	db.SetMaxIdleConns(opts.MaxOpenConns)
 	db.SetConnMaxLifetime(0)
-	j := &Journal{
-		db: db, path: path, now: opts.Now,
-		log:  log.With("subsystem", "offline"),
-		wsem: make(chan struct{}, 1),
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), opts.BusyTimeout+30*time.Second)
 	defer cancel()
 	if err := j.checkPragmas(ctx); err != nil {
+		j.stopCommitter()
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
 	if err := j.migrate(ctx); err != nil {
+		j.stopCommitter()
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
-	j.log.Info("journal open", "path", path, "schema", j.version)
+	binding, err := opts.Binding()
+	if err != nil {
+		j.log.Warn("till identity: cannot read the machine binding", "err", err)
+		binding = ""
+	}
+	if err := j.initTill(ctx, binding); err != nil {
+		j.stopCommitter()
+		db.Close()
+		return nil, fmt.Errorf("open journal %s: %w", path, err)
+	}
+	tightenModes(path, j.log)
+	j.log.Info("journal open", "path", path, "schema", j.version, "till_id", j.till)
 	return j, nil
 }
 
@@ -265,10 +355,27 @@ func (j *Journal) migrate(ctx context.Context) error {
 // Close closes the database. Pending writes have all committed or failed
 // by the time their methods returned; Close checkpoints nothing by force.
 func (j *Journal) Close() error {
+	j.closeOnce.Do(func() {
+		j.pollOnce.Do(func() {}) // no poller may start after this
+		close(j.pollStop)
+		if j.pollStarted {
+			<-j.pollDone
+		}
+		j.feed.Close()
+		close(j.closed)
+	})
+	<-j.committerDone
 	if err := j.db.Close(); err != nil {
 		return fmt.Errorf("close journal %s: %w", j.path, err)
 	}
 	return nil
+}
+
+// stopCommitter ends the committer after the group it is committing; writes
+// still waiting to be taken fail as closed.
+func (j *Journal) stopCommitter() {
+	j.closeOnce.Do(func() { close(j.closed) })
+	<-j.committerDone
 }
 
 // Path is the database file.
@@ -327,35 +434,142 @@ func (j *Journal) IntegrityCheck(ctx context.Context) error {
 // slowWrite is when a write is logged as slow.
 const slowWrite = time.Second
 
-// write runs fn in one IMMEDIATE transaction and commits it; any error
-// from fn rolls everything back. Errors from fn are returned as they are
-// (they carry the sentinels); storage errors are wrapped with op.
+// maxGroup bounds how many writes one commit carries.
+const maxGroup = 64
+
+// writeReq is one write waiting for the committer.
+type writeReq struct {
+	ctx  context.Context
+	op   string
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+// write runs fn in an IMMEDIATE transaction and commits it; any error from
+// fn rolls back everything fn did. Errors from fn are returned as they are
+// (they carry the sentinels); storage errors are wrapped with op. When it
+// returns nil, fn's writes are durable; otherwise none of them happened.
+//
+// Writes of this Journal are group-committed: one goroutine (commit) runs
+// the writes that queued while the previous commit was on its way to disk
+// in one SQL transaction, each inside its own SAVEPOINT, so a write that
+// fails is rolled back alone and the others still commit together — every
+// write stays atomic and audited, and N concurrent writers pay for one
+// fsync instead of N. Once queued, a write is waited for even if ctx ends:
+// the caller must learn whether it happened.
 func (j *Journal) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	req := &writeReq{ctx: ctx, op: op, fn: fn, done: make(chan error, 1)}
 	select {
-	case j.wsem <- struct{}{}:
+	case j.writes <- req:
 	case <-ctx.Done():
 		return fmt.Errorf("%s: %w", op, ctx.Err())
+	case <-j.closed:
+		return fmt.Errorf("%s: journal %s is closed", op, j.path)
 	}
-	defer func() { <-j.wsem }()
+	return <-req.done
+}
+
+// commit is the Journal's single writer: it takes the first waiting write,
+// every other one already queued (up to maxGroup), and commits them as one.
+func (j *Journal) commit() {
+	defer close(j.committerDone)
+	for {
+		var first *writeReq
+		select {
+		case first = <-j.writes:
+		case <-j.closed:
+			return
+		}
+		group := []*writeReq{first}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case r := <-j.writes:
+				group = append(group, r)
+			default:
+				break more
+			}
+		}
+		j.commitGroup(group)
+	}
+}
+
+// commitGroup runs group in one transaction, each write in a savepoint.
+func (j *Journal) commitGroup(group []*writeReq) {
 	start := time.Now()
 	defer func() {
 		// Waiting on another process's writer shows here, not as an error.
 		if d := time.Since(start); d > slowWrite {
-			j.log.Warn("slow journal write", "op", op, "elapsed_ms", d.Milliseconds())
+			j.log.Warn("slow journal write", "op", group[0].op, "writes", len(group), "elapsed_ms", d.Milliseconds())
 		}
 	}()
-	tx, err := j.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("%s: begin: %w", op, err)
-	}
-	if err := fn(tx); err != nil {
-		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-			j.log.Error("rollback", "op", op, "err", rerr)
+	failAll := func(err error) {
+		for _, r := range group {
+			r.done <- fmt.Errorf("%s: %w", r.op, err)
 		}
-		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%s: commit: %w", op, err)
+	// The transaction is not bound to any one caller's context: a caller
+	// that gives up must not roll back the others.
+	tx, err := j.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		failAll(fmt.Errorf("begin: %w", err))
+		return
 	}
-	return nil
+	results := make([]error, len(group))
+	ok := 0
+	for i, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = fmt.Errorf("%s: %w", r.op, err)
+			continue
+		}
+		if len(group) == 1 {
+			results[i] = r.fn(tx)
+		} else {
+			results[i] = j.inSavepoint(tx, r.fn)
+		}
+		if errors.Is(results[i], errGroupBroken) {
+			if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+				j.log.Error("rollback", "op", r.op, "err", rerr)
+			}
+			failAll(results[i])
+			return
+		}
+		if results[i] == nil {
+			ok++
+		}
+	}
+	if ok == 0 {
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			j.log.Error("rollback", "op", group[0].op, "err", rerr)
+		}
+	} else if err := tx.Commit(); err != nil {
+		// Nothing of the group is on disk.
+		failAll(fmt.Errorf("commit: %w", err))
+		return
+	}
+	for i, r := range group {
+		r.done <- results[i]
+	}
+}
+
+// errGroupBroken: a savepoint could not be rolled back, so the whole
+// transaction is in doubt and the group fails as one.
+var errGroupBroken = errors.New("journal transaction broken")
+
+// inSavepoint runs fn inside a savepoint of tx and undoes it alone when fn
+// fails.
+func (j *Journal) inSavepoint(tx *sql.Tx, fn func(tx *sql.Tx) error) error {
+	if _, err := tx.Exec("SAVEPOINT w"); err != nil {
+		return fmt.Errorf("%w: savepoint: %v", errGroupBroken, err)
+	}
+	ferr := fn(tx)
+	if ferr != nil {
+		if _, err := tx.Exec("ROLLBACK TO w"); err != nil {
+			return fmt.Errorf("%w: rollback to savepoint: %v (after %v)", errGroupBroken, err, ferr)
+		}
+	}
+	if _, err := tx.Exec("RELEASE w"); err != nil {
+		return fmt.Errorf("%w: release savepoint: %v", errGroupBroken, err)
+	}
+	return ferr
 }

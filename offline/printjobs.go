@@ -9,8 +9,14 @@ import (
 	"time"
 
 	"posterm/pos"
-	"posterm/printer"
 )
+
+// The print queue (pos.PrintQueue). A job the journal queues itself —
+// Change.Receipt, RefundChange.Receipt, EnqueueReceipt — carries a JSON
+// snapshot of the pos.Receipt (approver included) written in the same SQL
+// transaction as the change it prints; the spooler renders it at print
+// time. A job added with Add carries its ESC/POS bytes (reports, test
+// pages) or a snapshot. See migrations/0003_printer.sql for the states.
 
 // EnqueueReceipt implements pos.Journal: it queues a print job for the
 // charge with a snapshot of what the receipt shows (for a refund receipt,
@@ -20,7 +26,7 @@ func (j *Journal) EnqueueReceipt(ctx context.Context, code pos.ChargeCode, kind 
 	if kind == "" {
 		return fmt.Errorf("receipt %s: empty kind", code)
 	}
-	return j.write(ctx, "receipt "+string(code), func(tx *sql.Tx) error {
+	return j.change(ctx, "receipt "+string(code), func(tx *sql.Tx, pub func(pos.FeedEvent)) error {
 		t, err := getTx(ctx, tx, code)
 		if err != nil {
 			return fmt.Errorf("receipt %s: %w", code, err)
@@ -31,16 +37,26 @@ func (j *Journal) EnqueueReceipt(ctx context.Context, code pos.ChargeCode, kind 
 				return fmt.Errorf("receipt %s: %w", code, err)
 			}
 		}
+		pub(pos.FeedEvent{Kind: pos.FeedPrintJob, ChargeCode: code})
 		return j.queueReceipt(ctx, tx, kind, t, r, j.now())
 	})
 }
 
-// queueReceipt inserts a print job of kind for t (and r) in tx.
+// queueReceipt inserts a print job of kind for t (and r) in tx, with the
+// receipt snapshot: the approver of a refund slip is the refund's, of a
+// revoke slip the latest approver in the charge's events (the change's
+// own event is written first in the same transaction).
 func (j *Journal) queueReceipt(ctx context.Context, tx *sql.Tx, kind pos.ReceiptKind, t pos.Transaction, r *pos.Refund, at time.Time) error {
-	rec := pos.Receipt{Kind: kind, Transaction: t, Refund: r}
-	snap, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("receipt %s: snapshot: %w", t.ChargeCode, err)
+	rec := pos.Receipt{Kind: kind, Transaction: t, Refund: r, PrintedAt: at}
+	switch {
+	case r != nil:
+		rec.Approver = r.Approver
+	case kind == pos.ReceiptRevoke:
+		err := tx.QueryRowContext(ctx, `SELECT approver FROM events WHERE charge_code = ? AND approver <> ''
+			ORDER BY seq DESC LIMIT 1`, string(t.ChargeCode)).Scan(&rec.Approver)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("receipt %s: approver: %w", t.ChargeCode, err)
+		}
 	}
 	no := ""
 	if r != nil {
@@ -51,104 +67,163 @@ func (j *Journal) queueReceipt(ctx context.Context, tx *sql.Tx, kind pos.Receipt
 		string(t.ChargeCode), string(kind), no).Scan(&before); err != nil {
 		return fmt.Errorf("receipt %s: %w", t.ChargeCode, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO print_jobs (kind, charge_code, out_refund_no, reprint, receipt, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, string(kind), string(t.ChargeCode), no, before > 0, string(snap), ts(at)); err != nil {
+	// The first receipt of a cash sale opens the drawer; nothing else does.
+	rec.Cash = t.Kind == cashKind && kind == pos.ReceiptSale && before == 0
+	_, err := insertJob(ctx, tx, pos.PrintJob{Kind: kind, ChargeCode: string(t.ChargeCode), OutRefundNo: no,
+		Reprint: before > 0, Receipt: &rec, Created: at})
+	if err != nil {
 		return fmt.Errorf("receipt %s: queue: %w", t.ChargeCode, err)
 	}
 	return nil
 }
 
-// Add implements printer.JobStore: job is stored as a new queued job, its
-// Data as given (a job without Data is rendered by the spooler at print
-// time). Created defaults to now.
-func (j *Journal) Add(ctx context.Context, job printer.Job) (int64, error) {
+// cashKind is the kind of a cash sale (pos: kind "cash", no gateway call).
+const cashKind pos.Kind = "cash"
+
+func insertJob(ctx context.Context, tx *sql.Tx, job pos.PrintJob) (int64, error) {
+	var data, snap any // NULL when absent
+	if len(job.Data) > 0 {
+		data = job.Data
+	}
+	if job.Receipt != nil {
+		b, err := json.Marshal(job.Receipt)
+		if err != nil {
+			return 0, fmt.Errorf("snapshot: %w", err)
+		}
+		snap = string(b)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO print_jobs (kind, charge_code, out_refund_no, reprint, receipt, data, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, string(job.Kind), job.ChargeCode, job.OutRefundNo, job.Reprint, snap, data, ts(job.Created))
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// Add implements pos.PrintQueue: job is stored as a new queued job with
+// its Data or Receipt snapshot. Created defaults to now.
+func (j *Journal) Add(ctx context.Context, job pos.PrintJob) (int64, error) {
 	if job.Kind == "" {
 		return 0, fmt.Errorf("add print job: empty kind")
 	}
 	if job.Created.IsZero() {
 		job.Created = j.now()
 	}
-	var data any // NULL when there are no bytes
-	if len(job.Data) > 0 {
-		data = job.Data
-	}
 	var id int64
-	err := j.write(ctx, "add print job", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO print_jobs (kind, charge_code, reprint, data, created_at)
-			VALUES (?, ?, ?, ?, ?)`, string(job.Kind), job.ChargeCode, job.Reprint, data, ts(job.Created))
-		if err != nil {
+	err := j.change(ctx, "add print job", func(tx *sql.Tx, pub func(pos.FeedEvent)) error {
+		var err error
+		if id, err = insertJob(ctx, tx, job); err != nil {
 			return fmt.Errorf("add print job: %w", err)
 		}
-		id, err = res.LastInsertId()
-		return err
+		pub(pos.FeedEvent{Kind: pos.FeedPrintJob, ChargeCode: pos.ChargeCode(job.ChargeCode), JobID: id})
+		return nil
 	})
 	return id, err
 }
 
-// Pending implements printer.JobStore: the jobs not printed yet, by ID.
-// A job the journal queued itself has no Data; the spooler renders it at
-// print time from ReceiptOf(job.ID).
-func (j *Journal) Pending(ctx context.Context) ([]printer.Job, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT id, kind, charge_code, reprint, data, state, attempts,
-		last_error, next_attempt_at, created_at, printed_at FROM print_jobs WHERE state <> 'printed' ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("pending print jobs: %w", err)
-	}
+const jobColumns = `id, kind, charge_code, out_refund_no, reprint, receipt, data, state, attempts,
+	last_error, next_attempt_at, created_at, sent_at, printed_at, cut, owed`
+
+func scanJobs(rows *sql.Rows) ([]pos.PrintJob, error) {
 	defer rows.Close()
-	var out []printer.Job
+	var out []pos.PrintJob
 	for rows.Next() {
-		var job printer.Job
+		var job pos.PrintJob
+		var snap sql.NullString
 		var ts timeScanner
-		if err := rows.Scan(&job.ID, &job.Kind, &job.ChargeCode, &job.Reprint, &job.Data, &job.State,
-			&job.Attempts, &job.LastError, ts.t(&job.NextAttempt), ts.t(&job.Created), ts.t(&job.Printed)); err != nil {
-			return nil, fmt.Errorf("pending print jobs: %w", err)
+		if err := rows.Scan(&job.ID, &job.Kind, &job.ChargeCode, &job.OutRefundNo, &job.Reprint, &snap, &job.Data,
+			&job.State, &job.Attempts, &job.LastError, ts.t(&job.NextAttempt), ts.t(&job.Created),
+			ts.t(&job.Sent), ts.t(&job.Printed), &job.Cut, &job.Owed); err != nil {
+			return nil, err
 		}
 		if err := ts.done(); err != nil {
-			return nil, fmt.Errorf("pending print job %d: %w", job.ID, err)
+			return nil, fmt.Errorf("print job %d: %w", job.ID, err)
+		}
+		if snap.Valid {
+			job.Receipt = new(pos.Receipt)
+			if err := json.Unmarshal([]byte(snap.String), job.Receipt); err != nil {
+				return nil, fmt.Errorf("print job %d: snapshot: %w", job.ID, err)
+			}
 		}
 		out = append(out, job)
 	}
-	if err := rows.Err(); err != nil {
+	return out, rows.Err()
+}
+
+// Pending implements pos.PrintQueue: queued, sending and failed jobs, by ID.
+func (j *Journal) Pending(ctx context.Context) ([]pos.PrintJob, error) {
+	rows, err := j.db.QueryContext(ctx, `SELECT `+jobColumns+` FROM print_jobs
+		WHERE state NOT IN ('sent', 'printed') ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("pending print jobs: %w", err)
+	}
+	out, err := scanJobs(rows)
+	if err != nil {
 		return nil, fmt.Errorf("pending print jobs: %w", err)
 	}
 	return out, nil
 }
 
-// ReceiptOf returns what print job id shows, for the spooler's renderer
-// (printer.SpoolerConfig.Render): the snapshot taken when the journal queued
-// it — the charge as it stood after the change, and for a refund slip the
-// refund it is about — and whether it is a reprint. For a job added without
-// a snapshot (Add with a charge code and no Data) it is built from the
-// charge as it stands now. ErrJobNotFound; pos.ErrNotFound when the job
-// names no charge the journal knows.
-func (j *Journal) ReceiptOf(ctx context.Context, id int64) (r pos.Receipt, reprint bool, err error) {
-	var kind, code string
-	var snap sql.NullString
-	err = j.db.QueryRowContext(ctx, "SELECT kind, charge_code, reprint, receipt FROM print_jobs WHERE id = ?", id).
-		Scan(&kind, &code, &reprint, &snap)
-	if errors.Is(err, sql.ErrNoRows) {
-		return pos.Receipt{}, false, fmt.Errorf("receipt of print job %d: %w", id, printer.ErrJobNotFound)
+// Jobs implements pos.PrintQueue: the newest limit jobs (0: all), newest first.
+func (j *Journal) Jobs(ctx context.Context, limit int) ([]pos.PrintJob, error) {
+	if limit <= 0 {
+		limit = -1
 	}
+	rows, err := j.db.QueryContext(ctx, `SELECT `+jobColumns+` FROM print_jobs ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("print jobs: %w", err)
+	}
+	out, err := scanJobs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("print jobs: %w", err)
+	}
+	return out, nil
+}
+
+// Reprint implements pos.PrintQueue: the stored snapshot of the newest job
+// of code and kind is queued again, marked reprint. ErrNotFound.
+func (j *Journal) Reprint(ctx context.Context, code pos.ChargeCode, kind pos.ReceiptKind) (int64, error) {
+	var id int64
+	err := j.change(ctx, "reprint "+string(code), func(tx *sql.Tx, pub func(pos.FeedEvent)) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+jobColumns+` FROM print_jobs
+			WHERE charge_code = ? AND kind = ? AND receipt IS NOT NULL ORDER BY id DESC LIMIT 1`, string(code), string(kind))
+		if err != nil {
+			return fmt.Errorf("reprint %s: %w", code, err)
+		}
+		jobs, err := scanJobs(rows)
+		if err != nil {
+			return fmt.Errorf("reprint %s: %w", code, err)
+		}
+		if len(jobs) == 0 {
+			return fmt.Errorf("reprint %s %s: no receipt: %w", kind, code, pos.ErrNotFound)
+		}
+		job := jobs[0]
+		job.Reprint, job.Created, job.Data = true, j.now(), nil
+		id, err = insertJob(ctx, tx, job)
+		if err != nil {
+			return fmt.Errorf("reprint %s: %w", code, err)
+		}
+		pub(pos.FeedEvent{Kind: pos.FeedPrintJob, ChargeCode: code, JobID: id})
+		return nil
+	})
+	return id, err
+}
+
+// ReceiptOf returns the receipt snapshot of print job id and whether it
+// is a reprint. ErrNotFound for an unknown job or one without a snapshot.
+func (j *Journal) ReceiptOf(ctx context.Context, id int64) (pos.Receipt, bool, error) {
+	rows, err := j.db.QueryContext(ctx, `SELECT `+jobColumns+` FROM print_jobs WHERE id = ?`, id)
 	if err != nil {
 		return pos.Receipt{}, false, fmt.Errorf("receipt of print job %d: %w", id, err)
 	}
-	if snap.Valid {
-		if err := json.Unmarshal([]byte(snap.String), &r); err != nil {
-			return pos.Receipt{}, false, fmt.Errorf("receipt of print job %d: snapshot: %w", id, err)
-		}
-		return r, reprint, nil
-	}
-	t, err := getTx(ctx, j.db, pos.ChargeCode(code))
+	jobs, err := scanJobs(rows)
 	if err != nil {
-		return pos.Receipt{}, false, fmt.Errorf("receipt of print job %d: charge %q: %w", id, code, err)
+		return pos.Receipt{}, false, fmt.Errorf("receipt of print job %d: %w", id, err)
 	}
-	r = pos.Receipt{Kind: pos.ReceiptKind(kind), Transaction: t}
-	if r.Kind == pos.ReceiptRefund {
-		if r.Refund, err = latestDoneRefund(ctx, j.db, t.ChargeCode); err != nil {
-			return pos.Receipt{}, false, fmt.Errorf("receipt of print job %d: %w", id, err)
-		}
+	if len(jobs) == 0 || jobs[0].Receipt == nil {
+		return pos.Receipt{}, false, fmt.Errorf("receipt of print job %d: %w", id, pos.ErrNotFound)
 	}
-	return r, reprint, nil
+	return *jobs[0].Receipt, jobs[0].Reprint, nil
 }
 
 // latestDoneRefund is the charge's most recently settled done refund, nil
@@ -166,49 +241,55 @@ func latestDoneRefund(ctx context.Context, q querier, code pos.ChargeCode) (*pos
 	return &x, nil
 }
 
-// MarkPrinted implements printer.JobStore. A job already printed keeps
-// its first print time. ErrJobNotFound.
-func (j *Journal) MarkPrinted(ctx context.Context, id int64, at time.Time) error {
+// MarkSending implements pos.PrintQueue. A done job stays done.
+func (j *Journal) MarkSending(ctx context.Context, id int64, at time.Time) error {
+	return j.markJob(ctx, id, "sending", `UPDATE print_jobs SET state = 'sending'
+		WHERE id = ? AND state NOT IN ('sent', 'printed')`, id)
+}
+
+// MarkSent implements pos.PrintQueue: printed when confirmed, else sent;
+// the last error and the recovery marks are cleared. A done job keeps its
+// first times.
+func (j *Journal) MarkSent(ctx context.Context, id int64, at time.Time, confirmed bool) error {
 	if at.IsZero() {
 		at = j.now()
 	}
-	return j.write(ctx, "mark print job printed", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE print_jobs SET state = 'printed', printed_at = ?
-			WHERE id = ? AND state <> 'printed'`, ts(at), id)
-		if err != nil {
-			return fmt.Errorf("mark print job %d printed: %w", id, err)
-		}
-		return jobTouched(ctx, tx, res, id)
-	})
+	state, printed := "sent", ""
+	if confirmed {
+		state, printed = "printed", ts(at)
+	}
+	return j.markJob(ctx, id, state, `UPDATE print_jobs SET state = ?, sent_at = ?, printed_at = ?,
+		last_error = '', cut = 0, owed = 0 WHERE id = ? AND state NOT IN ('sent', 'printed')`, state, ts(at), printed, id)
 }
 
-// MarkFailed implements printer.JobStore. A job already printed stays
-// printed (the failure is of a late attempt; printing it again would
-// double the receipt). ErrJobNotFound.
-func (j *Journal) MarkFailed(ctx context.Context, id int64, reason string, next time.Time) error {
-	return j.write(ctx, "mark print job failed", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE print_jobs SET state = 'failed', attempts = attempts + 1,
-			last_error = ?, next_attempt_at = ? WHERE id = ? AND state <> 'printed'`, reason, ts(next), id)
-		if err != nil {
-			return fmt.Errorf("mark print job %d failed: %w", id, err)
-		}
-		return jobTouched(ctx, tx, res, id)
-	})
+// MarkFailed implements pos.PrintQueue. A done job stays done (the failure
+// is of a late attempt; printing it again would double the receipt).
+func (j *Journal) MarkFailed(ctx context.Context, id int64, f pos.PrintFailure) error {
+	return j.markJob(ctx, id, "failed", `UPDATE print_jobs SET state = 'failed', attempts = attempts + 1,
+		last_error = ?, next_attempt_at = ?, cut = ?, owed = ? WHERE id = ? AND state NOT IN ('sent', 'printed')`,
+		f.Reason, ts(f.Next), f.Cut, max(f.Owed, 0), id)
 }
 
-// jobTouched turns "no row updated" into ErrJobNotFound unless the job
-// exists (and was left alone on purpose).
-func jobTouched(ctx context.Context, tx *sql.Tx, res sql.Result, id int64) error {
-	if n, err := res.RowsAffected(); err == nil && n == 1 {
+// markJob runs one update of job id; no row updated is ErrNotFound unless
+// the job exists (and was left alone on purpose).
+func (j *Journal) markJob(ctx context.Context, id int64, what, query string, args ...any) error {
+	return j.change(ctx, "mark print job "+what, func(tx *sql.Tx, pub func(pos.FeedEvent)) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("mark print job %d %s: %w", id, what, err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 1 {
+			pub(pos.FeedEvent{Kind: pos.FeedPrintJob, JobID: id, State: what})
+			return nil
+		}
+		var one int
+		err = tx.QueryRowContext(ctx, "SELECT 1 FROM print_jobs WHERE id = ?", id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("print job %d: %w", id, pos.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("print job %d: %w", id, err)
+		}
 		return nil
-	}
-	var one int
-	err := tx.QueryRowContext(ctx, "SELECT 1 FROM print_jobs WHERE id = ?", id).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("print job %d: %w", id, printer.ErrJobNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("print job %d: %w", id, err)
-	}
-	return nil
+	})
 }

@@ -2,16 +2,14 @@ package offline
 
 import (
 	"context"
+	"database/sql"
 	"errors"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"posterm/pos"
 	"posterm/pos/postest"
-	"posterm/printer"
 )
 
 func TestJobStore_AddPendingMark(t *testing.T) {
@@ -20,10 +18,10 @@ func TestJobStore_AddPendingMark(t *testing.T) {
 	ctx := context.Background()
 	at := postest.T0
 	ids := make([]int64, 3)
-	for i, job := range []printer.Job{
-		{Kind: printer.KindSale, ChargeCode: "C1", Data: []byte("one"), Created: at},
-		{Kind: printer.KindTest, Data: []byte("two"), Created: at, State: printer.JobPrinted, Attempts: 7},
-		{Kind: printer.KindSale, ChargeCode: "C9", Reprint: true, Created: at},
+	for i, job := range []pos.PrintJob{
+		{Kind: pos.ReceiptSale, ChargeCode: "C1", Data: []byte("one"), Created: at},
+		{Kind: pos.ReceiptTest, Data: []byte("two"), Created: at, State: pos.PrintPrinted, Attempts: 7},
+		{Kind: pos.ReceiptSale, ChargeCode: "C9", Reprint: true, Created: at},
 	} {
 		id, err := j.Add(ctx, job)
 		if err != nil {
@@ -38,8 +36,8 @@ func TestJobStore_AddPendingMark(t *testing.T) {
 	if err != nil || len(got) != 3 {
 		t.Fatalf("Pending: got %d jobs, %v; want 3", len(got), err)
 	}
-	if g := got[1]; g.ID != ids[1] || g.State != printer.JobQueued || g.Attempts != 0 || string(g.Data) != "two" ||
-		g.Kind != printer.KindTest || !g.Created.Equal(at) {
+	if g := got[1]; g.ID != ids[1] || g.State != pos.PrintQueued || g.Attempts != 0 || string(g.Data) != "two" ||
+		g.Kind != pos.ReceiptTest || !g.Created.Equal(at) {
 		t.Fatalf("job 2: got %+v (Add must ignore State and Attempts)", g)
 	}
 	if g := got[2]; g.Data != nil || !g.Reprint || g.ChargeCode != "C9" {
@@ -47,19 +45,23 @@ func TestJobStore_AddPendingMark(t *testing.T) {
 	}
 	next := at.Add(time.Minute)
 	for range 2 {
-		if err := j.MarkFailed(ctx, ids[0], "paper out", next); err != nil {
+		if err := j.MarkFailed(ctx, ids[0], pos.PrintFailure{Reason: "paper out", Next: next, Cut: true, Owed: 12}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := j.MarkPrinted(ctx, ids[1], at.Add(time.Second)); err != nil {
+	if err := j.MarkSending(ctx, ids[1], at); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.MarkSent(ctx, ids[1], at.Add(time.Second), true); err != nil {
 		t.Fatal(err)
 	}
 	// A late failure report of a printed job leaves it printed.
-	if err := j.MarkFailed(ctx, ids[1], "late", next); err != nil {
+	if err := j.MarkFailed(ctx, ids[1], pos.PrintFailure{Reason: "late", Next: next}); err != nil {
 		t.Fatal(err)
 	}
-	for _, err := range []error{j.MarkPrinted(ctx, 999, at), j.MarkFailed(ctx, 999, "x", at)} {
-		if !errors.Is(err, printer.ErrJobNotFound) {
+	for _, err := range []error{j.MarkSent(ctx, 999, at, true), j.MarkFailed(ctx, 999, pos.PrintFailure{Reason: "x"}),
+		j.MarkSending(ctx, 999, at)} {
+		if !errors.Is(err, pos.ErrNotFound) {
 			t.Errorf("unknown job: got %v, want ErrJobNotFound", err)
 		}
 	}
@@ -69,7 +71,7 @@ func TestJobStore_AddPendingMark(t *testing.T) {
 	if err != nil || len(got) != 2 || got[0].ID != ids[0] || got[1].ID != ids[2] {
 		t.Fatalf("Pending after marks: got %+v, %v; want jobs %d and %d", got, err, ids[0], ids[2])
 	}
-	if g := got[0]; g.State != printer.JobFailed || g.Attempts != 2 || g.LastError != "paper out" || !g.NextAttempt.Equal(next) {
+	if g := got[0]; g.State != pos.PrintFailed || g.Attempts != 2 || g.LastError != "paper out" || !g.NextAttempt.Equal(next) {
 		t.Fatalf("failed job: got %+v", g)
 	}
 	cctx, cancel := context.WithCancel(ctx)
@@ -113,14 +115,14 @@ func TestJobStore_ReceiptQueuedWithTheChange(t *testing.T) {
 		t.Fatalf("Pending: got %+v, %v; want 3 jobs", jobs, err)
 	}
 	want := []struct {
-		kind    printer.Kind
+		kind    pos.ReceiptKind
 		reprint bool
 		state   pos.State
 		refund  string
 	}{
-		{printer.KindSale, false, pos.StatePaid, ""},
-		{printer.KindRefund, false, pos.StatePartiallyRefunded, "RF1"},
-		{printer.KindSale, true, pos.StatePartiallyRefunded, ""},
+		{pos.ReceiptSale, false, pos.StatePaid, ""},
+		{pos.ReceiptRefund, false, pos.StatePartiallyRefunded, "RF1"},
+		{pos.ReceiptSale, true, pos.StatePartiallyRefunded, ""},
 	}
 	for i, w := range want {
 		job := jobs[i]
@@ -140,67 +142,39 @@ func TestJobStore_ReceiptQueuedWithTheChange(t *testing.T) {
 			t.Errorf("ReceiptOf(job %d): refund %+v, want %q", i, r.Refund, w.refund)
 		}
 	}
-	if _, _, err := j.ReceiptOf(ctx, 999); !errors.Is(err, printer.ErrJobNotFound) {
+	if _, _, err := j.ReceiptOf(ctx, 999); !errors.Is(err, pos.ErrNotFound) {
 		t.Errorf("ReceiptOf(unknown): got %v", err)
 	}
-	// A job added by charge code alone reads the charge as it stands.
-	id, err := j.Add(ctx, printer.Job{Kind: printer.KindRefund, ChargeCode: "C1", Reprint: true})
+	// Reprint queues the stored snapshot again, marked, not the row as it is now.
+	id, err := j.Reprint(ctx, "C1", pos.ReceiptSale)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r, reprint, err := j.ReceiptOf(ctx, id)
-	if err != nil || !reprint || r.Refund == nil || r.Refund.OutRefundNo != "RF1" || r.Transaction.Refunded != 234 {
-		t.Fatalf("ReceiptOf(added job): got %+v %v, %v", r, reprint, err)
+	if err != nil || !reprint || r.Transaction.State != pos.StatePartiallyRefunded {
+		t.Fatalf("ReceiptOf(reprint): got %+v %v, %v", r, reprint, err)
+	}
+	if _, err := j.Reprint(ctx, "NOPE", pos.ReceiptSale); !errors.Is(err, pos.ErrNotFound) {
+		t.Fatalf("Reprint(unknown): %v", err)
 	}
 }
 
-// TestJobStore_SpoolerPrintsJournalJobs runs the real spooler on the
-// journal: a receipt queued with a payment prints, rendered from its
-// snapshot, and is marked printed.
-func TestJobStore_SpoolerPrintsJournalJobs(t *testing.T) {
+// TestJobStore_RevokeSnapshotHasApprover: the revoke slip's snapshot names
+// the manager who approved it, taken from the change's own event.
+func TestJobStore_RevokeSnapshotHasApprover(t *testing.T) {
 	j := openTemp(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out := filepath.Join(t.TempDir(), "printer.bin")
-	sp := printer.NewSpooler(printer.SpoolerConfig{Store: j, NoStatus: true, Logger: quiet,
-		Open: func(ctx context.Context) (printer.Transport, error) {
-			return printer.Open(ctx, printer.Target{Kind: "file", Addr: out}, printer.Options{})
-		},
-		Render: func(ctx context.Context, job printer.Job) ([]byte, error) {
-			r, reprint, err := j.ReceiptOf(ctx, job.ID)
-			if err != nil {
-				return nil, err
-			}
-			return printer.Layout{}.Receipt(printer.Receipt{Kind: printer.Kind(r.Kind), Merchant: "Shop",
-				ChargeCode: string(r.Transaction.ChargeCode), Amount: r.Transaction.Amount,
-				State: string(r.Transaction.State), PaymentCode: r.Transaction.MaskedCode, Reprint: reprint, Lang: "en"})
-		}})
-	done := make(chan error, 1)
-	go func() { done <- sp.Run(ctx) }()
-	payTxWithReceipt(t, j, "SP1")
-	sp.Wake()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		jobs, err := j.Pending(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(jobs) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job not printed: %+v", jobs)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	<-done
-	b, err := os.ReadFile(out)
-	if err != nil {
+	ctx := context.Background()
+	payTxWithReceipt(t, j, "RV1")
+	if _, err := j.Transition(ctx, pos.Change{ChargeCode: "RV1", From: pos.StatePaid, To: pos.StatePaid, At: postest.T0,
+		Receipt: pos.ReceiptRevoke, Event: pos.Event{Op: "revoke", Who: "c1", Approver: "mgr7"}}); err != nil {
 		t.Fatal(err)
 	}
-	if text := printer.DecodeText(b, 32); !strings.Contains(text, "SP1") || !strings.Contains(text, "12.34") {
-		t.Fatalf("printed:\n%s", text)
+	jobs, err := j.Pending(ctx)
+	if err != nil || len(jobs) != 2 {
+		t.Fatalf("Pending: %d, %v", len(jobs), err)
+	}
+	if r := jobs[1].Receipt; r == nil || r.Kind != pos.ReceiptRevoke || r.Approver != "mgr7" {
+		t.Fatalf("revoke snapshot: %+v", r)
 	}
 }
 
@@ -213,5 +187,78 @@ func payTxWithReceipt(t testing.TB, j *Journal, code pos.ChargeCode) {
 	if _, err := j.Transition(ctx, pos.Change{ChargeCode: code, From: pos.StateSending, To: pos.StatePaid,
 		At: postest.T0, Receipt: pos.ReceiptSale}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestJobStore_MigratesOldQueue: a journal written by the previous schema
+// keeps its print jobs through the printer migration: states, snapshots
+// and bytes as they were, a printed job's stale last_error dropped.
+func TestJobStore_MigratesOldQueue(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", dsn(path, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ms[0].sql); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'init', '')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`PRAGMA user_version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO print_jobs (kind, charge_code, data, state, attempts, last_error, created_at, printed_at) VALUES
+		('test', '', X'41', 'printed', 1, 'old error', '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:01.000000000Z'),
+		('sale', 'C1', NULL, 'failed', 2, 'paper out', '2026-01-01T00:00:00.000000000Z', '')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	j := openAt(t, path, Options{})
+	all, err := j.Jobs(context.Background(), 0)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("jobs after the migration: %+v, %v", all, err)
+	}
+	if g := all[1]; g.State != pos.PrintPrinted || g.LastError != "" || string(g.Data) != "A" || g.Printed.IsZero() || g.Sent.IsZero() {
+		t.Errorf("printed job: %+v", g)
+	}
+	if g := all[0]; g.State != pos.PrintFailed || g.LastError != "paper out" || g.Attempts != 2 || g.Cut {
+		t.Errorf("failed job: %+v", g)
+	}
+}
+
+// TestJobStore_CashOpensDrawerOnce: the first receipt of a cash sale is
+// marked to open the drawer; its reprint and a wallet sale's are not.
+func TestJobStore_CashOpensDrawerOnce(t *testing.T) {
+	j := openTemp(t)
+	ctx := context.Background()
+	cash := sampleTx("CASH1")
+	cash.Kind = "cash"
+	if err := j.CreateTransaction(ctx, cash, pos.Event{Op: "create"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Transition(ctx, pos.Change{ChargeCode: "CASH1", From: pos.StateSending, To: pos.StatePaid, At: postest.T0,
+		Receipt: pos.ReceiptSale}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.EnqueueReceipt(ctx, "CASH1", pos.ReceiptSale); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Reprint(ctx, "CASH1", pos.ReceiptSale); err != nil {
+		t.Fatal(err)
+	}
+	payTxWithReceipt(t, j, "WALLET1")
+	jobs, err := j.Pending(ctx)
+	if err != nil || len(jobs) != 4 {
+		t.Fatalf("jobs: %d, %v", len(jobs), err)
+	}
+	for i, want := range []bool{true, false, false, false} {
+		if got := jobs[i].Receipt.Cash && !jobs[i].Reprint; got != want {
+			t.Errorf("job %d (%s reprint=%v): opens the drawer %v, want %v", i, jobs[i].ChargeCode, jobs[i].Reprint, got, want)
+		}
 	}
 }

@@ -169,21 +169,21 @@ func (j *Journal) Release(ctx context.Context, k pos.WorkKey, owner string, now 
 	if k.Kind == pos.WorkRefund {
 		name = "refund " + k.OutRefundNo
 	}
+	// A row that settled meanwhile (the usual case: the reconciler's own
+	// transition settled it and cleared the lease) has nothing to release:
+	// a read says so without taking the writer lock. Settled is final for
+	// the queue, so the read cannot be overtaken.
+	q, unsettled, err := queueOf(ctx, j.db, k)
+	if err != nil {
+		return fmt.Errorf("release %s: %w", name, err)
+	}
+	if !unsettled && q.LeaseOwner == "" {
+		return nil
+	}
 	return j.write(ctx, "release "+name, func(tx *sql.Tx) error {
-		var q pos.Queue
-		var unsettled bool
-		if k.Kind == pos.WorkRefund {
-			x, err := getRefund(ctx, tx, k.OutRefundNo)
-			if err != nil {
-				return fmt.Errorf("release %s: %w", name, err)
-			}
-			q, unsettled = x.Queue, x.Unsettled()
-		} else {
-			t, err := getTx(ctx, tx, k.ChargeCode)
-			if err != nil {
-				return fmt.Errorf("release %s: %w", name, err)
-			}
-			q, unsettled = t.Queue, t.Unsettled()
+		q, unsettled, err := queueOf(ctx, tx, k)
+		if err != nil {
+			return fmt.Errorf("release %s: %w", name, err)
 		}
 		if leaseBlocked(q, owner, now) {
 			return fmt.Errorf("release %s: %w (held by %s)", name, pos.ErrLeaseLost, q.LeaseOwner)
@@ -201,7 +201,6 @@ func (j *Journal) Release(ctx context.Context, k pos.WorkKey, owner string, now 
 			}
 		}
 		var res sql.Result
-		var err error
 		if k.Kind == pos.WorkRefund {
 			res, err = tx.ExecContext(ctx, `UPDATE refunds SET attempts = ?, next_attempt_at = ?, last_error = ?,
 				lease_owner = '', lease_until = '' WHERE out_refund_no = ?`,
@@ -219,6 +218,23 @@ func (j *Journal) Release(ctx context.Context, k pos.WorkKey, owner string, now 
 		}
 		return nil
 	})
+}
+
+// queueOf reads the queue bookkeeping of k's row and whether it is
+// unsettled. pos.ErrNotFound when there is no such row.
+func queueOf(ctx context.Context, db querier, k pos.WorkKey) (pos.Queue, bool, error) {
+	if k.Kind == pos.WorkRefund {
+		x, err := getRefund(ctx, db, k.OutRefundNo)
+		if err != nil {
+			return pos.Queue{}, false, err
+		}
+		return x.Queue, x.Unsettled(), nil
+	}
+	t, err := getTx(ctx, db, k.ChargeCode)
+	if err != nil {
+		return pos.Queue{}, false, err
+	}
+	return t.Queue, t.Unsettled(), nil
 }
 
 // LastIssued implements pos.Journal.

@@ -22,7 +22,7 @@ func (j *Journal) CreateRefund(ctx context.Context, r pos.Refund, ev pos.Event) 
 		return fmt.Errorf("create refund of %s: empty OUT_REFUND_NO", r.ChargeCode)
 	}
 	r.LeaseOwner, r.LeaseUntil = "", time.Time{}
-	return j.write(ctx, "create refund "+r.OutRefundNo, func(tx *sql.Tx) error {
+	return j.change(ctx, "create refund "+r.OutRefundNo, func(tx *sql.Tx, pub func(pos.FeedEvent)) error {
 		if _, err := getRefund(ctx, tx, r.OutRefundNo); err == nil {
 			return fmt.Errorf("create refund %s: %w", r.OutRefundNo, pos.ErrDuplicate)
 		} else if !errors.Is(err, pos.ErrNotFound) {
@@ -41,6 +41,16 @@ func (j *Journal) CreateRefund(ctx context.Context, r pos.Refund, ev pos.Event) 
 			WHERE charge_code = ? AND state <> ?`, string(r.ChargeCode), string(pos.RefundRefused)).Scan(&reserved); err != nil {
 			return fmt.Errorf("create refund %s: sum refunds: %w", r.OutRefundNo, err)
 		}
+		// Money refunded at the gateway outside posterm (a "changed at the
+		// gateway" correction) is in Refunded but in no refund row.
+		var done int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount_fen), 0) FROM refunds
+			WHERE charge_code = ? AND state = ?`, string(r.ChargeCode), string(pos.RefundDone)).Scan(&done); err != nil {
+			return fmt.Errorf("create refund %s: sum refunds: %w", r.OutRefundNo, err)
+		}
+		if outside := int64(t.Refunded) - done; outside > 0 {
+			reserved += outside
+		}
 		if r.Amount <= 0 || pos.Money(reserved)+r.Amount > t.Amount {
 			return fmt.Errorf("create refund %s: %w: %d fen asked, %d of %d fen taken", r.OutRefundNo,
 				pos.ErrOverRefund, r.Amount, reserved, t.Amount)
@@ -50,6 +60,7 @@ func (j *Journal) CreateRefund(ctx context.Context, r pos.Refund, ev pos.Event) 
 			return fmt.Errorf("insert refund %s: %w", r.OutRefundNo, err)
 		}
 		ev.ChargeCode, ev.OutRefundNo, ev.From, ev.To = r.ChargeCode, r.OutRefundNo, "", string(pos.RefundSending)
+		pub(pos.FeedEvent{Kind: pos.FeedRefund, ChargeCode: r.ChargeCode, OutRefundNo: r.OutRefundNo, State: string(r.State)})
 		return insertEvent(ctx, tx, ev, r.CreatedAt)
 	})
 }
@@ -69,7 +80,7 @@ func (j *Journal) SettleRefund(ctx context.Context, rc pos.RefundChange) (pos.Re
 	}
 	var outR pos.Refund
 	var outT pos.Transaction
-	err := j.write(ctx, "settle refund "+rc.OutRefundNo, func(tx *sql.Tx) error {
+	err := j.change(ctx, "settle refund "+rc.OutRefundNo, func(tx *sql.Tx, pub func(pos.FeedEvent)) error {
 		r, err := getRefund(ctx, tx, rc.OutRefundNo)
 		if err != nil {
 			return fmt.Errorf("settle refund %s: %w", rc.OutRefundNo, err)
@@ -140,10 +151,15 @@ func (j *Journal) SettleRefund(ctx context.Context, rc pos.RefundChange) (pos.Re
 				return err
 			}
 		}
+		pub(pos.FeedEvent{Kind: pos.FeedRefund, ChargeCode: r.ChargeCode, OutRefundNo: r.OutRefundNo, State: string(r.State)})
+		if chargeEvent != nil {
+			pub(pos.FeedEvent{Kind: pos.FeedTransaction, ChargeCode: t.ChargeCode, State: string(t.State)})
+		}
 		if rc.Receipt != "" {
 			if err := j.queueReceipt(ctx, tx, rc.Receipt, t, &r, at); err != nil {
 				return err
 			}
+			pub(pos.FeedEvent{Kind: pos.FeedPrintJob, ChargeCode: t.ChargeCode})
 		}
 		outR, outT = r, t
 		return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"posterm/pos"
@@ -26,16 +27,20 @@ func (j *Journal) CreateTransaction(ctx context.Context, t pos.Transaction, ev p
 	}
 	t.LeaseOwner, t.LeaseUntil = "", time.Time{}
 	t.FundBills = slices.Clone(t.FundBills)
-	return j.write(ctx, "create "+string(t.ChargeCode), func(tx *sql.Tx) error {
+	return j.change(ctx, "create "+string(t.ChargeCode), func(tx *sql.Tx, pub func(pos.FeedEvent)) error {
 		if _, err := getTx(ctx, tx, t.ChargeCode); err == nil {
 			return fmt.Errorf("create %s: %w", t.ChargeCode, pos.ErrDuplicate)
 		} else if !errors.Is(err, pos.ErrNotFound) {
+			return err
+		}
+		if err := checkSaleGate(ctx, tx, t); err != nil {
 			return err
 		}
 		if err := insertTx(ctx, tx, t); err != nil {
 			return err
 		}
 		ev.ChargeCode, ev.From, ev.To = t.ChargeCode, "", string(pos.StateSending)
+		pub(pos.FeedEvent{Kind: pos.FeedTransaction, ChargeCode: t.ChargeCode, State: string(t.State)})
 		return insertEvent(ctx, tx, ev, t.CreatedAt)
 	})
 }
@@ -51,7 +56,7 @@ func (j *Journal) Transition(ctx context.Context, ch pos.Change) (pos.Transactio
 		at = j.now()
 	}
 	var out pos.Transaction
-	err := j.write(ctx, "transition "+string(ch.ChargeCode), func(tx *sql.Tx) error {
+	err := j.change(ctx, "transition "+string(ch.ChargeCode), func(tx *sql.Tx, pub func(pos.FeedEvent)) error {
 		t, err := getTx(ctx, tx, ch.ChargeCode)
 		if err != nil {
 			return fmt.Errorf("transition %s: %w", ch.ChargeCode, err)
@@ -63,6 +68,21 @@ func (j *Journal) Transition(ctx context.Context, ch pos.Change) (pos.Transactio
 			return fmt.Errorf("transition %s: %w (held by %s until %s)", ch.ChargeCode, pos.ErrLeaseLost,
 				t.LeaseOwner, t.LeaseUntil.UTC().Format(time.RFC3339))
 		}
+		if ch.Patch.GiveUp && !t.GiveUp {
+			// Revoke vs refund (issue 8, case 8): giving up a charge and
+			// starting a refund exclude each other here, in one write
+			// transaction each (CreateRefund refuses a given-up charge).
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM refunds WHERE charge_code = ? AND state <> ?`,
+				string(ch.ChargeCode), string(pos.RefundRefused)).Scan(&n); err != nil {
+				return fmt.Errorf("transition %s: count refunds: %w", ch.ChargeCode, err)
+			}
+			if n > 0 {
+				return fmt.Errorf("transition %s: %w: cannot give up a charge with %d refund(s)", ch.ChargeCode,
+					pos.ErrIllegalTransition, n)
+			}
+		}
+		before := t
 		t.State = ch.To
 		applyPatch(&t, ch.Patch)
 		t.UpdatedAt = at
@@ -70,7 +90,7 @@ func (j *Journal) Transition(ctx context.Context, ch pos.Change) (pos.Transactio
 			t.NextAttemptAt = ch.NextAttemptAt
 		}
 		t.Queue = afterWrite(t.Queue, t.Unsettled(), ch.Owner)
-		if err := updateTx(ctx, tx, t); err != nil {
+		if err := updateChanged(ctx, tx, &before, t); err != nil {
 			return err
 		}
 		ev := ch.Event
@@ -78,10 +98,12 @@ func (j *Journal) Transition(ctx context.Context, ch pos.Change) (pos.Transactio
 		if err := insertEvent(ctx, tx, ev, at); err != nil {
 			return err
 		}
+		pub(pos.FeedEvent{Kind: pos.FeedTransaction, ChargeCode: t.ChargeCode, State: string(t.State)})
 		if ch.Receipt != "" {
 			if err := j.queueReceipt(ctx, tx, ch.Receipt, t, nil, at); err != nil {
 				return err
 			}
+			pub(pos.FeedEvent{Kind: pos.FeedPrintJob, ChargeCode: t.ChargeCode})
 		}
 		out = t
 		return nil
@@ -145,32 +167,120 @@ func insertTx(ctx context.Context, tx *sql.Tx, t pos.Transaction) error {
 		return fmt.Errorf("insert transaction %s: %w", t.ChargeCode, err)
 	}
 	args = append(args, t.Unsettled())
-	_, err = tx.ExecContext(ctx, "INSERT INTO transactions ("+txColumns+", unsettled) VALUES ("+
-		placeholders(columnCount(txColumns)+1)+")", args...)
+	gate := ""
+	if t.HoldsSaleGate() {
+		gate = t.SaleID
+	}
+	args = append(args, gate)
+	_, err = tx.ExecContext(ctx, "INSERT INTO transactions ("+txColumns+", unsettled, sale_gate) VALUES ("+
+		placeholders(columnCount(txColumns)+2)+")", args...)
 	if err != nil {
+		if strings.Contains(err.Error(), "transactions.sale_gate") { // the unique index: see checkSaleGate
+			return fmt.Errorf("insert transaction %s: sale %s: %w", t.ChargeCode, t.SaleID, pos.ErrSaleOpen)
+		}
 		return fmt.Errorf("insert transaction %s: %w", t.ChargeCode, err)
 	}
 	return nil
 }
 
-// updateTx writes the columns a transaction's life changes; the facts it
-// was created with are left alone (and a trigger refuses to change them).
-func updateTx(ctx context.Context, tx *sql.Tx, t pos.Transaction) error {
+// checkSaleGate refuses t with pos.ErrSaleOpen when another attempt of its
+// sale holds the sale gate (pos.Transaction.HoldsSaleGate). It runs in the
+// IMMEDIATE transaction that inserts t, so no other process can slip a
+// charge of the sale in between; the unique index on sale_gate (migration
+// 0002) backs it.
+func checkSaleGate(ctx context.Context, tx *sql.Tx, t pos.Transaction) error {
+	if t.SaleID == "" {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT "+txColumns+" FROM transactions WHERE sale_id = ? ORDER BY created_at, charge_code", t.SaleID)
+	if err != nil {
+		return fmt.Errorf("create %s: sale gate: %w", t.ChargeCode, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		o, err := scanTx(rows)
+		if err != nil {
+			return fmt.Errorf("create %s: sale gate: %w", t.ChargeCode, err)
+		}
+		if o.HoldsSaleGate() {
+			return fmt.Errorf("create %s: sale %s held by %s (%s): %w", t.ChargeCode, t.SaleID, o.ChargeCode, o.State, pos.ErrSaleOpen)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("create %s: sale gate: %w", t.ChargeCode, err)
+	}
+	return nil
+}
+
+// mutableColumns are the columns a transaction's life changes, in
+// mutableArgs order; the facts it was created with are left alone (and a
+// trigger refuses to change them).
+var mutableColumns = []string{"state", "refunded_fen", "channel", "charge_down_code", "charge_third_code",
+	"bar_code", "result_code", "result_info", "fund_bills", "give_up", "give_up_reason", "acked_by", "expires_at",
+	"updated_at", "paid_at", "attempts", "next_attempt_at", "last_error", "lease_owner", "lease_until", "unsettled",
+	"sale_gate"}
+
+// mutableArgs are the values of mutableColumns for t; every value is
+// comparable with ==, so two rows' lists can be diffed.
+func mutableArgs(t pos.Transaction) ([]any, error) {
 	fund, err := fundJSON(t.FundBills)
 	if err != nil {
-		return fmt.Errorf("update transaction %s: %w", t.ChargeCode, err)
+		return nil, err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE transactions SET state = ?, refunded_fen = ?, channel = ?,
-		charge_down_code = ?, charge_third_code = ?, bar_code = ?, result_code = ?, result_info = ?,
-		fund_bills = ?, give_up = ?, give_up_reason = ?, acked_by = ?, expires_at = ?, updated_at = ?,
-		paid_at = ?, attempts = ?, next_attempt_at = ?, last_error = ?, lease_owner = ?, lease_until = ?,
-		unsettled = ? WHERE charge_code = ?`,
-		string(t.State), int64(t.Refunded), int(t.Channel), t.ChargeDownCode, t.ChargeThirdCode, t.BarCode,
-		t.ResultCode, t.ResultInfo, fund, t.GiveUp, t.GiveUpReason, t.AckedBy, ts(t.ExpiresAt), ts(t.UpdatedAt),
-		ts(t.PaidAt), t.Attempts, ts(t.NextAttemptAt), t.LastError, t.LeaseOwner, ts(t.LeaseUntil),
-		t.Unsettled(), string(t.ChargeCode))
+	return []any{string(t.State), int64(t.Refunded), int(t.Channel), t.ChargeDownCode, t.ChargeThirdCode,
+		t.BarCode, t.ResultCode, t.ResultInfo, fund, t.GiveUp, t.GiveUpReason, t.AckedBy, ts(t.ExpiresAt),
+		ts(t.UpdatedAt), ts(t.PaidAt), t.Attempts, ts(t.NextAttemptAt), t.LastError, t.LeaseOwner,
+		ts(t.LeaseUntil), t.Unsettled(), t.HoldsSaleGate()}, nil
+}
+
+// updateTx writes every mutable column of t.
+func updateTx(ctx context.Context, tx *sql.Tx, t pos.Transaction) error {
+	return updateChanged(ctx, tx, nil, t)
+}
+
+// updateChanged writes the mutable columns in which after differs from
+// before (all of them when before is nil): a state change rewrites a few
+// columns, not the row, so the WAL grows by what changed. The statement
+// text depends only on which columns changed, so the driver's statement
+// cache (_stmt_cache_size) serves it without re-preparing.
+func updateChanged(ctx context.Context, tx *sql.Tx, before *pos.Transaction, after pos.Transaction) error {
+	now, err := mutableArgs(after)
 	if err != nil {
-		return fmt.Errorf("update transaction %s: %w", t.ChargeCode, err)
+		return fmt.Errorf("update transaction %s: %w", after.ChargeCode, err)
+	}
+	var was []any
+	if before != nil {
+		if was, err = mutableArgs(*before); err != nil {
+			return fmt.Errorf("update transaction %s: %w", after.ChargeCode, err)
+		}
+	}
+	var q strings.Builder
+	q.WriteString("UPDATE transactions SET ")
+	args := make([]any, 0, len(now)+1)
+	for i, v := range now {
+		if was != nil && was[i] == v {
+			continue
+		}
+		if len(args) > 0 {
+			q.WriteString(", ")
+		}
+		if col := mutableColumns[i]; col == "sale_gate" {
+			// The gate key stays while the row holds the sale and is cleared
+			// when it lets go (sale_gate's unique index, migration 0002).
+			q.WriteString("sale_gate = CASE WHEN ? THEN sale_gate ELSE '' END")
+		} else {
+			q.WriteString(col)
+			q.WriteString(" = ?")
+		}
+		args = append(args, v)
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	q.WriteString(" WHERE charge_code = ?")
+	args = append(args, string(after.ChargeCode))
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("update transaction %s: %w", after.ChargeCode, err)
 	}
 	return nil
 }
@@ -220,6 +330,9 @@ func applyPatch(t *pos.Transaction, p pos.Patch) {
 	}
 	if p.GiveUp {
 		t.GiveUp = true
+	}
+	if p.Refunded > t.Refunded && p.Refunded <= t.Amount {
+		t.Refunded = p.Refunded
 	}
 }
 

@@ -129,15 +129,22 @@ func parseLenientYuan(s string) (Money, error) {
 
 // Login authenticates user at the gateway and returns the Cashier, or one of
 // ErrWrongPassword, ErrLoginDisabled, ErrUserDeleted, ErrMerchantUnapproved,
-// ErrGatewayUnreachable. The password is not logged.
+// ErrGatewayUnreachable, or ErrAnswerMismatch when the answer is about
+// another user (CheckLogin). The password is not logged.
 func Login(ctx context.Context, gw Gateway, log *slog.Logger, user, password string) (Cashier, error) {
 	if log == nil {
 		log = defaultLogger()
 	}
-	r, err := gw.Login(ctx, user, password)
+	r, err := Inert(gw).Login(ctx, user, password)
 	if err != nil {
 		log.Warn("login failed", "op", "login", "user", user, "err", err)
 		return Cashier{}, fmt.Errorf("login %s: %w: %v", user, ErrGatewayUnreachable, err)
+	}
+	if err := CheckLogin(user, r); err != nil {
+		// A replayed or forged answer for someone else (a manager's, say)
+		// must not grant that someone's rights (issue 8, case 7).
+		log.Error("login answer is not about this user", "op", "login", "user", CleanText(user), "field", "loginName", "err", err)
+		return Cashier{}, fmt.Errorf("login %s: %w", user, err)
 	}
 	c, err := NewCashier(r)
 	if err != nil {

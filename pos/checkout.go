@@ -44,6 +44,9 @@ func (e *SaleOpenError) Error() string {
 	for i, c := range e.Open {
 		codes[i] = string(c)
 	}
+	if len(codes) == 0 { // another process holds it and settled meanwhile: look again
+		return fmt.Sprintf("sale %s: %v (by another process)", e.SaleID, ErrSaleOpen)
+	}
 	return fmt.Sprintf("sale %s: %v: %s", e.SaleID, ErrSaleOpen, strings.Join(codes, ", "))
 }
 
@@ -81,6 +84,12 @@ type CheckoutConfig struct {
 	Clock    Clock
 	Timings  Timings
 	Logger   *slog.Logger
+	// Location is the shop's zone ([register] time_zone) in which charge
+	// codes and refund numbers are stamped; nil is DefaultZone.
+	Location *time.Location
+	// DevID is the till's DEV_ID as the gateway client sends it; a charge
+	// found after SERIAL_REPEAT must carry it (CheckQuery). "" skips it.
+	DevID string
 }
 
 // Checkout runs the register's payment flows: merchant-scan (PayByCode),
@@ -126,11 +135,13 @@ func NewCheckout(cfg CheckoutConfig) (*Checkout, error) {
 		return nil, fmt.Errorf("checkout: %w", err)
 	}
 	refunds, _ := NewRefundNos(cfg.Register, cfg.Journal, cfg.Clock)
+	codes.SetLocation(cfg.Location)
+	refunds.SetLocation(cfg.Location)
 	if cfg.Subject == "" {
 		cfg.Subject = "posterm"
 	}
 	return &Checkout{
-		core:     core{gw: cfg.Gateway, j: cfg.Journal, clock: cfg.Clock, t: t, log: cfg.Logger},
+		core:     core{gw: Inert(cfg.Gateway), j: cfg.Journal, clock: cfg.Clock, t: t, log: cfg.Logger, devID: cfg.DevID},
 		register: cfg.Register, busiID: cfg.BusiID, subject: cfg.Subject,
 		codes: codes, refunds: refunds, flights: map[ChargeCode]*flight{}, reserved: map[string]bool{},
 	}, nil
@@ -215,9 +226,9 @@ func (c *Checkout) Sale(ctx context.Context, saleID string) (SaleStatus, error) 
 	st.Attempts = txs
 	for i, t := range txs {
 		switch {
-		case !t.GiveUp && (t.State == StatePaid || t.State == StatePartiallyRefunded || t.State == StateRefunded):
+		case t.PaidForSale():
 			st.Paid = &txs[i]
-		case t.Unsettled() && t.AckedBy == "":
+		case t.BlocksSale():
 			st.Open = append(st.Open, t)
 		}
 	}
@@ -254,18 +265,49 @@ func (c *Checkout) gate(ctx context.Context, saleID string) (release func(), err
 	if err != nil {
 		return nil, err
 	}
-	if st.Paid != nil {
-		return nil, fmt.Errorf("sale %s: %w by %s", saleID, ErrSalePaid, st.Paid.ChargeCode)
-	}
-	if len(st.Open) > 0 {
-		e := &SaleOpenError{SaleID: saleID}
-		for _, t := range st.Open {
-			e.Open = append(e.Open, t.ChargeCode)
-		}
-		return nil, e
+	if err := st.blocked(); err != nil {
+		return nil, err
 	}
 	return rel, nil
 }
+
+// blocked is the gate's answer for st: ErrSalePaid, a *SaleOpenError, or
+// nil when a new attempt may start.
+func (st SaleStatus) blocked() error {
+	if st.Paid != nil {
+		return fmt.Errorf("sale %s: %w by %s", st.SaleID, ErrSalePaid, st.Paid.ChargeCode)
+	}
+	if len(st.Open) > 0 {
+		e := &SaleOpenError{SaleID: st.SaleID}
+		for _, t := range st.Open {
+			e.Open = append(e.Open, t.ChargeCode)
+		}
+		return e
+	}
+	return nil
+}
+
+// create journals a new attempt. The journal takes the sale gate in the
+// same SQL transaction (CreateTransaction's ErrSaleOpen): that, not gate's
+// in-memory reservation, is what keeps another process from charging the
+// sale too. Its refusal is given the same form as gate's (ErrSalePaid or
+// *SaleOpenError); isGateErr tells it from a journal failure.
+func (c *Checkout) create(ctx context.Context, tx Transaction, ev Event) error {
+	err := c.j.CreateTransaction(ctx, tx, ev)
+	if err == nil || !errors.Is(err, ErrSaleOpen) {
+		return err
+	}
+	st, serr := c.Sale(ctx, tx.SaleID)
+	if serr == nil {
+		if berr := st.blocked(); berr != nil {
+			return berr
+		}
+	}
+	// The holder settled between the journal's refusal and this read.
+	return &SaleOpenError{SaleID: tx.SaleID}
+}
+
+func isGateErr(err error) bool { return errors.Is(err, ErrSaleOpen) || errors.Is(err, ErrSalePaid) }
 
 // AcknowledgeRevoke records that cashier was told that charge code, not
 // confirmed unpaid, will be revoked if it went through; a new charge of its
@@ -423,8 +465,11 @@ func (c *Checkout) PayByCode(ctx context.Context, in PayInput) (Transaction, err
 	a := actor{who: in.Cashier.LoginName}
 	f := c.fly(tx.ChargeCode, tx.SaleID)
 	defer c.land(tx.ChargeCode)
-	if err := c.j.CreateTransaction(ctx, tx, Event{Op: "pay", Who: a.who, At: tx.CreatedAt,
+	if err := c.create(ctx, tx, Event{Op: "pay", Who: a.who, At: tx.CreatedAt,
 		Note: fmt.Sprintf("amount %s, code %s", tx.Amount, tx.MaskedCode)}); err != nil {
+		if isGateErr(err) {
+			return Transaction{}, fmt.Errorf("pay: %w", err)
+		}
 		return tx, fmt.Errorf("pay: journal: %w", err)
 	}
 	log := c.log.With("charge_code", string(tx.ChargeCode))
@@ -462,6 +507,9 @@ func (c *Checkout) PayByCode(ctx context.Context, in PayInput) (Transaction, err
 		return tx, fmt.Errorf("pay %s: %w", tx.ChargeCode, ctx.Err())
 	}
 	stop()
+	if err := CheckPay(req, rep); err != nil {
+		rep = c.distrust(tx.ChargeCode, rep, err)
+	}
 	log.Info("pay", "op", "pay", "result_code", rep.Code, "outcome", rep.Outcome.String(), "masked_code", tx.MaskedCode,
 		"elapsed_ms", c.clock.Now().Sub(start).Milliseconds(), "detail", rep.Detail)
 
@@ -534,6 +582,11 @@ func (c *Checkout) wait(ctx context.Context, tx Transaction, f *flight, a actor,
 		if isStale(err) {
 			got, settled, err = c.reread(ctx, tx), false, nil
 			settled = !got.Unsettled()
+		}
+		if errors.Is(err, errNotOurs) {
+			// Never cancel a serial that names someone else's charge: the
+			// row stays unknown, its LastError says why, for a person.
+			return got, nil
 		}
 		if err != nil {
 			return got, err

@@ -161,12 +161,36 @@ func TestCheckout_PayByCode(t *testing.T) {
 		}},
 		{"SerialRepeatIsNotADecline", func(e *env) {
 			e.gw.Script(postest.MPay, postest.Step{Act: postest.Answer, Reply: pos.Reply{Outcome: pos.OutcomeRefused, Code: pos.CodeSerialRepeat}})
-			e.gw.Script(postest.MQuery, postest.Step{Before: func() { e.gw.SetState(e.lastCharge(), pos.RemotePaid, 1234) }})
+			// The first attempt (answer lost) paid: the query names our
+			// amount and our wallet code, so it is ours.
+			e.gw.Script(postest.MQuery, postest.Step{Before: func() { e.gw.SetState(e.lastCharge(), pos.RemotePaid, 1234) },
+				Edit: func(r pos.Reply) pos.Reply { r.MaskedCode = pos.MaskCode(alipayCode); return r }})
 		}, func(t *testing.T, e *env, tx pos.Transaction, err error) {
 			if err != nil {
 				t.Fatal(err)
 			}
 			wantState(t, tx, pos.StatePaid)
+		}},
+		{"SerialRepeatOfAnotherTillIsNotOurs", func(e *env) {
+			// Another till's charge holds the serial: same amount, another
+			// wallet code. Never taken as paid, never cancelled.
+			e.gw.Script(postest.MPay, postest.Step{Act: postest.Answer, Reply: pos.Reply{Outcome: pos.OutcomeRefused, Code: pos.CodeSerialRepeat}})
+			e.gw.Script(postest.MQuery, postest.Step{Before: func() { e.gw.SetState(e.lastCharge(), pos.RemotePaid, 1234) },
+				Edit: func(r pos.Reply) pos.Reply { r.MaskedCode = pos.MaskCode("289999999999999999"); return r }})
+		}, func(t *testing.T, e *env, tx pos.Transaction, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantState(t, tx, pos.StateUnknown)
+			if !strings.Contains(tx.LastError, "DYNAMIC_ID") || !strings.Contains(tx.LastError, "SERIAL_REPEAT") {
+				t.Errorf("last error %q: want SERIAL_REPEAT and the field that disagreed", tx.LastError)
+			}
+			if n := e.gw.Count(postest.MCancel, tx.ChargeCode); n != 0 {
+				t.Errorf("%d cancels of a serial that names another till's charge; want 0", n)
+			}
+			if !strings.Contains(e.logs.String(), "field=DYNAMIC_ID") {
+				t.Errorf("the log does not name the field that disagreed")
+			}
 		}},
 		{"PaidWithOtherAmountIsNotPaid", func(e *env) {
 			e.gw.Script(postest.MPay, postest.Step{Act: postest.Hold})

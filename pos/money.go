@@ -2,6 +2,14 @@
 // transactions and their state machine, the checkout flows and the reconciler.
 // It imports only the standard library; the outside world (gateway, journal,
 // printer, clock) reaches it through the small interfaces it declares.
+//
+// Every money decision lives here: whether an answer is ours (answer.go:
+// each answer checked against its request, one place), what a charge means
+// (Transaction.Verdict, the state machine in state.go), whether it may be
+// refunded, cancelled or revoked (Refundable, CancelActionFor, Checkout),
+// what a STATE settles (settle.go, RefundFromState), and what the gateway
+// changed behind posterm (daysettle.go: Settler, Reconciler.Recheck,
+// GatewayChange). Commands and screens ask; they never decide.
 package pos
 
 import (

@@ -1,7 +1,7 @@
 package pos
 
 // This file declares the ports of the domain: the interfaces pos needs from
-// the outside (Clock, Gateway, Journal, Printer) and the plain data types
+// the outside (Clock, Gateway, Journal, ChangeFeed, Printer) and the plain data types
 // that cross them. Adapters assert what they implement:
 //
 //	var _ pos.Journal = (*offline.Journal)(nil)
@@ -139,6 +139,12 @@ type Reply struct {
 	// BeginTime and EndTime as the gateway gave them; zero when absent.
 	BeginTime time.Time
 	EndTime   time.Time
+	// MaskedCode is DYNAMIC_ID as MaskCode masks it (query, batch rows);
+	// DevID and OperID are DEV_ID and OPER_ID where the answer gives them.
+	// CheckQuery compares them with the journal's row.
+	MaskedCode string
+	DevID      string
+	OperID     string
 	// Detail is transport detail for the log when Outcome is unknown (e.g.
 	// "timeout after 95s", "HTTP 503"). Never shown to the cashier.
 	Detail string
@@ -356,6 +362,10 @@ type Patch struct {
 	GiveUpReason    string
 	AckedBy         string
 	LastError       string
+	// Refunded, when above the row's Refunded, sets it: money refunded at
+	// the gateway outside posterm, journaled as a "changed at the gateway"
+	// transition (Settler, Reconciler.Recheck). Never lowers it.
+	Refunded Money
 }
 
 // Event is one line of the append-only audit log: who did what, when, why,
@@ -514,12 +524,18 @@ type Journal interface {
 	// To "sending"), before anything is sent. t.State must be StateSending
 	// (else ErrIllegalTransition); CreatedAt, UpdatedAt and
 	// Queue.NextAttemptAt are stored as given, the lease empty.
-	// ErrDuplicate if the charge code exists.
+	// ErrDuplicate if the charge code exists. ErrSaleOpen if t.SaleID is
+	// not empty and another attempt of that sale holds the sale gate
+	// (Transaction.HoldsSaleGate): the check and the insert are one atomic
+	// step, across processes, so two concurrent charges of one sale cannot
+	// both be created. Nothing is written then.
 	CreateTransaction(ctx context.Context, t Transaction, ev Event) error
 	// Transition applies ch atomically and returns the row after it.
 	// ErrNotFound: no such charge. ErrStale: current state != ch.From.
 	// ErrIllegalTransition: !CanTransition(ch.From, ch.To) (To == From is a
-	// legal note). ErrLeaseLost: see Change.Owner. The event is stored with
+	// legal note), or ch.Patch.GiveUp on a charge not yet given up that has
+	// a refund not RefundRefused (revoke and refund exclude each other: this
+	// check and CreateRefund's are each atomic). ErrLeaseLost: see Change.Owner. The event is stored with
 	// ChargeCode, From and To taken from ch. When the row is settled after
 	// the change, its lease is cleared.
 	Transition(ctx context.Context, ch Change) (Transaction, error)
@@ -566,6 +582,14 @@ type Journal interface {
 	// ("" = none stored). ErrConflict otherwise (another process issued one).
 	SwapIssued(ctx context.Context, series, old, next string) error
 
+	// TillID returns the journal's install identity (ValidTillID): made at
+	// random when the journal was created and renewed (audited) when the
+	// journal is found on another machine. It is part of every charge code
+	// and OUT_REFUND_NO (see ChargeCodes), so two tills never issue the same
+	// code even with the same register id. Stable for the life of the
+	// Journal value.
+	TillID(ctx context.Context) (string, error)
+
 	// EnqueueReceipt adds a print job for a charge (reprints too). The
 	// printer side drains the queue; it is not part of this interface.
 	// ErrNotFound: no such charge.
@@ -573,18 +597,167 @@ type Journal interface {
 }
 
 // ---------------------------------------------------------------------------
-// Printer.
+// The change feed.
 
-// Receipt is what a receipt layout needs, in domain terms.
+// FeedKind says what a FeedEvent is about.
+type FeedKind string
+
+const (
+	// FeedTransaction: a transaction was created or moved (or noted).
+	FeedTransaction FeedKind = "transaction"
+	// FeedRefund: a refund was created or settled.
+	FeedRefund FeedKind = "refund"
+	// FeedSettlement: a reconciler pass or a settle run produced a result.
+	FeedSettlement FeedKind = "settlement"
+	// FeedPrintJob: a print job was queued, printed or failed.
+	FeedPrintJob FeedKind = "print_job"
+	// FeedResync: changes may have been missed — made by another process on
+	// the same journal, or dropped because the subscriber fell behind.
+	// Re-read whatever you show from the journal.
+	FeedResync FeedKind = "resync"
+)
+
+// FeedEvent is one committed change. It names what changed; the journal
+// holds the facts (re-read them: an event is a hint, not a copy).
+type FeedEvent struct {
+	Kind        FeedKind
+	ChargeCode  ChargeCode // transaction, refund, print job (when about a charge)
+	OutRefundNo string     // refund
+	State       string     // the state after the change (transaction or refund)
+	JobID       int64      // print job
+	Note        string     // settlement: a one-line summary
+}
+
+// ChangeFeed publishes every committed transition, refund, settlement and
+// print-job change once, after its commit. Subscribers (the UI, the
+// spooler, the outbox forwarder) never slow down a commit: one that falls
+// behind loses events and receives a FeedResync in their place. Changes made
+// by another process on the same journal are noticed within a poll interval
+// and announced as FeedResync. Safe for concurrent use.
+type ChangeFeed interface {
+	// Subscribe returns a channel of events and a cancel func that ends the
+	// subscription and closes the channel (idempotent). The channel is also
+	// closed when the feed closes.
+	Subscribe() (<-chan FeedEvent, func())
+}
+
+// ---------------------------------------------------------------------------
+// Printing: the receipt snapshot and the print queue (PrintQueue).
+
+// More kinds of print jobs besides the slips of a transaction.
+const (
+	ReceiptShift ReceiptKind = "shift" // a shift (X or Z) report
+	ReceiptTest  ReceiptKind = "test"  // a test page
+)
+
+// Receipt is what a receipt shows, in domain terms. The journal takes it
+// as a snapshot in the same SQL transaction as the change it prints and
+// stores it with the print job; the printer renders it, adding only a
+// header (merchant, store, register, language). It is never re-read from
+// the rows later: a reprint prints the stored snapshot again.
 type Receipt struct {
 	Kind        ReceiptKind
 	Transaction Transaction
 	Refund      *Refund // for ReceiptRefund
-	PrintedAt   time.Time
+	// Approver is who authorised a refund or revoke (from its event).
+	Approver string `json:",omitempty"`
+	// Cash marks the first print of a cash sale: the only receipt that
+	// opens the cash drawer. Never set on a reprint, a refund or revoke
+	// slip, or a wallet payment.
+	Cash      bool `json:",omitempty"`
+	PrintedAt time.Time
 }
 
-// Printer prints one receipt. err means it may not have printed; the job
-// stays queued. Implementations must be safe for concurrent use.
-type Printer interface {
-	PrintReceipt(ctx context.Context, r Receipt) error
+// PrintState is where a print job stands.
+type PrintState string
+
+// Print states. A job is never deleted.
+const (
+	PrintQueued  PrintState = "queued"  // not tried yet
+	PrintSending PrintState = "sending" // an attempt is writing it now (after a crash: cut off)
+	PrintSent    PrintState = "sent"    // every byte taken, but the printer never confirmed
+	PrintPrinted PrintState = "printed" // the printer answered after the job's last byte
+	PrintFailed  PrintState = "failed"  // an attempt failed; retried at NextAttempt
+)
+
+// Done reports whether a job in state s is not tried again.
+func (s PrintState) Done() bool { return s == PrintSent || s == PrintPrinted }
+
+// PrintJob is one ticket to print: a receipt snapshot rendered at print
+// time, or ready ESC/POS bytes (reports, test pages).
+type PrintJob struct {
+	ID          int64       // assigned by the queue
+	Kind        ReceiptKind // sale, refund, revoke, shift, test
+	ChargeCode  string      // the charge it belongs to; "" for reports
+	OutRefundNo string      // the refund a refund slip is about
+	Reprint     bool        // asked for again: printed marked REPRINT
+	Receipt     *Receipt    // the snapshot to render; nil when Data is set
+	Data        []byte      // ready ESC/POS bytes (all copies)
+	Created     time.Time
+	State       PrintState
+	Attempts    int       // failed attempts so far
+	LastError   string    // detail of the last failure (cleared by success); log text
+	NextAttempt time.Time // a failed job is not retried before this
+	Sent        time.Time // when its last byte was taken (sent, printed)
+	Printed     time.Time // when the printer confirmed it (printed)
+	// Cut is true once an attempt delivered part of the job: the next
+	// attempt recovers the printer and prints the whole job again marked
+	// as a copy (REPRINT).
+	Cut bool
+	// Owed is how many bytes the printer still expects to finish the
+	// command it was cut off in (the rest of a raster band): sent as
+	// filler before anything else.
+	Owed int
+}
+
+// PrintFailure is what a failed attempt records.
+type PrintFailure struct {
+	Reason string    // log detail, never cashier text
+	Next   time.Time // not retried before
+	Cut    bool      // the printer got part of the job: next attempt is a marked copy
+	Owed   int       // filler bytes the printer still expects
+}
+
+// PrintQueue is the durable print queue (offline.Journal; printertest's
+// MemStore in memory). A journal change that prints (Change.Receipt,
+// RefundChange.Receipt, EnqueueReceipt) writes its job in the same SQL
+// transaction. Safe for concurrent use; every method returns ctx.Err() if
+// ctx ends first; ErrNotFound for an unknown job id.
+type PrintQueue interface {
+	// Add stores j as a new queued job (ID, State, Attempts ignored) and
+	// returns its id. Created defaults to now.
+	Add(ctx context.Context, j PrintJob) (int64, error)
+	// Pending returns the jobs still to print — queued, sending and
+	// failed — oldest first (by ID).
+	Pending(ctx context.Context) ([]PrintJob, error)
+	// MarkSending records that an attempt starts writing job id.
+	MarkSending(ctx context.Context, id int64, at time.Time) error
+	// MarkSent records that every byte of job id was taken at `at`:
+	// State printed when confirmed, else sent. LastError is cleared. A
+	// done job stays as it is.
+	MarkSent(ctx context.Context, id int64, at time.Time, confirmed bool) error
+	// MarkFailed records a failed attempt: State failed, Attempts+1 and
+	// f. A done job stays as it is.
+	MarkFailed(ctx context.Context, id int64, f PrintFailure) error
+	// Jobs returns the newest limit jobs (0: all), newest first.
+	Jobs(ctx context.Context, limit int) ([]PrintJob, error)
+	// Reprint queues the stored snapshot of the newest job of code and
+	// kind again, marked Reprint, and returns the new job's id.
+	// ErrNotFound when no such job has a snapshot.
+	Reprint(ctx context.Context, code ChargeCode, kind ReceiptKind) (int64, error)
+}
+
+// ZStore keeps the closing (Z) reports of each till, numbered 1, 2, 3…
+// per till, never reused, never changed (offline.Journal). Safe for
+// concurrent use.
+type ZStore interface {
+	// CloseZ stores z, whose Number must be the till's last plus one and
+	// whose Since the last one's Until (ErrStale otherwise: someone closed
+	// first), and queues job (the printed report) in the same
+	// transaction when it is not nil.
+	CloseZ(ctx context.Context, z ZReport, job *PrintJob) error
+	// LastZ returns the till's newest Z report. ErrNotFound when none.
+	LastZ(ctx context.Context, till string) (ZReport, error)
+	// GetZ returns Z report number n of the till. ErrNotFound.
+	GetZ(ctx context.Context, till string, n int) (ZReport, error)
 }

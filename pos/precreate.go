@@ -47,16 +47,23 @@ func (c *Checkout) Precreate(ctx context.Context, in PrecreateInput) (Transactio
 	a := actor{who: in.Cashier.LoginName}
 	c.fly(tx.ChargeCode, tx.SaleID) // gates the sale while the request is out
 	defer c.land(tx.ChargeCode)
-	if err := c.j.CreateTransaction(ctx, tx, Event{Op: "precreate", Who: a.who, At: tx.CreatedAt,
+	if err := c.create(ctx, tx, Event{Op: "precreate", Who: a.who, At: tx.CreatedAt,
 		Note: fmt.Sprintf("amount %s, channel %s", tx.Amount, tx.Channel)}); err != nil {
+		if isGateErr(err) {
+			return Transaction{}, fmt.Errorf("precreate: %w", err)
+		}
 		return tx, fmt.Errorf("precreate: journal: %w", err)
 	}
 	pctx, stop := context.WithTimeout(ctx, c.t.CallTimeout)
-	rep, err := c.gw.Precreate(pctx, PrecreateRequest{ChargeCode: tx.ChargeCode, Amount: tx.Amount, Channel: tx.Channel,
-		Subject: tx.Subject, OperID: a.who, Goods: goods(in.Cashier, tx.Subject, tx.Amount, in.Goods), Expire: c.t.PrecreateExpiry})
+	req := PrecreateRequest{ChargeCode: tx.ChargeCode, Amount: tx.Amount, Channel: tx.Channel,
+		Subject: tx.Subject, OperID: a.who, Goods: goods(in.Cashier, tx.Subject, tx.Amount, in.Goods), Expire: c.t.PrecreateExpiry}
+	rep, err := c.gw.Precreate(pctx, req)
 	stop()
 	if err != nil {
 		rep = unknownReply("precreate", err)
+	}
+	if err := CheckPrecreate(req, rep); err != nil {
+		rep = c.distrust(tx.ChargeCode, rep, err)
 	}
 	c.log.Info("precreate", "charge_code", string(tx.ChargeCode), "op", "precreate", "result_code", rep.Code,
 		"outcome", rep.Outcome.String(), "elapsed_ms", c.clock.Now().Sub(tx.CreatedAt).Milliseconds())
@@ -116,6 +123,7 @@ func (c *Checkout) Await(ctx context.Context, code ChargeCode, who Cashier, prog
 // charge this register never journaled. An amount that differs from the
 // journal is not trusted: the row is left to query.
 func (c *Checkout) Notify(ctx context.Context, rep Reply) error {
+	rep = cleanReply(rep)
 	tx, err := c.j.Get(ctx, rep.ChargeCode)
 	if err != nil {
 		return fmt.Errorf("notify %s: %w", rep.ChargeCode, err)

@@ -31,6 +31,17 @@ type ReconcilerConfig struct {
 	Progress func(ReconcileProgress)
 	// Seed seeds the backoff jitter (0 = random).
 	Seed uint64
+	// DevID is the till's DEV_ID (see CheckoutConfig.DevID).
+	DevID string
+	// RecheckEvery is how often Run re-queries the open shift's paid
+	// charges for changes made at the gateway behind posterm (Recheck);
+	// default 5 minutes, negative: never.
+	RecheckEvery time.Duration
+	// RecheckLimit bounds the charges one recheck queries (default 50).
+	RecheckLimit int
+	// ShiftStart returns when the open shift began (charges created since
+	// are rechecked); nil: the last 12 hours.
+	ShiftStart func(now time.Time) time.Time
 }
 
 // Reconciler settles the journal's unsettled rows (WIRE.md §4.4–4.6): crash
@@ -46,10 +57,13 @@ type ReconcilerConfig struct {
 // at once. Safe for concurrent use.
 type Reconciler struct {
 	core
-	owner    string
-	ignore   bool
-	progress func(ReconcileProgress)
-	limiter  *Limiter
+	recheckEvery time.Duration
+	recheckLimit int
+	shiftStart   func(time.Time) time.Time
+	owner        string
+	ignore       bool
+	progress     func(ReconcileProgress)
+	limiter      *Limiter
 
 	rmu sync.Mutex
 	rnd *rand.Rand
@@ -121,8 +135,18 @@ func NewReconciler(cfg ReconcilerConfig) (*Reconciler, error) {
 		host, _ := os.Hostname()
 		cfg.Owner = fmt.Sprintf("reconciler-%s-%d-%04x", host, os.Getpid(), rand.Uint32()&0xffff)
 	}
+	if cfg.RecheckEvery == 0 {
+		cfg.RecheckEvery = 5 * time.Minute
+	}
+	if cfg.RecheckLimit <= 0 {
+		cfg.RecheckLimit = 50
+	}
+	if cfg.ShiftStart == nil {
+		cfg.ShiftStart = func(now time.Time) time.Time { return now.Add(-12 * time.Hour) }
+	}
 	return &Reconciler{
-		core:     core{gw: cfg.Gateway, j: cfg.Journal, clock: cfg.Clock, t: t, log: cfg.Logger.With("owner", cfg.Owner)},
+		recheckEvery: cfg.RecheckEvery, recheckLimit: cfg.RecheckLimit, shiftStart: cfg.ShiftStart,
+		core:     core{gw: Inert(cfg.Gateway), j: cfg.Journal, clock: cfg.Clock, t: t, log: cfg.Logger.With("owner", cfg.Owner), devID: cfg.DevID},
 		owner:    cfg.Owner,
 		ignore:   cfg.IgnoreSchedule,
 		progress: cfg.Progress,
@@ -136,13 +160,25 @@ func (r *Reconciler) Owner() string { return r.owner }
 
 // Run runs passes every ReconcileInterval until ctx ends; it returns
 // ctx's error. A failed pass is logged and retried at the next interval.
+// Every RecheckEvery it also rechecks the open shift's paid charges.
 func (r *Reconciler) Run(ctx context.Context) error {
+	var lastRecheck time.Time
 	for {
 		s, err := r.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			r.log.Error("reconcile pass failed", "op", "reconcile", "err", err)
 		} else if s.Claimed > 0 {
 			r.log.Info("reconcile pass", "op", "reconcile", "claimed", s.Claimed, "settled", s.Settled())
+		}
+		if now := r.clock.Now(); r.recheckEvery > 0 && ctx.Err() == nil && (lastRecheck.IsZero() || now.Sub(lastRecheck) >= r.recheckEvery) {
+			lastRecheck = now
+			rs, err := r.Recheck(ctx, r.shiftStart(now), r.recheckLimit)
+			if err != nil && ctx.Err() == nil {
+				r.log.Error("recheck failed", "op", "recheck", "err", err)
+			} else if len(rs.Differences) > 0 {
+				r.log.Warn("recheck found changes made at the gateway", "op", "recheck", "checked", rs.Checked,
+					"differences", len(rs.Differences))
+			}
 		}
 		t := r.clock.NewTimer(r.t.ReconcileInterval)
 		select {
@@ -317,6 +353,9 @@ func (r *Reconciler) handleCharge(ctx context.Context, tx Transaction, a actor) 
 	}
 	rep := r.query(ctx, tx.ChargeCode)
 	tx, settled, err := r.applyState(ctx, tx, rep, a, "reconcile")
+	if errors.Is(err, errNotOurs) {
+		return ResultRetry, string(tx.State), tx.LastError, nil
+	}
 	if err != nil || settled {
 		return resultOf(tx), string(tx.State), "", err
 	}
@@ -353,6 +392,14 @@ func (r *Reconciler) handleRefund(ctx context.Context, it WorkItem, a actor) (Re
 		return ResultRetry, string(it.Refund.State), "interrupted", nil
 	}
 	got, settled, err := r.sendRefund(ctx, it.Refund, it.Transaction, a)
+	if err == nil && !settled && got.ResultCode == CodeSerialRepeat {
+		// The OUT_REFUND_NO was used before: only the charge's state can
+		// say whether that earlier attempt refunded (WIRE.md §6).
+		if err := r.call(ctx); err != nil {
+			return ResultRetry, string(got.State), "interrupted", nil
+		}
+		got, settled, err = r.settleRefundByQuery(ctx, got, a)
+	}
 	switch {
 	case err != nil:
 		return ResultError, string(got.State), "", err
@@ -362,4 +409,44 @@ func (r *Reconciler) handleRefund(ctx context.Context, it WorkItem, a actor) (Re
 		return ResultRefunded, string(got.State), "", nil
 	}
 	return ResultRefundRefused, string(got.State), got.ResultCode, nil
+}
+
+// settleRefundByQuery settles an unknown refund from its charge's query
+// answer (RefundFromState). A refund that may have gone back is never
+// freed: when the answer does not decide, it stays unknown and reserved.
+func (r *Reconciler) settleRefundByQuery(ctx context.Context, rf Refund, a actor) (Refund, bool, error) {
+	tx, err := r.j.Get(ctx, rf.ChargeCode)
+	if err != nil {
+		return rf, false, err
+	}
+	all, err := r.j.ListRefunds(ctx, RefundFilter{ChargeCode: rf.ChargeCode})
+	if err != nil {
+		return rf, false, err
+	}
+	q := r.query(ctx, rf.ChargeCode)
+	to, why := RefundState(""), "query: "+replyErr(q)
+	if q.Outcome == OutcomeDone && q.HasState {
+		if cerr := CheckQuery(tx, r.devID, q); cerr != nil {
+			r.distrust(tx.ChargeCode, q, cerr)
+			why = "answer not trusted: " + cerr.Error()
+		} else {
+			to, why = RefundFromState(tx, rf, all, q.State)
+		}
+	}
+	now := r.clock.Now()
+	rc := RefundChange{OutRefundNo: rf.OutRefundNo, From: rf.State, To: rf.State, Owner: a.owner, At: now,
+		Event: Event{Op: "reconcile", Who: a.who, ResultCode: q.Code, Note: why}}
+	if to == "" {
+		rc.LastError = "SERIAL_REPEAT, not settled by query: " + why
+	} else {
+		rc.To = to
+		if to == RefundDone {
+			rc.Receipt = ReceiptRefund
+		}
+	}
+	got, _, err := r.j.SettleRefund(context.WithoutCancel(ctx), rc)
+	if err != nil {
+		return rf, false, fmt.Errorf("refund %s: journal: %w", rf.OutRefundNo, err)
+	}
+	return got, !got.Unsettled(), nil
 }

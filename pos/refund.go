@@ -100,7 +100,7 @@ func (c *Checkout) Refund(ctx context.Context, in RefundInput) (Refund, error) {
 	if err != nil {
 		return Refund{}, fmt.Errorf("refund %s: %w", in.ChargeCode, err)
 	}
-	if remaining := tx.Amount - reserved(rs); in.Amount > remaining {
+	if remaining := tx.Amount - taken(tx, rs); in.Amount > remaining {
 		return Refund{}, fmt.Errorf("refund %s: %w: %s > %s", in.ChargeCode, ErrExceedsRemaining, in.Amount, remaining)
 	}
 	no, err := c.refunds.Next(ctx)
@@ -113,13 +113,30 @@ func (c *Checkout) Refund(ctx context.Context, in RefundInput) (Refund, error) {
 		Queue: Queue{NextAttemptAt: now.Add(2 * c.t.CallTimeout)}}
 	if err := c.j.CreateRefund(ctx, r, Event{Op: "refund", Who: r.Cashier, Approver: r.Approver, At: now,
 		Note: fmt.Sprintf("refund %s: %s", r.Amount, r.Reason)}); err != nil {
-		if errors.Is(err, ErrOverRefund) {
+		switch {
+		case errors.Is(err, ErrOverRefund):
 			err = fmt.Errorf("%w (%v)", ErrExceedsRemaining, err)
+		case errors.Is(err, ErrIllegalTransition):
+			// A revoke (or a give-up) won the race: it holds the charge.
+			err = fmt.Errorf("%w: it is being revoked (%v)", ErrNotRefundable, err)
 		}
 		return Refund{}, fmt.Errorf("refund %s: journal: %w", in.ChargeCode, err)
 	}
 	got, _, err := c.sendRefund(ctx, r, tx, actor{who: r.Cashier})
 	return got, err
+}
+
+// taken is what is no longer refundable of tx: its refunds not refused,
+// plus what was refunded at the gateway outside posterm (in Refunded but in
+// no refund row).
+func taken(tx Transaction, rs []Refund) Money {
+	var done Money
+	for _, r := range rs {
+		if r.State == RefundDone {
+			done += r.Amount
+		}
+	}
+	return reserved(rs) + max(tx.Refunded-done, 0)
 }
 
 // reserved is what refunds not refused take from a charge.
@@ -155,30 +172,39 @@ func (c *Checkout) RetryRefund(ctx context.Context, outRefundNo string, who Cash
 	return got, err
 }
 
-// sendRefund sends r and journals the answer; settled reports it left the queue.
+// sendRefund sends r and journals the answer; settled reports it left the
+// queue. SUCCESS whose answer matches the request (CheckRefund) is done; a
+// final refusal is refused; anything else — no answer, a gateway fault, an
+// answer that does not match, and SERIAL_REPEAT (an earlier attempt with
+// this OUT_REFUND_NO may have refunded: WIRE.md §6) — leaves it unknown,
+// its amount still reserved, for the Reconciler to settle by query.
 func (c *core) sendRefund(ctx context.Context, r Refund, tx Transaction, a actor) (Refund, bool, error) {
 	rctx, stop := context.WithTimeout(ctx, c.t.CallTimeout)
 	start := c.clock.Now()
-	rep, err := c.gw.Refund(rctx, RefundRequest{ChargeCode: r.ChargeCode, ChargeDownCode: tx.ChargeDownCode,
-		OutRefundNo: r.OutRefundNo, Amount: r.Amount, Subject: r.Reason, OperID: r.Cashier})
+	req := RefundRequest{ChargeCode: r.ChargeCode, ChargeDownCode: tx.ChargeDownCode,
+		OutRefundNo: r.OutRefundNo, Amount: r.Amount, Subject: r.Reason, OperID: r.Cashier}
+	rep, err := c.gw.Refund(rctx, req)
 	stop()
 	if err != nil {
 		rep = unknownReply("refund", err)
+	}
+	if err := CheckRefund(req, rep); err != nil {
+		rep = c.distrust(r.ChargeCode, rep, err)
 	}
 	c.log.Info("refund", "charge_code", string(r.ChargeCode), "out_refund_no", r.OutRefundNo, "op", "refund",
 		"result_code", rep.Code, "outcome", rep.Outcome.String(), "elapsed_ms", c.clock.Now().Sub(start).Milliseconds())
 	now := c.clock.Now()
 	rc := RefundChange{OutRefundNo: r.OutRefundNo, From: r.State, Owner: a.owner, ResultCode: rep.Code, ResultInfo: rep.Info, At: now,
 		Event: Event{Op: "refund", Who: a.who, ResultCode: rep.Code, Info: rep.Info}}
-	switch rep.Outcome {
-	case OutcomeDone:
-		if rep.Amount != 0 && rep.Amount != r.Amount {
-			c.log.Error("refunded amount differs from the request", "charge_code", string(r.ChargeCode),
-				"out_refund_no", r.OutRefundNo, "op", "refund", "amount_fen", int64(r.Amount), "gateway_fen", int64(rep.Amount))
-		}
+	switch {
+	case rep.Outcome == OutcomeDone:
 		rc.To, rc.Receipt, rc.Event.Note = RefundDone, ReceiptRefund, "refunded"
-	case OutcomeRefused:
+	case rep.Outcome == OutcomeRefused && rep.Code != CodeSerialRepeat:
 		rc.To, rc.Event.Note = RefundRefused, "refused"
+	case rep.Code == CodeSerialRepeat:
+		why := "SERIAL_REPEAT: an earlier attempt with this OUT_REFUND_NO may have refunded; settled by query"
+		rc.To, rc.LastError, rc.NextAttemptAt = RefundUnknown, why, now
+		rc.Event.Note = why
 	default:
 		rc.To, rc.LastError, rc.NextAttemptAt = RefundUnknown, replyErr(rep), now
 		rc.Event.Note = "no answer: " + replyErr(rep)
@@ -226,6 +252,12 @@ func (c *Checkout) Revoke(ctx context.Context, code ChargeCode, cashier Cashier,
 		}
 		tx, err = c.note(ctx, tx, a, Event{Op: "revoke", Approver: ap, Note: reason},
 			Patch{GiveUp: true, GiveUpReason: reason}, time.Time{})
+		if errors.Is(err, ErrIllegalTransition) || isStale(err) {
+			// A refund won the race: the charge stays refundable, and
+			// the revoke is refused (the journal decided, atomically).
+			cur := c.reread(ctx, tx)
+			return cur, fmt.Errorf("revoke %s: %w: a refund was started meanwhile; refund what remains instead", code, ErrNotRevocable)
+		}
 		if err != nil {
 			return tx, err
 		}
@@ -237,4 +269,43 @@ func (c *Checkout) Revoke(ctx context.Context, code ChargeCode, cashier Cashier,
 		}
 	}
 	return tx, err
+}
+
+// RefundFromState decides an unknown refund r of tx from the charge's STATE
+// at the gateway (WIRE.md §5) when re-sending it cannot (SERIAL_REPEAT):
+// done when the gateway shows the money went back and only r can account
+// for it, refused when it shows nothing can have been refunded; "" (stays
+// unknown, its amount reserved) whenever it is not certain. all are the
+// charge's refunds (r among them). why says what decided, for the audit.
+func RefundFromState(tx Transaction, r Refund, all []Refund, st RemoteState) (RefundState, string) {
+	othersOpen := false
+	for _, o := range all {
+		if o.OutRefundNo != r.OutRefundNo && o.Unsettled() {
+			othersOpen = true
+		}
+	}
+	alone := !othersOpen && tx.Refunded == 0 // no other refund can explain a refund at the gateway
+	switch st {
+	case RemoteRefunded, RemoteRefundSucceeded:
+		if tx.Refunded+r.Amount <= tx.Amount {
+			return RefundDone, fmt.Sprintf("gateway STATE %d: refunded", st)
+		}
+	case RemotePartiallyRefunded:
+		if alone {
+			return RefundDone, fmt.Sprintf("gateway STATE %d: partly refunded, and this is the only refund", st)
+		}
+	case RemotePaid:
+		if alone {
+			return RefundRefused, fmt.Sprintf("gateway STATE %d: paid, nothing refunded", st)
+		}
+	case RemoteRevoked, RemoteClosed, RemoteOrderCancelled:
+		// A revoke is refused once any refund exists (WIRE.md §4.5), and
+		// a closed charge was never paid: no refund can have been made.
+		return RefundRefused, fmt.Sprintf("gateway STATE %d: no refund can have been made", st)
+	case RemoteRefundCancelled, RemoteRefundFailed2:
+		if alone {
+			return RefundRefused, fmt.Sprintf("gateway STATE %d: the refund failed", st)
+		}
+	}
+	return "", fmt.Sprintf("gateway STATE %d does not say whether this refund went through", st)
 }

@@ -18,6 +18,28 @@ type core struct {
 	clock Clock
 	t     Timings
 	log   *slog.Logger
+	// devID is the till's DEV_ID, compared with a query's after
+	// SERIAL_REPEAT (CheckQuery); "" skips that comparison.
+	devID string
+}
+
+// errNotOurs: a charge answered SERIAL_REPEAT was then found at the gateway
+// with facts that are not ours (another till's charge with the same serial,
+// or a forged answer). The row stays unsettled and must not be cancelled:
+// a cancel would revoke someone else's charge.
+var errNotOurs = errors.New("the charge the gateway holds under this serial is not ours")
+
+// distrust turns an answer that disagrees with its request into an unknown
+// one: it is logged with the field that disagreed and never acted on.
+func (c *core) distrust(code ChargeCode, rep Reply, err error) Reply {
+	var m *AnswerMismatch
+	field := ""
+	if errors.As(err, &m) {
+		field = m.Field
+	}
+	c.log.Error("answer does not match the request", "charge_code", string(code), "op", "check",
+		"field", field, "result_code", rep.Code, "err", err)
+	return Reply{Outcome: OutcomeUnknown, Code: "", Info: rep.Info, Detail: "answer not trusted: " + err.Error()}
 }
 
 // actor is who acts: Who goes into audit events, Owner (the reconciler's
@@ -99,6 +121,18 @@ func (c *core) applyState(ctx context.Context, tx Transaction, rep Reply, a acto
 	if rep.Outcome != OutcomeDone || !rep.HasState {
 		return tx, false, nil
 	}
+	if err := CheckQuery(tx, c.devID, rep); err != nil {
+		c.distrust(tx.ChargeCode, rep, err)
+		why := "answer not trusted, not settled: " + err.Error()
+		if tx.ResultCode == CodeSerialRepeat {
+			why = "SERIAL_REPEAT, and the charge the gateway holds under this serial does not match ours: " + err.Error()
+		}
+		tx, lerr := c.leave(ctx, tx, a, why)
+		if lerr == nil && tx.ResultCode == CodeSerialRepeat {
+			lerr = errNotOurs
+		}
+		return tx, false, lerr
+	}
 	local, ok := rep.State.Local()
 	if !ok {
 		return tx, false, nil
@@ -123,15 +157,6 @@ func (c *core) applyState(ctx context.Context, tx Transaction, rep Reply, a acto
 		p.PaidAt = rep.EndTime
 		if p.PaidAt.IsZero() {
 			p.PaidAt = c.clock.Now()
-		}
-		if rep.Amount != 0 && rep.Amount != tx.Amount {
-			// Not our charge as we journaled it (two tills sharing a
-			// prefix, or a gateway fault): never mark it paid on that
-			// answer. It stays unsettled and visible until a person looks.
-			c.log.Error("paid amount differs from the journal", "charge_code", string(tx.ChargeCode), "op", op,
-				"amount_fen", int64(tx.Amount), "gateway_fen", int64(rep.Amount))
-			tx, err := c.leave(ctx, tx, a, fmt.Sprintf("gateway says paid %s yuan, journal says %s yuan: not settled", rep.Amount.Yuan(), tx.Amount.Yuan()))
-			return tx, false, err
 		}
 		receipt, note := ReceiptSale, "paid"
 		if tx.GiveUp {
@@ -184,6 +209,17 @@ func (c *core) giveUpAndCancel(ctx context.Context, tx Transaction, a actor, rea
 // cancel sends sosopay.trade.cancel for a given-up row and settles on its
 // answer (WIRE.md §4.5).
 func (c *core) cancel(ctx context.Context, tx Transaction, a actor) (Transaction, error) {
+	if tx.ResultCode == CodeSerialRepeat {
+		// The serial was used before: if the charge it names is not ours
+		// (another till's sale), a cancel would revoke someone else's money.
+		q := c.query(ctx, tx.ChargeCode)
+		if q.Outcome == OutcomeDone && q.HasState {
+			if err := CheckQuery(tx, c.devID, q); err != nil {
+				c.distrust(tx.ChargeCode, q, err)
+				return c.leave(ctx, tx, a, "not cancelled: SERIAL_REPEAT, and the charge the gateway holds under this serial does not match ours: "+err.Error())
+			}
+		}
+	}
 	cctx, stop := context.WithTimeout(ctx, c.t.CallTimeout)
 	start := c.clock.Now()
 	rep, err := c.gw.Cancel(cctx, tx.ChargeCode, OpTypeNow)
@@ -201,6 +237,9 @@ func (c *core) cancel(ctx context.Context, tx Transaction, a actor) (Transaction
 		if q.Outcome == OutcomeDone && q.HasState {
 			if s, ok := q.State.Local(); ok && s != StatePaid {
 				got, _, err := c.applyState(ctx, tx, q, a, "cancel")
+				if errors.Is(err, errNotOurs) {
+					err = nil
+				}
 				return got, err
 			}
 			return c.leave(ctx, tx, a, fmt.Sprintf("cancel answered SUCCESS but STATE is %d", q.State))

@@ -259,3 +259,82 @@ func (o Outcome) String() string {
 	}
 	return "unknown"
 }
+
+// remoteStateNames are the STATE values of WIRE.md §5, in English.
+var remoteStateNames = map[RemoteState]string{
+	RemotePending: "pending payment", RemotePaid: "paid", RemoteRevoked: "revoked",
+	RemoteRevocationApplied: "revocation applied", RemotePartiallyRefunded: "partially refunded",
+	RemoteRefunded: "refunded", RemoteClosed: "closed", RemoteRefunding: "refunding",
+	RemoteRefundFailed: "refund failed", RemoteToBeRefunded: "to be refunded",
+	RemoteRefundSucceeded: "refund succeeded", RemoteRefundCancelled: "refund cancelled",
+	RemoteRefundFailed2: "refund failed", RemoteOrderCancelled: "order cancelled",
+}
+
+// String names a STATE as WIRE.md §5 does ("STATE n" when not listed).
+func (r RemoteState) String() string {
+	if s, ok := remoteStateNames[r]; ok {
+		return s
+	}
+	return "STATE " + strconv.Itoa(int(r))
+}
+
+// Verdict is what a charge means for the money now: the one answer to
+// "paid?" that screens and commands show (they never decide it themselves).
+type Verdict int
+
+const (
+	// VerdictUnknown: not settled yet (or paid but being revoked).
+	VerdictUnknown Verdict = iota
+	// VerdictPaid: the money was taken (refunds are separate facts).
+	VerdictPaid
+	// VerdictNotPaid: the customer was not charged, or was given it all back by a revoke.
+	VerdictNotPaid
+)
+
+// Verdict returns what t means for the money now.
+func (t Transaction) Verdict() Verdict {
+	switch {
+	case t.Unsettled() || !t.State.Valid():
+		return VerdictUnknown
+	case t.State == StatePaid || t.State == StatePartiallyRefunded || t.State == StateRefunded:
+		return VerdictPaid
+	}
+	return VerdictNotPaid
+}
+
+// Refundable reports whether a refund of t may be started (more checks —
+// refunds in flight, permission — are Checkout.Refund's).
+func (t Transaction) Refundable() bool {
+	return (t.State == StatePaid || t.State == StatePartiallyRefunded) && !t.GiveUp && t.Remaining() > 0
+}
+
+// CancelAction is what cancelling a charge means in its state.
+type CancelAction int
+
+const (
+	// CancelNothing: the charge is already not paid.
+	CancelNothing CancelAction = iota
+	// CancelGiveUp: unsettled: give up and cancel (Checkout.AcknowledgeRevoke);
+	// it is revoked if it went through.
+	CancelGiveUp
+	// CancelRevoke: paid, nothing refunded: revoke in full (Checkout.Revoke,
+	// refund permission needed).
+	CancelRevoke
+	// CancelRefuse: refunds were made: it cannot be revoked; refund what
+	// remains instead.
+	CancelRefuse
+)
+
+// CancelActionFor decides what cancelling t means (ARCHITECTURE.md: the
+// cancel-or-revoke decision lives in pos).
+func CancelActionFor(t Transaction) CancelAction {
+	switch {
+	case t.Unsettled():
+		return CancelGiveUp
+	case t.State == StatePaid && t.Refunded == 0:
+		return CancelRevoke
+	case t.State.NotPaid():
+		return CancelNothing
+	}
+	return CancelRefuse
+}

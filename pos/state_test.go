@@ -142,3 +142,42 @@ func TestTransaction_JSON(t *testing.T) {
 		t.Errorf("round trip: %+v, %v", back, err)
 	}
 }
+
+func TestTransaction_VerdictAndCancelAction(t *testing.T) {
+	tests := []struct {
+		name    string
+		tx      pos.Transaction
+		verdict pos.Verdict
+		cancel  pos.CancelAction
+		refund  bool
+	}{
+		{"Unknown", pos.Transaction{State: pos.StateUnknown, Amount: 100}, pos.VerdictUnknown, pos.CancelGiveUp, false},
+		{"Pending", pos.Transaction{State: pos.StatePending, Amount: 100}, pos.VerdictUnknown, pos.CancelGiveUp, false},
+		{"Paid", pos.Transaction{State: pos.StatePaid, Amount: 100}, pos.VerdictPaid, pos.CancelRevoke, true},
+		{"PaidBeingRevoked", pos.Transaction{State: pos.StatePaid, Amount: 100, GiveUp: true}, pos.VerdictUnknown, pos.CancelGiveUp, false},
+		{"PartlyRefunded", pos.Transaction{State: pos.StatePartiallyRefunded, Amount: 100, Refunded: 10}, pos.VerdictPaid, pos.CancelRefuse, true},
+		{"Refunded", pos.Transaction{State: pos.StateRefunded, Amount: 100, Refunded: 100}, pos.VerdictPaid, pos.CancelRefuse, false},
+		{"Revoked", pos.Transaction{State: pos.StateRevoked, Amount: 100}, pos.VerdictNotPaid, pos.CancelNothing, false},
+		{"Declined", pos.Transaction{State: pos.StateDeclined, Amount: 100}, pos.VerdictNotPaid, pos.CancelNothing, false},
+		{"Voided", pos.Transaction{State: pos.StateVoided, Amount: 100}, pos.VerdictNotPaid, pos.CancelNothing, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.tx.Verdict(); got != tt.verdict {
+				t.Errorf("Verdict: got %d, want %d", got, tt.verdict)
+			}
+			if got := pos.CancelActionFor(tt.tx); got != tt.cancel {
+				t.Errorf("CancelActionFor: got %d, want %d", got, tt.cancel)
+			}
+			if got := tt.tx.Refundable(); got != tt.refund {
+				t.Errorf("Refundable: got %v, want %v", got, tt.refund)
+			}
+		})
+	}
+	if s := pos.RemoteState(4).String(); s != "partially refunded" {
+		t.Errorf("STATE 4: %q", s)
+	}
+	if s := pos.RemoteState(7).String(); s != "STATE 7" {
+		t.Errorf("STATE 7: %q", s)
+	}
+}

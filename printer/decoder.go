@@ -98,6 +98,7 @@ type decodeState struct {
 	blanks  int    // trailing blank lines in out
 	qr      map[byte][]byte
 	gfx     string // last stored GS ( L image, as "[IMAGE wxh]"
+	split   bool   // each GS v 0 band is its own command (Remainder)
 }
 
 // Lines decodes b into printed lines.
@@ -271,6 +272,17 @@ func (s *decodeState) gsCmd(b []byte, i int) int {
 		start := skip(b, i, 8)
 		end := skip(b, start, bw*h)
 		data := b[start:end]
+		// bands of one image (Encoder.Image) follow each other: join them
+		for !s.split && len(data) == bw*h && end+8 <= len(b) && b[end] == gs && b[end+1] == 'v' && b[end+2] == '0' &&
+			arg(b, end+4)|arg(b, end+5)<<8 == bw {
+			bh := arg(b, end+6) | arg(b, end+7)<<8
+			next := skip(b, end+8, bw*bh)
+			if next-(end+8) != bw*bh {
+				break
+			}
+			data = append(data[:len(data):len(data)], b[end+8:next]...)
+			h, end = h+bh, next
+		}
 		if len(data) == bw*h && looksLikeQR(data, bw, h) {
 			s.marker("[RASTER QR]", true)
 		} else {
@@ -631,3 +643,59 @@ var screenWidth = &runewidth.Condition{EastAsianWidth: false}
 // TextWidth is the number of terminal columns decoded text takes on the
 // screen (CJK two, East-Asian ambiguous characters one), for previews.
 func TextWidth(s string) int { return screenWidth.StringWidth(s) }
+
+// commandEnd returns where the command or character starting at b[i] ends
+// (as the decoder parses it), so a byte stream can be cut into commands.
+func (s *decodeState) commandEnd(b []byte, i int) int {
+	switch b[i] {
+	case esc:
+		return s.escCmd(b, i)
+	case gs:
+		return s.gsCmd(b, i)
+	case fs:
+		return s.fsCmd(b, i)
+	case dle:
+		return s.dleCmd(b, i)
+	}
+	if s.chinese && b[i] >= 0x81 && b[i] <= 0xfe { // a GBK/GB18030 character
+		if i+1 < len(b) && b[i+1] >= '0' && b[i+1] <= '9' {
+			return min(i+4, len(b))
+		}
+		return min(i+2, len(b))
+	}
+	return i + 1
+}
+
+// Remainder returns how many more bytes a printer that received b[:n]
+// expects to finish the command it is inside (the rest of a raster band,
+// of a QR store command…); 0 when b[:n] ends between commands. Sending
+// that many filler bytes brings the printer back to reading commands.
+func Remainder(b []byte, n int) int {
+	if n <= 0 || n >= len(b) {
+		return 0
+	}
+	s := &decodeState{qr: map[byte][]byte{}, split: true}
+	s.reset()
+	for i := 0; i < n; {
+		end := s.commandEnd(b, i)
+		if end > n {
+			return end - n
+		}
+		i = max(end, i+1)
+	}
+	return 0
+}
+
+// MaxOpen returns the longest command in b: what a printer cut off at an
+// unknown point of b may still expect.
+func MaxOpen(b []byte) int {
+	s := &decodeState{qr: map[byte][]byte{}, split: true}
+	s.reset()
+	m := 0
+	for i := 0; i < len(b); {
+		end := max(s.commandEnd(b, i), i+1)
+		m = max(m, end-i-1)
+		i = end
+	}
+	return m
+}

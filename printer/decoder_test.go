@@ -81,11 +81,20 @@ func TestDecode_LineFlags(t *testing.T) {
 // TestDecode_RoundTrip: text encoded for a printer decodes to the text the
 // printer prints (¥ as ￥ in Chinese mode).
 func TestDecode_RoundTrip(t *testing.T) {
-	texts := []string{"收银员 张三", "Alipay balance 150.00", "￥158.00", "（人民路店）", "天津市和平区", "€ £ é ü"}
-	for _, s := range texts {
-		b := must(printer.NewEncoder(printer.Profile{}).Start().Line(s).Result())
-		if got := strings.TrimSuffix(printer.DecodeText(b, 0), "\n"); got != s {
-			t.Errorf("round trip %q → %q", s, got)
+	tests := []struct{ in, want string }{
+		{"收银员 张三", ""}, {"Alipay balance 150.00", ""}, {"￥158.00", ""}, {"（人民路店）", ""}, {"天津市和平区", ""},
+		{"¥158", "￥158"},
+		// not GBK two-byte characters: the documented fallback
+		{"€ £ é ü", "EUR GBP é ü"}, {"Köln Straße", "Koln Strasse"}, {"☕ 😀", "? ?"},
+	}
+	for _, tc := range tests {
+		want := tc.want
+		if want == "" {
+			want = tc.in
+		}
+		b := must(printer.NewEncoder(printer.Profile{}).Start().Line(tc.in).Result())
+		if got := strings.TrimSuffix(printer.DecodeText(b, 0), "\n"); got != want {
+			t.Errorf("round trip %q → %q, want %q", tc.in, got, want)
 		}
 	}
 }
@@ -122,4 +131,26 @@ func must(b []byte, err error) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// FuzzRemainder: for any bytes and any cut, what a printer still expects
+// is never negative, never past the end, and at most the longest command.
+func FuzzRemainder(f *testing.F) {
+	bins, _ := filepath.Glob(filepath.Join("testdata", "*.bin"))
+	for _, bin := range bins {
+		if b, err := os.ReadFile(bin); err == nil {
+			f.Add(b[:min(len(b), 1500)], uint16(len(b)/3))
+		}
+	}
+	f.Add([]byte{0x1d, 'v', '0', 0, 1, 0, 2, 0, 0xff}, uint16(5))
+	f.Fuzz(func(t *testing.T, b []byte, cut uint16) {
+		n := int(cut)
+		r := printer.Remainder(b, n)
+		if r < 0 || (n < len(b) && n+r > len(b)) {
+			t.Fatalf("Remainder(%d of %d) = %d", n, len(b), r)
+		}
+		if m := printer.MaxOpen(b); r > m {
+			t.Fatalf("Remainder %d > MaxOpen %d", r, m)
+		}
+	})
 }

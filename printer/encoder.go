@@ -244,8 +244,14 @@ func (e *Encoder) QRRaster(data string, module int, level QRLevel) *Encoder {
 	return e.Image(scaleBitmap(bm, scale))
 }
 
+// MaxBand is the most rows one GS v 0 command carries: an image goes in
+// bands, so a job cut off mid-image leaves at most one band open (at most
+// 255 × width/8 bytes the printer still expects before it reads commands).
+const MaxBand = 255
+
 // Image prints a bitmap (rows of dots, true = black) with GS v 0 m xL xH yL yH
-// (m = 0, normal density). Rows may have different lengths; the longest sets the width.
+// (m = 0, normal density), in bands of at most MaxBand rows. Rows may have
+// different lengths; the longest sets the width.
 func (e *Encoder) Image(rows [][]bool) *Encoder {
 	w := 0
 	for _, r := range rows {
@@ -255,20 +261,23 @@ func (e *Encoder) Image(rows [][]bool) *Encoder {
 		return e
 	}
 	bw := (w + 7) / 8
-	if bw > 0xffff || len(rows) > 0xffff {
+	if bw > 0xffff {
 		e.fail(fmt.Errorf("image %dx%d too large", w, len(rows)))
 		return e
 	}
-	e.Raw(gs, 'v', '0', 0, byte(bw), byte(bw>>8), byte(len(rows)), byte(len(rows)>>8))
 	line := make([]byte, bw)
-	for _, r := range rows {
-		clear(line)
-		for x, on := range r {
-			if on {
-				line[x/8] |= 0x80 >> (x % 8)
+	for start := 0; start < len(rows); start += MaxBand {
+		band := rows[start:min(start+MaxBand, len(rows))]
+		e.Raw(gs, 'v', '0', 0, byte(bw), byte(bw>>8), byte(len(band)), 0)
+		for _, r := range band {
+			clear(line)
+			for x, on := range r {
+				if on {
+					line[x/8] |= 0x80 >> (x % 8)
+				}
 			}
+			e.buf.Write(line)
 		}
-		e.buf.Write(line)
 	}
 	return e
 }

@@ -3,6 +3,7 @@ package printer_test
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,7 +70,12 @@ func TestEncoder_HardwareBytes(t *testing.T) {
 		{"yen gb", gb, func(e *printer.Encoder) { e.Text("¥158") }, "A3 A4 31 35 38"},
 		{"fullwidth yen gb", gb, func(e *printer.Encoder) { e.Text("￥") }, "A3 A4"},
 		{"chinese gb", gb, func(e *printer.Encoder) { e.Text("中文") }, "D6 D0 CE C4"},
-		{"gb18030 4-byte", gb, func(e *printer.Encoder) { e.Text("€") }, "A2 E3"},
+		// Only two-byte GBK characters go out in Chinese mode: no four-byte
+		// GB18030 codes, no lone 0x80 for € (issue 11).
+		{"euro gb18030", gb, func(e *printer.Encoder) { e.Text("€") }, "45 55 52"},
+		{"euro gbk", printer.Profile{Charset: printer.GBK}, func(e *printer.Encoder) { e.Text("€") }, "45 55 52"},
+		{"latin gb18030", gb, func(e *printer.Encoder) { e.Text("öß") }, "6F 73 73"},
+		{"emoji gb18030", gb, func(e *printer.Encoder) { e.Text("☕😀") }, "3F 3F"},
 		{"gbk only", printer.Profile{Charset: printer.GBK}, func(e *printer.Encoder) { e.Text("中😀") }, "D6 D0 3F"},
 		{"yen cp437", cp, func(e *printer.Encoder) { e.Text("¥ ￥") }, "9D 20 9D"},
 		{"cjk cp437", cp, func(e *printer.Encoder) { e.Text("中A：") }, "3F 41 3A"},
@@ -123,5 +129,73 @@ func TestEncoder_RasterFitsPaper(t *testing.T) {
 		if wBytes*8 > dots {
 			t.Errorf("%d mm: image %d dots wide, paper has %d", paper, wBytes*8, dots)
 		}
+	}
+}
+
+// TestEncoder_RasterBands: an image taller than MaxBand rows goes out in
+// bands of at most 255 rows; the decoder reads them as one image, and a
+// printer cut off anywhere inside owes at most the rest of one band.
+func TestEncoder_RasterBands(t *testing.T) {
+	const width, height = 384, 600
+	rows := make([][]bool, height)
+	for i := range rows {
+		rows[i] = make([]bool, width)
+		rows[i][i%width] = true
+	}
+	b := printer.NewEncoder(printer.Profile{Paper: 58}).Init().Image(rows).Line("after").Bytes()
+	bw := width / 8
+	var bands []int
+	for i := 2; i+8 <= len(b); {
+		if !bytes.Equal(b[i:i+4], []byte{0x1d, 0x76, 0x30, 0}) {
+			break
+		}
+		h := int(b[i+6]) | int(b[i+7])<<8
+		if h > printer.MaxBand || int(b[i+4])|int(b[i+5])<<8 != bw {
+			t.Fatalf("band of %d rows × %d bytes", h, int(b[i+4])|int(b[i+5])<<8)
+		}
+		bands = append(bands, h)
+		i += 8 + bw*h
+	}
+	if want := []int{255, 255, 90}; !slices.Equal(bands, want) {
+		t.Fatalf("bands = %v, want %v", bands, want)
+	}
+	if text := printer.DecodeText(b, 32); strings.Count(text, "[IMAGE 384x600]") != 1 || !strings.Contains(text, "after") {
+		t.Errorf("decoded:\n%s", text)
+	}
+	tests := []struct {
+		name string
+		cut  int
+		want int
+	}{
+		{"before the image", 2, 0},
+		{"inside the first band's header", 2 + 5, 3 + bw*255},
+		{"inside the first band", 2 + 8 + 100, bw*255 - 100},
+		{"between bands", 2 + 8 + bw*255, 0},
+		{"inside the last band", len(b) - len("after\n") - 10, 10},
+		{"in the text after", len(b) - 2, 0},
+	}
+	for _, tc := range tests {
+		if got := printer.Remainder(b, tc.cut); got != tc.want {
+			t.Errorf("%s: Remainder = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	if got := printer.MaxOpen(b); got != 7+bw*255 {
+		t.Errorf("MaxOpen = %d, want %d (one band)", got, 7+bw*255)
+	}
+}
+
+// TestRemainder_DoubleByteText: a cut between the two bytes of a Chinese
+// character owes the second byte.
+func TestRemainder_DoubleByteText(t *testing.T) {
+	b := printer.NewEncoder(printer.Profile{Paper: 58}).Start().Line("合计").Bytes()
+	i := bytes.Index(b, []byte{0xba, 0xcf}) // 合 in GBK
+	if i < 0 {
+		t.Fatalf("no GBK text in % x", b)
+	}
+	if got := printer.Remainder(b, i+1); got != 1 {
+		t.Errorf("Remainder mid-character = %d, want 1", got)
+	}
+	if got := printer.Remainder(b, i+2); got != 0 {
+		t.Errorf("Remainder after the character = %d, want 0", got)
 	}
 }

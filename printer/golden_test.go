@@ -135,6 +135,15 @@ func goldenCases() []goldenCase {
 			s.Lang = lang
 			return l.ShiftReport(s)
 		}},
+		{"z", func(l printer.Layout, lang printer.Lang) ([]byte, error) {
+			s := shiftReport()
+			s.Lang, s.Number, s.Shift = lang, 12, "POS-01-Z12"
+			s.ByCashier = []printer.CashierTotal{{Cashier: "张三 (1001)", Total: printer.Total{Count: 15, Amount: 129000}},
+				{Cashier: "cashier02", Total: printer.Total{Count: 1, Amount: 99999999999}}}
+			s.Cash, s.CashExpect, s.CashCounted = true, 56000, 55850
+			s.CarriedOver = []string{"POS01202603141955001234"}
+			return l.ShiftReport(s)
+		}},
 	}
 	var cases []goldenCase
 	for _, lay := range layouts {

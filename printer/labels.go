@@ -70,6 +70,12 @@ var (
 	lblUnsettled = label{"待处理", "Unsettled"}
 	lblFinal     = label{"日结 (Z)", "END OF SHIFT (Z)"}
 	lblInterim   = label{"中途 (X)", "INTERIM (X)"}
+	lblZNumber   = label{"日结号", "Z no."}
+	lblByCashier = label{"按收银员", "By cashier"}
+	lblCashExp   = label{"应有现金", "Cash expected"}
+	lblCashCnt   = label{"实点现金", "Cash counted"}
+	lblCashDiff  = label{"差额", "Difference"}
+	lblCarried   = label{"转下班", "Carried over"}
 	lblNoTrade   = label{"无交易", "No transactions"}
 )
 

@@ -138,8 +138,14 @@ func (p *page) amountLine(l label, m pos.Money, big bool) {
 // columns prints a name (wrapped) with up to two right-aligned columns
 // (count, amount) on its first line.
 func (p *page) columns(name, count, amount string, indent int) {
-	amtW := max(11, p.cols/4)
+	// An amount takes up to 12 characters (-99999999.99 yuan) with at
+	// least one space before it, so it never fuses with the count, on 58
+	// mm paper too; the count has 4 digits and a space on 58 mm, 5 wider.
+	amtW := max(13, p.cols/4)
 	cntW := 6
+	if p.cols < 40 {
+		cntW = 5
+	}
 	nameW := p.cols - amtW - cntW - indent
 	name = p.c.prepare(name)
 	tail := p.c.padLeft(p.c.prepare(count), cntW) + p.c.padLeft(p.c.prepare(amount), amtW)

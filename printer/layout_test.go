@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	gzqr "github.com/makiuchi-d/gozxing/qrcode"
 
+	"posterm/pos"
 	"posterm/printer"
 )
 
@@ -89,7 +91,9 @@ func TestLayout_NoInjection(t *testing.T) {
 
 func TestLayout_CopiesAndDrawer(t *testing.T) {
 	l := printer.Layout{Copies: []printer.Copy{printer.CopyCustomer, printer.CopyMerchant, printer.CopyMerchant}, Drawer: true}
-	out := printer.DecodeText(must(l.Receipt(saleReceipt())), 32)
+	cash := saleReceipt()
+	cash.Cash = true
+	out := printer.DecodeText(must(l.Receipt(cash)), 32)
 	if n := strings.Count(out, "----- cut -----"); n != 3 {
 		t.Errorf("%d cuts, want 3 copies", n)
 	}
@@ -99,10 +103,54 @@ func TestLayout_CopiesAndDrawer(t *testing.T) {
 	if strings.Count(out, "[DRAWER]") != 1 || !strings.HasPrefix(out, "[DRAWER]") {
 		t.Errorf("want one drawer pulse before the first copy")
 	}
-	// refunds never open the drawer
-	r := refundSlip()
-	if strings.Contains(printer.DecodeText(must(l.Receipt(r)), 32), "[DRAWER]") {
-		t.Errorf("a refund slip opened the drawer")
+}
+
+// TestLayout_DrawerOnlyForCash: the drawer kick (ESC p 0, golden bytes)
+// is in exactly the receipts that should open the drawer: the first print
+// of a cash sale. Never a wallet sale (printed at once or late), a
+// reprint, a refund or revoke slip, or with the drawer off.
+func TestLayout_DrawerOnlyForCash(t *testing.T) {
+	kick := []byte{0x1b, 'p', 0, 25, 250} // ESC p m t1 t2: 50 ms on, 500 ms off
+	h := printer.Header{Merchant: "M", Register: "R1", Zone: time.UTC}
+	tx := pos.Transaction{ChargeCode: "C1", Amount: 100, State: pos.StatePaid, PaidAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	job := func(kind pos.ReceiptKind, cash, reprint bool) printer.Job {
+		rec := pos.Receipt{Kind: kind, Transaction: tx, Cash: cash}
+		if kind == pos.ReceiptRefund {
+			rec.Refund = &pos.Refund{OutRefundNo: "R1", Amount: 50, State: pos.RefundDone}
+		}
+		return printer.Job{Kind: kind, ChargeCode: "C1", Receipt: &rec, Reprint: reprint}
+	}
+	tests := []struct {
+		name   string
+		drawer bool
+		job    printer.Job
+		want   bool
+	}{
+		{"cash sale, first print", true, job(pos.ReceiptSale, true, false), true},
+		{"cash sale, drawer off", false, job(pos.ReceiptSale, true, false), false},
+		{"cash sale reprint", true, job(pos.ReceiptSale, true, true), false},
+		{"wallet sale", true, job(pos.ReceiptSale, false, false), false},
+		{"wallet sale printed late", true, func() printer.Job {
+			j := job(pos.ReceiptSale, false, false)
+			j.Created = tx.PaidAt.Add(time.Hour)
+			return j
+		}(), false},
+		{"refund slip", true, job(pos.ReceiptRefund, true, false), false},
+		{"revoke slip", true, job(pos.ReceiptRevoke, true, false), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := printer.Layout{Copies: printer.Copies(1, 1), Drawer: tc.drawer}
+			b := must(l.RenderJob(h, tc.job))
+			n := bytes.Count(b, kick)
+			if tc.want {
+				if n != 1 || !bytes.HasPrefix(b, kick) {
+					t.Errorf("drawer kicks = %d, want exactly one, first; head % x", n, b[:min(len(b), 12)])
+				}
+			} else if n != 0 || bytes.Contains(b, []byte{0x1b, 'p'}) {
+				t.Errorf("drawer kicks = %d, want none", n)
+			}
+		})
 	}
 }
 
@@ -161,5 +209,37 @@ func TestCopies(t *testing.T) {
 	}
 	if got := printer.Copies(0, 0); !slices.Equal(got, []printer.Copy{printer.CopyCustomer}) {
 		t.Errorf("Copies(0, 0) = %v", got)
+	}
+}
+
+// TestShiftReport_WideAmounts: on 58 and 80 mm paper, in both languages,
+// a 12-character amount and a 4-digit count stay apart (issue 11: they
+// fused on 58 mm).
+func TestShiftReport_WideAmounts(t *testing.T) {
+	big := pos.Money(-9999999999) // "-99999999.99": 12 characters
+	for _, paper := range []int{58, 80} {
+		for _, lang := range []printer.Lang{printer.LangZH, printer.LangEN} {
+			l := printer.Layout{Profile: printer.Profile{Paper: paper}}
+			r := printer.ShiftReport{Shift: "S1", Lang: lang,
+				Channels: []printer.ChannelTotal{{ChannelType: "1", Total: printer.Total{Count: 9999, Amount: -big}}},
+				Sales:    printer.Total{Count: 9999, Amount: -big}, Refunds: printer.Total{Count: 9999, Amount: -big},
+				Revokes: printer.Total{Count: 9999, Amount: -big}, Net: big}
+			text := printer.DecodeText(must(l.ShiftReport(r)), l.Profile.Cols())
+			n := 0
+			for _, ln := range strings.Split(text, "\n") {
+				if strings.Contains(ln, "99999999.99") && !strings.Contains(ln, "￥") { // the net line has no count
+					n++
+					if !strings.Contains(ln, "9999 ") || strings.Contains(ln, "999999999999") {
+						t.Errorf("%d mm %s: count and amount fused: %q", paper, lang, ln)
+					}
+					if printer.TextWidth(ln) > l.Profile.Cols() {
+						t.Errorf("%d mm %s: line wider than the paper: %q", paper, lang, ln)
+					}
+				}
+			}
+			if n < 4 {
+				t.Errorf("%d mm %s: %d amount lines, want at least 4:\n%s", paper, lang, n, text)
+			}
+		}
 	}
 }

@@ -7,16 +7,6 @@ import (
 	"posterm/pos"
 )
 
-// Kind is the kind of a printed transaction slip.
-type Kind string
-
-// Kinds of slips.
-const (
-	KindSale   Kind = "sale"   // a paid charge
-	KindRefund Kind = "refund" // a refund of (part of) a paid charge
-	KindRevoke Kind = "revoke" // a revoked (撤销) charge
-)
-
 // FundBill is one line of FUND_BILL_LIST (WIRE.md §3): the fund channel
 // code (§7, Appendix 3) and the amount paid from it.
 type FundBill struct {
@@ -50,6 +40,10 @@ type Receipt struct {
 	Reason       string    // why it was refunded or revoked
 	Approver     string    // the manager who authorised it, if any
 
+	// Cash is the first print of a cash sale: the only receipt that opens
+	// the drawer (Layout.Drawer). A reprint never does.
+	Cash bool
+
 	Copy    Copy // the copy label when Layout.Copies is nil
 	Reprint bool // marks the slip "*** 重印 REPRINT ***"
 	Demo    bool // marks the slip as a demo, not a real payment
@@ -69,7 +63,7 @@ func (l Layout) Receipt(r Receipt) ([]byte, error) {
 	for i, c := range copies {
 		r.Copy = c
 		p := l.newPage(r.Lang)
-		if i == 0 && l.Drawer && (r.Kind == "" || r.Kind == KindSale) {
+		if i == 0 && l.Drawer && r.Cash && !r.Reprint && (r.Kind == "" || r.Kind == KindSale) {
 			p.Drawer()
 		}
 		l.receipt(p, r)

@@ -39,9 +39,23 @@ type ShiftReport struct {
 	Revokes   Total          // revoked charges
 	Net       pos.Money      // sales − refunds − revokes, as pos computed it
 	Unsettled int            // charges or refunds still unknown
-	Reprint   bool
-	Demo      bool
-	Lang      Lang
+	// A Z report's own lines (Final): its number per till, paid sales by
+	// cashier, the cash count and the unsettled charges carried over.
+	Number      int
+	ByCashier   []CashierTotal
+	Cash        bool // print the cash lines
+	CashExpect  pos.Money
+	CashCounted pos.Money
+	CarriedOver []string
+	Reprint     bool
+	Demo        bool
+	Lang        Lang
+}
+
+// CashierTotal is one cashier's paid sales in a shift.
+type CashierTotal struct {
+	Cashier string
+	Total
 }
 
 // ShiftReport renders s as one ticket ending in a cut. Copies do not apply.
@@ -64,6 +78,9 @@ func (l Layout) ShiftReport(s ShiftReport) ([]byte, error) {
 	p.kv(lblRegister, s.Register)
 	p.kv(lblCashier, s.Cashier)
 	p.kv(lblShiftID, s.Shift)
+	if s.Number > 0 {
+		p.kv(lblZNumber, itoa(s.Number))
+	}
 	p.kv(lblFrom, fmtTime(s.From))
 	p.kv(lblTo, fmtTime(s.To))
 	p.kv(lblPrinted, fmtTime(s.Printed))
@@ -88,6 +105,28 @@ func (l Layout) ShiftReport(s ShiftReport) ([]byte, error) {
 	p.rule()
 	p.amountLine(lblNet, s.Net, true)
 	p.kv(lblUnsettled, itoa(s.Unsettled))
+	if len(s.ByCashier) > 0 {
+		p.rule()
+		p.Bold(true)
+		p.columns(p.lbl(lblByCashier), p.lbl(lblCount), p.lbl(lblAmount), 0)
+		p.Bold(false)
+		for _, c := range s.ByCashier {
+			p.columns(c.Cashier, itoa(c.Count), c.Amount.Yuan(), 2)
+		}
+	}
+	if s.Cash {
+		p.rule()
+		p.kv(lblCashExp, yuan(s.CashExpect))
+		p.kv(lblCashCnt, yuan(s.CashCounted))
+		p.amountLine(lblCashDiff, s.CashCounted-s.CashExpect, true)
+	}
+	if len(s.CarriedOver) > 0 {
+		p.rule()
+		p.Line(p.c.prepare(p.lbl(lblCarried) + ":"))
+		for _, c := range s.CarriedOver {
+			p.Line("  " + p.c.truncate(p.c.prepare(c), p.cols-2))
+		}
+	}
 	p.rule()
 	p.demo(s.Demo)
 	p.Cut()

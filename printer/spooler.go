@@ -1,70 +1,51 @@
 package printer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
+
+	"posterm/pos"
 )
 
-// More kinds of jobs besides the slips of a transaction.
+// Kind is the kind of a print job or slip (pos.ReceiptKind).
+type Kind = pos.ReceiptKind
+
+// Kinds of jobs and slips.
 const (
-	KindShift Kind = "shift" // a shift report
-	KindTest  Kind = "test"  // a test page
+	KindSale   = pos.ReceiptSale   // a paid charge
+	KindRefund = pos.ReceiptRefund // a refund of (part of) a paid charge
+	KindRevoke = pos.ReceiptRevoke // a revoked (撤销) charge
+	KindShift  = pos.ReceiptShift  // a shift report
+	KindTest   = pos.ReceiptTest   // a test page
 )
 
-// JobState is where a print job stands.
-type JobState string
+// JobState is where a print job stands (pos.PrintState).
+type JobState = pos.PrintState
 
-// Job states. A job is never deleted: a printed job stays for reprints and
-// the audit; a failed one stays queued and is retried.
+// Job states (see pos.PrintState).
 const (
-	JobQueued  JobState = "queued"  // not tried yet
-	JobFailed  JobState = "failed"  // tried, failed, to be retried at NextAttempt
-	JobPrinted JobState = "printed" // sent to the printer completely
+	JobQueued  = pos.PrintQueued
+	JobSending = pos.PrintSending
+	JobSent    = pos.PrintSent
+	JobPrinted = pos.PrintPrinted
+	JobFailed  = pos.PrintFailed
 )
 
-// Job is one ticket to print: the complete ESC/POS bytes of a receipt (all
-// its copies), slip, report or test page.
-type Job struct {
-	ID         int64  // assigned by the JobStore
-	Kind       Kind   // sale, refund, revoke, shift, test: for the screen and the log
-	ChargeCode string // the charge it belongs to; "" for reports
-	Reprint    bool   // asked for again by the cashier (the slip says so)
-	// Data are the ESC/POS bytes as Layout renders them. A job stored
-	// without them (the journal queues charge code and kind in the payment's
-	// own transaction) is rendered at print time by SpoolerConfig.Render.
-	Data        []byte
-	Created     time.Time // when it was queued
-	State       JobState
-	Attempts    int       // failed attempts so far
-	LastError   string    // detail of the last failure, for the log (not for the cashier)
-	NextAttempt time.Time // a failed job is not retried before this
-	Printed     time.Time // when it was printed (State printed)
-}
+// Job is one ticket to print (pos.PrintJob): a receipt snapshot rendered
+// at print time, or ready ESC/POS bytes.
+type Job = pos.PrintJob
+
+// JobStore keeps print jobs across restarts: the pos.PrintQueue port
+// (offline.Journal in SQLite, printertest.MemStore in memory).
+type JobStore = pos.PrintQueue
 
 // ErrJobNotFound is returned by a JobStore for an unknown job id.
-var ErrJobNotFound = errors.New("print job not found")
-
-// JobStore keeps print jobs across restarts; offline.Journal implements it
-// in SQLite and printertest.MemStore in memory. Implementations are safe
-// for concurrent use. Every method returns ctx.Err() if ctx ends first.
-type JobStore interface {
-	// Add stores j as a new queued job (its ID, State and Attempts are
-	// ignored) and returns the new ID.
-	Add(ctx context.Context, j Job) (int64, error)
-	// Pending returns every job not printed yet — queued and failed —
-	// oldest first (by ID).
-	Pending(ctx context.Context) ([]Job, error)
-	// MarkPrinted records that job id was printed completely at `at`.
-	// It returns ErrJobNotFound for an unknown id.
-	MarkPrinted(ctx context.Context, id int64, at time.Time) error
-	// MarkFailed records a failed attempt: State failed, Attempts+1,
-	// LastError = reason, NextAttempt = next. ErrJobNotFound for an unknown id.
-	MarkFailed(ctx context.Context, id int64, reason string, next time.Time) error
-}
+var ErrJobNotFound = pos.ErrNotFound
 
 // EventKind says what an Event reports.
 type EventKind string
@@ -72,7 +53,8 @@ type EventKind string
 // Spooler events.
 const (
 	EventQueued  EventKind = "queued"  // a job was stored
-	EventPrinted EventKind = "printed" // a job was printed
+	EventPrinted EventKind = "printed" // a job was printed: the printer confirmed it after its last byte
+	EventSent    EventKind = "sent"    // a job was sent whole but the printer never confirmed it
 	EventFailed  EventKind = "failed"  // an attempt failed; the job stays queued
 	EventStatus  EventKind = "status"  // the printer's status changed
 )
@@ -99,20 +81,28 @@ type SpoolerConfig struct {
 	Store JobStore
 	// Open connects to the printer for one job; the spooler closes it.
 	Open func(ctx context.Context) (Transport, error)
-	// Render produces the bytes of a job stored without Data (from the
-	// journal's record of its charge). An error fails the attempt; the job
-	// is retried like a print failure. nil: such jobs fail.
+	// Render produces the bytes of a job stored without Data (from its
+	// receipt snapshot). j.Reprint is true when the job must be printed
+	// marked as a copy (asked again, or cut off before). An error fails
+	// the attempt. nil: Layout.RenderJob with Header.
 	Render func(ctx context.Context, j Job) ([]byte, error)
+	// Layout and Header render receipt snapshots when Render is nil.
+	Layout Layout
+	Header Header
 	// MinBackoff is the wait after a first failure, doubled per attempt
 	// up to MaxBackoff. Defaults 2 s and 2 min.
 	MinBackoff, MaxBackoff time.Duration
-	// JobTimeout bounds connecting and the status query of one job
+	// JobTimeout bounds connecting and the status query before a job
 	// (writes are bounded by the transport's write timeout). 30 s.
 	JobTimeout time.Duration
+	// ConfirmTimeout bounds the wait for the printer's answer after the
+	// job's last byte (it answers once it has read the whole job) and
+	// after recovering a printer cut off mid-job. 20 s.
+	ConfirmTimeout time.Duration
 	// Poll re-reads the store this often even when nothing woke the
 	// spooler (jobs added by another process). 30 s.
 	Poll time.Duration
-	// NoStatus skips the DLE EOT query before each job.
+	// NoStatus skips the DLE EOT query before each job (not the one after).
 	NoStatus bool
 	Now      func() time.Time // time.Now
 	Logger   *slog.Logger     // slog.Default() with subsystem=printer
@@ -146,6 +136,9 @@ func NewSpooler(cfg SpoolerConfig) *Spooler {
 	}
 	if cfg.JobTimeout <= 0 {
 		cfg.JobTimeout = 30 * time.Second
+	}
+	if cfg.ConfirmTimeout <= 0 {
+		cfg.ConfirmTimeout = 20 * time.Second
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 30 * time.Second
@@ -275,84 +268,217 @@ func (s *Spooler) storeInbox(ctx context.Context) bool {
 			s.mu.Unlock()
 			return false
 		}
-		j.ID = id
-		s.log.Info("print job queued", "job", id, "kind", j.Kind, "charge_code", j.ChargeCode, "bytes", len(j.Data))
+		s.log.Info("print job queued", "job", id, "kind", j.Kind, "charge_code", j.ChargeCode)
 		s.emit(Event{Kind: EventQueued, JobID: id, JobKind: j.Kind, ChargeCode: j.ChargeCode})
 	}
 	return true
 }
 
-// print sends one job. On failure it marks the job failed and returns
-// when it may be tried again.
+// outcome is what one attempt at a job came to.
+type outcome struct {
+	bytes     int  // the job's bytes (as rendered for this attempt)
+	confirmed bool // the printer answered after the last byte
+	fail      *pos.PrintFailure
+	err       error
+}
+
+// print makes one attempt at j and records it. On failure it returns
+// when the job may be tried again.
 func (s *Spooler) print(ctx context.Context, j Job, pending int) (time.Time, error) {
 	start := s.cfg.Now()
-	err := s.send(ctx, j)
-	if ctx.Err() != nil {
-		return time.Time{}, ctx.Err() // shutting down: not the printer's fault
-	}
-	if err != nil {
+	o := s.attempt(ctx, j)
+	if o.err != nil {
 		attempts := j.Attempts + 1
-		next := s.cfg.Now().Add(s.backoff(attempts))
-		if merr := s.cfg.Store.MarkFailed(ctx, j.ID, err.Error(), next); merr != nil {
+		f := *o.fail
+		f.Next = s.cfg.Now().Add(s.backoff(attempts))
+		if ctx.Err() != nil {
+			f.Next = time.Time{} // shutting down: retry at once on the next start
+		}
+		// a shutdown mid-write still records what the printer got
+		if merr := s.cfg.Store.MarkFailed(context.WithoutCancel(ctx), j.ID, f); merr != nil {
 			s.log.Error("mark print job failed", "job", j.ID, "err", merr)
 		}
+		if ctx.Err() != nil {
+			return time.Time{}, ctx.Err()
+		}
 		s.log.Warn("print failed; job stays queued", "job", j.ID, "kind", j.Kind, "charge_code", j.ChargeCode,
-			"attempts", attempts, "next_attempt", next, "err", err)
+			"attempts", attempts, "next_attempt", f.Next, "cut_off", f.Cut, "owed", f.Owed, "err", o.err)
 		s.emit(Event{Kind: EventFailed, JobID: j.ID, JobKind: j.Kind, ChargeCode: j.ChargeCode,
-			Attempts: attempts, NextAttempt: next, Err: err.Error(), Pending: pending})
-		return next, err
+			Attempts: attempts, NextAttempt: f.Next, Err: o.err.Error(), Pending: pending})
+		return f.Next, o.err
 	}
 	at := s.cfg.Now()
-	if merr := s.cfg.Store.MarkPrinted(ctx, j.ID, at); merr != nil {
-		// printed but not recorded: it would print again after a restart
-		s.log.Error("mark print job printed", "job", j.ID, "err", merr)
+	if merr := s.cfg.Store.MarkSent(context.WithoutCancel(ctx), j.ID, at, o.confirmed); merr != nil {
+		// sent but not recorded: it would print again (marked) after a restart
+		s.log.Error("mark print job done", "job", j.ID, "err", merr)
 	}
-	s.log.Info("printed", "job", j.ID, "kind", j.Kind, "charge_code", j.ChargeCode,
-		"bytes", len(j.Data), "elapsed_ms", at.Sub(start).Milliseconds())
-	s.emit(Event{Kind: EventPrinted, JobID: j.ID, JobKind: j.Kind, ChargeCode: j.ChargeCode,
+	kind, msg := EventPrinted, "printed"
+	if !o.confirmed {
+		kind, msg = EventSent, "sent, not confirmed by the printer"
+	}
+	s.log.Info(msg, "job", j.ID, "kind", j.Kind, "charge_code", j.ChargeCode, "copy", j.Cut || j.Reprint || j.State == JobSending,
+		"bytes", o.bytes, "elapsed_ms", at.Sub(start).Milliseconds())
+	s.emit(Event{Kind: kind, JobID: j.ID, JobKind: j.Kind, ChargeCode: j.ChargeCode,
 		Attempts: j.Attempts, Pending: pending - 1})
 	return time.Time{}, nil
 }
 
-// send connects, checks the status and writes the job.
-func (s *Spooler) send(ctx context.Context, j Job) error {
+// render returns the bytes of j for this attempt: marked as a copy when
+// an earlier attempt was cut off.
+func (s *Spooler) render(ctx context.Context, j Job) ([]byte, error) {
+	if len(j.Data) > 0 {
+		if j.Cut {
+			return append(copyMark(), j.Data...), nil
+		}
+		return j.Data, nil
+	}
+	if j.Cut {
+		j.Reprint = true
+	}
+	if s.cfg.Render != nil {
+		return s.cfg.Render(ctx, j)
+	}
+	if j.Receipt == nil {
+		return nil, errors.New("job has neither bytes nor a receipt snapshot")
+	}
+	return s.cfg.Layout.RenderJob(s.cfg.Header, j)
+}
+
+// attempt renders j, recovers a printer cut off by an earlier attempt,
+// writes the job and asks for the printer's confirmation.
+func (s *Spooler) attempt(ctx context.Context, j Job) outcome {
+	failed := func(err error, f pos.PrintFailure) outcome {
+		f.Reason = err.Error()
+		return outcome{fail: &f, err: err}
+	}
 	jctx, cancel := context.WithTimeout(ctx, s.cfg.JobTimeout)
 	defer cancel()
-	data := j.Data
+	if j.State == JobSending {
+		// A process died while writing it: the printer got an unknown part
+		// and may be inside any command of the job. Owe the longest one
+		// (at most a raster band) and print a marked copy.
+		orig, err := s.render(jctx, j)
+		if err != nil {
+			return failed(fmt.Errorf("render: %w", err), pos.PrintFailure{Cut: true, Owed: j.Owed})
+		}
+		j.Cut, j.Owed = true, max(j.Owed, MaxOpen(orig))
+	}
+	keep := pos.PrintFailure{Cut: j.Cut, Owed: j.Owed} // what stays true if nothing is written
+	data, err := s.render(jctx, j)
+	if err != nil {
+		return failed(fmt.Errorf("render: %w", err), keep)
+	}
 	if len(data) == 0 {
-		if s.cfg.Render == nil {
-			return errors.New("job has no data and the spooler no renderer")
-		}
-		var err error
-		if data, err = s.cfg.Render(jctx, j); err != nil {
-			return fmt.Errorf("render: %w", err)
-		}
+		return failed(errors.New("render: no bytes"), keep)
 	}
 	t, err := s.cfg.Open(jctx)
 	if err != nil {
 		s.setStatus(Status{}, err)
-		return fmt.Errorf("connect: %w", err)
+		return failed(fmt.Errorf("connect: %w", err), keep)
 	}
 	defer t.Close()
-	st := StatusUnknown
-	if !s.cfg.NoStatus {
-		st, err = t.Status(jctx)
+
+	var prefix []byte
+	confirmWait := s.cfg.ConfirmTimeout
+	if j.Cut || j.Owed > 0 {
+		// The printer may be inside a command (a raster band) of the cut-off
+		// attempt: finish it with filler, wait until the printer has read
+		// everything and answers, then reset it and close the cut-off
+		// ticket before the copy.
+		if j.Owed > 0 {
+			n, err := t.Write(make([]byte, j.Owed))
+			if err != nil {
+				s.setStatus(StatusUnknown, err)
+				return failed(fmt.Errorf("recover the printer: %w", err), pos.PrintFailure{Cut: true, Owed: j.Owed - n})
+			}
+		}
+		cctx, ccancel := context.WithTimeout(ctx, s.cfg.ConfirmTimeout)
+		st, err := t.Confirm(cctx)
+		ccancel()
+		switch {
+		case errors.Is(err, ErrNoReadBack):
+			// cannot wait for an answer: the filler and the reset are all
+		case err != nil:
+			s.setStatus(StatusUnknown, err)
+			return failed(fmt.Errorf("recover the printer: no answer: %w", err), pos.PrintFailure{Cut: true})
+		case st.Blocked():
+			s.setStatus(st, nil)
+			return failed(fmt.Errorf("printer not ready: %s", st), pos.PrintFailure{Cut: true})
+		}
+		prefix = recoverPrefix()
+	} else if !s.cfg.NoStatus {
+		st, err := t.Status(jctx)
 		if err != nil {
-			// Some printers do not answer DLE EOT; let the write decide.
+			// Some printers do not answer DLE EOT; let the write decide,
+			// and do not wait long for a confirmation it will not give.
 			s.log.Warn("printer status", "job", j.ID, "err", err)
 			st = StatusUnknown
+			confirmWait = min(confirmWait, silentConfirm)
+		}
+		if st.Blocked() {
+			s.setStatus(st, nil)
+			return failed(fmt.Errorf("printer not ready: %s", st), keep)
 		}
 	}
-	if st.Blocked() {
-		s.setStatus(st, nil)
-		return fmt.Errorf("printer not ready: %s", st)
+
+	if err := s.cfg.Store.MarkSending(ctx, j.ID, s.cfg.Now()); err != nil {
+		return failed(fmt.Errorf("mark sending: %w", err), keep)
 	}
-	if _, err := t.Write(data); err != nil {
-		s.setStatus(st, err)
-		return err
+	out := append(prefix, data...)
+	n, err := t.Write(out)
+	if err != nil {
+		s.setStatus(StatusUnknown, err)
+		f := keep
+		if n > 0 {
+			f.Cut, f.Owed = true, 0
+			if n > len(prefix) {
+				f.Owed = Remainder(data, n-len(prefix))
+			}
+		}
+		return failed(err, f)
+	}
+	// Every byte is taken: ask the printer to confirm after the last one.
+	cctx, ccancel := context.WithTimeout(ctx, confirmWait)
+	st, err := t.Confirm(cctx)
+	ccancel()
+	switch {
+	case err != nil:
+		s.log.Warn("printer did not confirm the job", "job", j.ID, "err", err)
+		s.setStatus(StatusUnknown, nil)
+		return outcome{bytes: len(data)}
+	case st.Blocked():
+		// It took the job but stopped (paper out mid-ticket): print a
+		// marked copy once it is ready.
+		s.setStatus(st, nil)
+		return failed(fmt.Errorf("printer not ready after the job: %s", st), pos.PrintFailure{Cut: true})
 	}
 	s.setStatus(st, nil)
-	return nil
+	return outcome{bytes: len(data), confirmed: st.Known}
+}
+
+// silentConfirm is how long a confirmation is awaited from a printer that
+// did not answer the status request before the job either.
+const silentConfirm = 2 * time.Second
+
+// recoverPrefix resets a printer cut off mid-ticket (the filler already
+// closed any open command) and ends the cut-off ticket with a line that
+// says so, so the copy that follows stands on its own.
+func recoverPrefix() []byte {
+	var b bytes.Buffer
+	b.Write([]byte{esc, '@', lf})
+	b.WriteString("*** INTERRUPTED / REPRINT BELOW ***")
+	b.Write([]byte{lf, esc, 'd', 4, gs, 'V', 1})
+	return b.Bytes()
+}
+
+// copyMark heads the copy of a job of ready bytes (reports, test pages)
+// that was cut off: its own bytes cannot be re-rendered marked.
+func copyMark() []byte {
+	var b bytes.Buffer
+	b.Write([]byte{esc, '@', esc, 'a', 1, esc, 'E', 1})
+	b.WriteString("*** REPRINT ***")
+	b.Write([]byte{lf, esc, 'E', 0, esc, 'a', 0})
+	return b.Bytes()
 }
 
 // setStatus reports a status change (or the printer becoming unreachable).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -239,7 +240,7 @@ func TestSpooler_StoreAddFails(t *testing.T) {
 		Open: func(context.Context) (printer.Transport, error) { return mt, nil }})
 	sp.Enqueue(printer.Job{Kind: printer.KindSale, Data: []byte("a\n")})
 	waitEvent(t, sp, 5*time.Second, func(e printer.Event) bool { return e.Kind == printer.EventPrinted })
-	if jobs := store.Jobs(); len(jobs) != 1 || jobs[0].State != printer.JobPrinted {
+	if jobs := store.All(); len(jobs) != 1 || jobs[0].State != printer.JobPrinted {
 		t.Errorf("store = %+v", jobs)
 	}
 }
@@ -326,9 +327,48 @@ func (m *memTransport) Write(p []byte) (int, error) {
 func (m *memTransport) Status(context.Context) (printer.Status, error) {
 	return printer.StatusUnknown, nil
 }
+
+// Confirm answers like a file: the bytes are in memory.
+func (m *memTransport) Confirm(context.Context) (printer.Status, error) {
+	return printer.Status{Known: true, Online: true}, nil
+}
 func (m *memTransport) Close() error { return nil }
 func (m *memTransport) bytes() []byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return bytes.Clone(m.buf.Bytes())
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestSpooler_LogsRenderedBytes: a job queued as a snapshot is logged with
+// the size it printed at, never "bytes":0.
+func TestSpooler_LogsRenderedBytes(t *testing.T) {
+	var logs syncBuffer
+	mt := &memTransport{}
+	sp := startSpooler(t, printer.SpoolerConfig{Store: printertest.NewMemStore(), Layout: deliveryLayout, Header: deliveryHeader,
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
+		Open:   func(context.Context) (printer.Transport, error) { return mt, nil }})
+	sp.Enqueue(snapshotJob("LOG1"))
+	waitEvent(t, sp, 5*time.Second, func(e printer.Event) bool { return e.Kind == printer.EventPrinted })
+	out := logs.String()
+	if strings.Contains(out, `"bytes":0`) || !strings.Contains(out, `"bytes":`+strconv.Itoa(len(mt.bytes()))) {
+		t.Errorf("logs:\n%s", out)
+	}
 }

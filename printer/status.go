@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -133,15 +134,23 @@ type statusPort interface {
 	send(p []byte) error
 	// readByte reads one byte before the deadline; ErrNoStatus on timeout.
 	readByte(deadline time.Time) (byte, error)
-	// discard drops input that arrived unasked (best effort).
-	discard()
+	// outstanding counts the requests sent on this link and not answered
+	// yet, earlier queries' included: a printer answers in order, so the
+	// answer to a new request is the one after every older answer.
+	outstanding() *int
 }
 
+// outstandingMu guards every outstanding counter (one query at a time
+// per link anyway; the lock keeps the race detector honest).
+var outstandingMu sync.Mutex
+
 // queryStatus asks DLE EOT 1, 2 and 4 (and 3 if 2 reports an error), each
-// answer within timeout.
+// answer within timeout. Answers to older requests (sent while the printer
+// was stalled) are read and skipped first, so an answer is never taken for
+// a later request than it was given to: a confirmation is never early.
 func queryStatus(ctx context.Context, p statusPort, timeout time.Duration) (Status, error) {
 	s := Status{Known: true}
-	p.discard()
+	out := p.outstanding()
 	ask := func(n byte) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -149,16 +158,34 @@ func queryStatus(ctx context.Context, p statusPort, timeout time.Duration) (Stat
 		if err := p.send([]byte{dle, eot, n}); err != nil {
 			return fmt.Errorf("status request %d: %w", n, err)
 		}
+		outstandingMu.Lock()
+		*out++
+		outstandingMu.Unlock()
 		deadline := time.Now().Add(timeout)
 		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 			deadline = d
 		}
 		for {
 			b, err := p.readByte(deadline)
+			if errors.Is(err, ErrNoStatus) {
+				// No answer at all: the printer may have lost the older
+				// requests (reset, power cycle). Forget them rather than
+				// wait for answers that never come; see README (print states).
+				outstandingMu.Lock()
+				*out = 0
+				outstandingMu.Unlock()
+			}
 			if err != nil {
 				return fmt.Errorf("status request %d: %w", n, err)
 			}
-			if statusByteOK(b) {
+			if !statusByteOK(b) {
+				continue // automatic status, noise
+			}
+			outstandingMu.Lock()
+			*out = max(*out-1, 0)
+			mine := *out == 0
+			outstandingMu.Unlock()
+			if mine {
 				applyStatus(&s, n, b)
 				return nil
 			}

@@ -2,6 +2,7 @@ package printer
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -60,11 +61,33 @@ var translit = map[rune]string{
 	'℃': "C", '°': "o", '\u3000': " ", '～': "~", '‧': ".",
 }
 
+// latin spells Latin letters that have no decomposition (ß, æ, ø…) in
+// ASCII, for pages and Chinese mode that lack them.
+var latin = map[rune]string{
+	'ß': "ss", 'ẞ': "SS", 'æ': "ae", 'Æ': "AE", 'œ': "oe", 'Œ': "OE", 'ø': "o", 'Ø': "O",
+	'ł': "l", 'Ł': "L", 'đ': "d", 'Đ': "D", 'ð': "d", 'Ð': "D", 'þ': "th", 'Þ': "Th", 'ı': "i",
+	'ŀ': "l", 'Ŀ': "L", 'ħ': "h", 'Ħ': "H", 'ŋ': "ng", 'Ŋ': "NG", 'ĸ': "k", 'ſ': "s",
+}
+
+// Marker is what a character the printer cannot print becomes when no
+// transliteration applies (☕, 😀, a script the charset lacks): one column.
+const Marker = '?'
+
 // prepare returns s as the printer will print it: controls (which could
 // smuggle commands into the byte stream) become spaces, zero-width runes
-// are dropped, ¥ becomes the full-width ￥ in Chinese mode (HARDWARE.md: ¥
-// is four bytes in GB18030 and prints as garbage on many printers), and in a
-// code page every character it lacks is transliterated or replaced by '?'.
+// are dropped, and every character the charset cannot print as text is
+// replaced by the documented fallback:
+//
+//   - Chinese mode (GB18030 and GBK alike): only ASCII and the two-byte
+//     GBK characters (GB2312 included) go out; ¥ becomes the full-width ￥
+//     (HARDWARE.md: ¥ is four bytes in GB18030 and prints as garbage on
+//     many printers); € (a lone 0x80 in GBK) becomes EUR;
+//   - a single-byte code page: the characters of the page;
+//   - anything else: a transliteration (the translit and latin tables:
+//     ö → o, ß → ss, € → EUR, full-width ASCII → ASCII), else Marker.
+//
+// Widths are counted as printed: ASCII one column, a GBK character two,
+// every character of a code page one.
 func (c codec) prepare(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
@@ -77,7 +100,7 @@ func (c codec) prepare(s string) string {
 func (c codec) prepareRune(b *strings.Builder, r rune, depth int) {
 	switch {
 	case r == utf8.RuneError:
-		b.WriteByte('?')
+		b.WriteRune(Marker)
 		return
 	case r < 0x20 || (r >= 0x7f && r < 0xa0):
 		b.WriteByte(' ')
@@ -87,35 +110,33 @@ func (c codec) prepareRune(b *strings.Builder, r rune, depth int) {
 	case r < 0x80:
 		b.WriteRune(r)
 		return
-	}
-	if c.chinese() {
-		switch {
-		case r == '¥':
-			b.WriteRune('￥')
-		case unicode.Is(unicode.Mn, r) || (r >= 0xd800 && r < 0xe000):
-			// a combining mark would take its own two columns; drop it
-		case c.gbk && !encodableGBK(r):
-			b.WriteByte('?')
-		default:
-			b.WriteRune(r)
-		}
+	case unicode.Is(unicode.Mn, r) || (r >= 0xd800 && r < 0xe000):
+		return // a combining mark would print on its own; drop it
+	case c.chinese() && r == '¥':
+		b.WriteRune('￥')
 		return
 	}
 	if c.encodable(r) {
 		b.WriteRune(r)
 		return
 	}
-	if rep, ok := translit[r]; ok && depth < 3 {
-		for _, rr := range rep {
-			c.prepareRune(b, rr, depth+1)
+	if depth < 3 {
+		rep, ok := translit[r]
+		if !ok {
+			rep, ok = latin[r]
 		}
-		return
+		if ok {
+			for _, rr := range rep {
+				c.prepareRune(b, rr, depth+1)
+			}
+			return
+		}
 	}
 	if r >= 0xff01 && r <= 0xff5e { // full-width ASCII forms
 		b.WriteRune(r - 0xfee0)
 		return
 	}
-	// Latin letters with accents the page lacks: drop the accent (é → e).
+	// Latin letters with accents the charset lacks: drop the accent (é → e).
 	if d := norm.NFD.String(string(r)); d != string(r) {
 		base, _ := utf8.DecodeRuneInString(d)
 		if base < 0x80 || c.encodable(base) {
@@ -123,15 +144,17 @@ func (c codec) prepareRune(b *strings.Builder, r rune, depth int) {
 			return
 		}
 	}
-	if unicode.Is(unicode.Mn, r) {
-		return
-	}
-	b.WriteByte('?')
+	b.WriteRune(Marker)
 }
 
+// encodable reports whether r goes out as text: in Chinese mode a
+// two-byte GBK character, in a code page one of the page's.
 func (c codec) encodable(r rune) bool {
 	if r < 0x80 {
 		return true
+	}
+	if c.chinese() {
+		return encodableGBK(r)
 	}
 	if c.asciiOnly() {
 		return false
@@ -140,13 +163,35 @@ func (c codec) encodable(r rune) bool {
 	return ok
 }
 
+var (
+	gbkOnce  sync.Once
+	gbkTable []uint64 // bit r: r < 0x10000 is a two-byte GBK character
+)
+
+// encodableGBK reports whether r is a two-byte GBK character (GB2312
+// included). € is not: GBK has it as the single byte 0x80, which many
+// printers take for something else.
 func encodableGBK(r rune) bool {
-	var buf [8]byte
-	var src [4]byte
-	n := utf8.EncodeRune(src[:], r)
-	e := simplifiedchinese.GBK.NewEncoder()
-	_, _, err := e.Transform(buf[:], src[:n], true)
-	return err == nil
+	if r >= 0x10000 {
+		return false
+	}
+	gbkOnce.Do(func() {
+		gbkTable = make([]uint64, 0x10000/64)
+		e := simplifiedchinese.GBK.NewEncoder()
+		var buf [8]byte
+		var src [4]byte
+		for x := rune(0x80); x < 0x10000; x++ {
+			if x >= 0xd800 && x < 0xe000 {
+				continue
+			}
+			n := utf8.EncodeRune(src[:], x)
+			e.Reset()
+			if nDst, _, err := e.Transform(buf[:], src[:n], true); err == nil && nDst == 2 {
+				gbkTable[x/64] |= 1 << (x % 64)
+			}
+		}
+	})
+	return gbkTable[r/64]&(1<<(r%64)) != 0
 }
 
 // width is the number of columns prepared text takes on paper.

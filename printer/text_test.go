@@ -20,12 +20,14 @@ func TestCodec_Width(t *testing.T) {
 		{"收银员 张三", 11, 6},
 		{"￥158.00", 8, 7},
 		{"—", 2, 1}, // ambiguous: a double-byte GB character prints two columns
+		// widths of the fallback, as printed (issue 11)
+		{"ö", 1, 1}, {"ß", 2, 1}, {"😀", 1, 1}, {"€", 3, 3}, {"Köln 咖啡☕", 10, 8},
 	}
 	for _, tc := range tests {
-		if got := gb.width(tc.s); got != tc.gb {
+		if got := gb.width(gb.prepare(tc.s)); got != tc.gb {
 			t.Errorf("gb width(%q) = %d, want %d", tc.s, got, tc.gb)
 		}
-		if got := cp.width(tc.s); got != tc.cp {
+		if got := cp.width(cp.prepare(tc.s)); got != tc.cp {
 			t.Errorf("cp width(%q) = %d, want %d", tc.s, got, tc.cp)
 		}
 	}
@@ -105,7 +107,7 @@ func TestLabels_NoAmbiguousWidth(t *testing.T) {
 		lblPayCode, lblFunds, lblTotal, lblState, lblRefundNo, lblOrigAmt, lblRefundAmt, lblRevokeAmt,
 		lblReason, lblApprover, lblSignature, lblThanks, lblShiftID, lblFrom, lblTo, lblPrinted,
 		lblByChannel, lblCount, lblAmount, lblSales, lblRefunds, lblRevokes, lblNet, lblUnsettled,
-		lblFinal, lblInterim, lblNoTrade)
+		lblFinal, lblInterim, lblNoTrade, lblZNumber, lblByCashier, lblCashExp, lblCashCnt, lblCashDiff, lblCarried)
 	for _, m := range []map[string]label{stateNames, channelNames, fundChannelNames} {
 		for _, l := range m {
 			all = append(all, l)

@@ -11,22 +11,33 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"go.bug.st/serial"
 )
 
-// Transport carries ESC/POS bytes to one printer. Write returns an error
-// wrapping ErrWriteTimeout when the printer takes no data for the write
-// timeout; after any write error the transport is spent and should be
-// closed. A Transport is used by one goroutine at a time.
+// Transport carries ESC/POS bytes to one printer. Write returns how many
+// bytes the printer got or will get (bytes still in a serial port's output
+// queue after a timeout are dropped and not counted), and an error wrapping
+// ErrWriteTimeout when the printer takes no data for the write timeout;
+// after any write error the transport is spent and should be closed. A
+// Transport is used by one goroutine at a time.
 type Transport interface {
 	io.Writer
-	// Status asks the printer for its status (DLE EOT). Transports that
-	// cannot read back return StatusUnknown and no error; a printer that
-	// should answer and does not gives an error wrapping ErrNoStatus.
+	// Status asks the printer for its status (DLE EOT), each answer within
+	// the status timeout. Transports that cannot read back return
+	// StatusUnknown and no error; a printer that should answer and does
+	// not gives an error wrapping ErrNoStatus.
 	Status(ctx context.Context) (Status, error)
+	// Confirm asks for the status after everything written so far and
+	// waits for the answer until ctx ends: a printer answers once it has
+	// read every byte before the request, so an answer confirms the job.
+	// A file reports ready (the bytes are on disk); a transport that
+	// cannot read back returns StatusUnknown and ErrNoReadBack.
+	Confirm(ctx context.Context) (Status, error)
 	Close() error
 }
+
+// ErrNoReadBack is returned by Confirm on a transport that cannot read
+// the printer's answers at all (/dev/usb/lp*): its jobs are at best sent.
+var ErrNoReadBack = fmt.Errorf("%w: the transport cannot read back", ErrNoStatus)
 
 // ErrWriteTimeout is wrapped by Write errors when the printer stopped
 // taking data (paper out, cover open, a stuck printer, a dead link).
@@ -118,9 +129,13 @@ func Open(ctx context.Context, t Target, o Options) (Transport, error) {
 	o = o.withDefaults()
 	switch t.Kind {
 	case "file":
-		f, err := os.OpenFile(t.Addr, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		// Receipts name the cashier and the charge: 0600, whatever the umask.
+		f, err := os.OpenFile(t.Addr, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("open printer file: %w", err)
+		}
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+			f.Chmod(0o600) // best effort: another user's file stays as it is
 		}
 		return &fileTransport{f: f}, nil
 	case "lp":
@@ -143,6 +158,14 @@ type fileTransport struct{ f *os.File }
 func (t *fileTransport) Write(p []byte) (int, error) { return t.f.Write(p) }
 
 func (t *fileTransport) Status(context.Context) (Status, error) { return StatusUnknown, nil }
+
+// Confirm syncs the file: a file printer's paper is the disk.
+func (t *fileTransport) Confirm(context.Context) (Status, error) {
+	if err := t.f.Sync(); err != nil {
+		return Status{}, fmt.Errorf("sync printer file: %w", err)
+	}
+	return Status{Known: true, Online: true}, nil
+}
 
 func (t *fileTransport) Close() error { return t.f.Close() }
 
@@ -180,6 +203,10 @@ func (t *lpTransport) Write(p []byte) (int, error) {
 
 func (t *lpTransport) Status(context.Context) (Status, error) { return StatusUnknown, nil }
 
+func (t *lpTransport) Confirm(context.Context) (Status, error) {
+	return StatusUnknown, ErrNoReadBack
+}
+
 func (t *lpTransport) Close() error { return t.f.Close() }
 
 // tcpTransport speaks raw TCP to port 9100 (JetDirect style); it reads
@@ -188,6 +215,7 @@ type tcpTransport struct {
 	c      net.Conn
 	o      Options
 	broken error
+	asked  int // status requests not answered yet (a connection has its own)
 }
 
 func dialTCP(ctx context.Context, addr string, o Options) (*tcpTransport, error) {
@@ -231,6 +259,22 @@ func (t *tcpTransport) Status(ctx context.Context) (Status, error) {
 	return queryStatus(ctx, tcpStatus{t}, t.o.StatusTimeout)
 }
 
+func (t *tcpTransport) Confirm(ctx context.Context) (Status, error) {
+	if t.broken != nil {
+		return Status{}, t.broken
+	}
+	return queryStatus(ctx, tcpStatus{t}, confirmWait(ctx))
+}
+
+// confirmWait is how long Confirm waits for the first answer: until ctx
+// ends (at least a second).
+func confirmWait(ctx context.Context) time.Duration {
+	if d, ok := ctx.Deadline(); ok {
+		return max(time.Until(d), time.Second)
+	}
+	return 20 * time.Second
+}
+
 func (t *tcpTransport) Close() error { return t.c.Close() }
 
 type tcpStatus struct{ t *tcpTransport }
@@ -250,73 +294,7 @@ func (s tcpStatus) readByte(deadline time.Time) (byte, error) {
 	return b[0], err
 }
 
-func (s tcpStatus) discard() {
-	_ = s.t.c.SetReadDeadline(time.Now().Add(time.Millisecond))
-	var buf [256]byte
-	for {
-		if n, err := s.t.c.Read(buf[:]); n == 0 || err != nil {
-			return
-		}
-	}
-}
-
-// serialTransport talks to a printer on a serial port (go.bug.st/serial).
-// serial.Port has no write deadline, so writes are timed from outside: a
-// write stuck in the kernel (flow control holding, printer off) is
-// abandoned after the timeout and the port is spent; its goroutine ends
-// when the port errors or drains (HARDWARE.md: device gone → error).
-type serialTransport struct {
-	port serial.Port
-	tw   *timedWriter
-	o    Options
-}
-
-func openSerial(name string, o Options) (*serialTransport, error) {
-	// Plain mode only: modem bits fail with ENOTTY on ptys (HARDWARE.md).
-	p, err := serial.Open(name, &serial.Mode{BaudRate: o.Baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
-	if err != nil {
-		return nil, fmt.Errorf("open printer port %s: %w", name, err)
-	}
-	return &serialTransport{port: p, tw: &timedWriter{w: p, timeout: o.WriteTimeout}, o: o}, nil
-}
-
-func (t *serialTransport) Write(p []byte) (int, error) { return t.tw.Write(p) }
-
-func (t *serialTransport) Status(ctx context.Context) (Status, error) {
-	return queryStatus(ctx, serialStatus{t}, t.o.StatusTimeout)
-}
-
-func (t *serialTransport) Close() error { return t.port.Close() }
-
-type serialStatus struct{ t *serialTransport }
-
-func (s serialStatus) send(p []byte) error {
-	_, err := s.t.tw.Write(p)
-	return err
-}
-
-func (s serialStatus) readByte(deadline time.Time) (byte, error) {
-	var b [1]byte
-	for {
-		left := time.Until(deadline)
-		if left <= 0 {
-			return 0, ErrNoStatus
-		}
-		if err := s.t.port.SetReadTimeout(left); err != nil {
-			return 0, err
-		}
-		n, err := s.t.port.Read(b[:])
-		if err != nil {
-			return 0, err
-		}
-		if n == 1 {
-			return b[0], nil
-		}
-		// (0, nil) is an idle timeout (HARDWARE.md); loop to the deadline
-	}
-}
-
-func (s serialStatus) discard() { _ = s.t.port.ResetInputBuffer() }
+func (s tcpStatus) outstanding() *int { return &s.t.asked }
 
 // writeChunks writes p in writeChunk pieces so a timeout measures the
 // printer's progress, not the size of the job.

@@ -294,3 +294,32 @@ func FuzzEncodeMessage(f *testing.F) {
 		}
 	})
 }
+
+// TestBatchQuery_BothSpellings: the sandbox takes the vendor table's
+// PageNum/ChannelType/ChargeCode and their lower camel case, and refuses a
+// request that gives one field in both (WIRE.md §4.7).
+func TestBatchQuery_BothSpellings(t *testing.T) {
+	run := startSandbox(t, Options{TimeScale: fastScale})
+	cc := newSerial("bq")
+	c := newClient(t, run, "json", false)
+	wantCode(t, c.call(gateway.MethodPay, payBody(cc, payCode("28", "12"), "1.00")), gateway.CodeSuccess)
+	tests := []struct {
+		name string
+		body map[string]any
+		code string
+		rows int
+	}{
+		{"vendor", map[string]any{"_type": "json", "busiCode": DemoBusiID, "PageNum": "1", "pageSize": "10", "ChannelType": "1", "ChargeCode": cc}, gateway.CodeSuccess, 1},
+		{"camel", map[string]any{"busiCode": DemoBusiID, "pageNum": "1", "pageSize": "10", "channelType": "1", "chargeCode": cc}, gateway.CodeSuccess, 1},
+		{"both", map[string]any{"busiCode": DemoBusiID, "PageNum": "1", "pageNum": "1", "pageSize": "10"}, gateway.CodeIllegalParameter, 0},
+	}
+	for _, tt := range tests {
+		m := c.call(gateway.MethodBatchQuery, tt.body)
+		wantCode(t, m, tt.code)
+		if tt.code == gateway.CodeSuccess {
+			if got := len(m.list("tradeInfos")); got != tt.rows {
+				t.Errorf("%s: %d rows, want %d", tt.name, got, tt.rows)
+			}
+		}
+	}
+}

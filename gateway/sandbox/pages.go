@@ -70,7 +70,7 @@ func (s *Server) Ledger() Ledger {
 			NotifyAttempts: t.NotifyAttempts, Notified: t.Notified,
 		}
 		if t.DynamicID != "" {
-			lt.DynamicID = gateway.MaskCode(t.DynamicID)
+			lt.DynamicID = pos.MaskCode(t.DynamicID)
 		}
 		for _, r := range t.Refunds {
 			lt.Refunds = append(lt.Refunds, LedgerRefund{OutRefundNo: r.OutRefundNo, AmtFen: r.Amount})

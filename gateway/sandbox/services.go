@@ -259,7 +259,7 @@ func (s *Server) pay(ctx context.Context, req *request) reply {
 	}
 
 	last2 := code[len(code)-2:]
-	log := s.log.With("op", gateway.MethodPay, "charge_code", cc, "dynamic_id", gateway.MaskCode(code))
+	log := s.log.With("op", gateway.MethodPay, "charge_code", cc, "dynamic_id", pos.MaskCode(code))
 	switch last2 {
 	case "95": // the gateway is down: nothing recorded, the serial stays free
 		log.Info("simulating HTTP 503")
@@ -680,6 +680,20 @@ func refundAnswer(t *txn, r refundRec) reply {
 
 func (s *Server) batchQuery(req *request) reply {
 	p, v := req.p, map[string]string{}
+	// The vendor's table spells PageNum, ChannelType and ChargeCode with a
+	// capital, the rest in lower camel case; clients send either (WIRE.md
+	// §4.7). Both spellings of one field in one request are refused.
+	for _, k := range [][2]string{{"PageNum", "pageNum"}, {"ChannelType", "channelType"}, {"ChargeCode", "chargeCode"}} {
+		vendor, hasVendor := p[k[0]]
+		if !hasVendor {
+			continue
+		}
+		if _, hasCamel := p[k[1]]; hasCamel {
+			return failReply(faultf(gateway.CodeIllegalParameter, "%s and %s both given", k[0], k[1]))
+		}
+		p[k[1]] = vendor
+		delete(p, k[0])
+	}
 	if f := p.strs(v, "busiCode", "pageNum", "pageSize"); f != nil {
 		return failReply(f)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"posterm/gateway"
+	"posterm/pos"
 )
 
 func TestCancel(t *testing.T) {
@@ -654,7 +655,7 @@ func TestStateFile_SurvivesRestart(t *testing.T) {
 	wantCode(t, c.call(gateway.MethodPay, payBody(ghost, payCode("28", "00"), "1.00")), gateway.CodeSerialRepeat)
 	wantCode(t, c.call(gateway.MethodPay, payBody(paid, payCode("28", "00"), "1.00")), gateway.CodeSerialRepeat)
 	q := c.call(gateway.MethodQuery, queryBody(paid))
-	if q.str("STATE") != "4" || q.str("DYNAMIC_ID") != gateway.MaskCode(payCode("13", "20")) {
+	if q.str("STATE") != "4" || q.str("DYNAMIC_ID") != pos.MaskCode(payCode("13", "20")) {
 		t.Errorf("query after restart: %v (the state file keeps payment codes masked)", q)
 	}
 	if b, err := os.ReadFile(path); err != nil || strings.Contains(string(b), payCode("13", "20")) {

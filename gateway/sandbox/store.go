@@ -172,7 +172,7 @@ func (l *ledger) snapshot(busi string) stateFile {
 	txns := make([]*txn, len(l.order))
 	for i, t := range l.order {
 		c := *t
-		c.DynamicID = gateway.MaskCode(c.DynamicID)
+		c.DynamicID = pos.MaskCode(c.DynamicID)
 		txns[i] = &c
 	}
 	return stateFile{
@@ -197,17 +197,46 @@ func loadLedger(path string) (*ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read state: %w", err)
 	}
-	var sf stateFile
-	if err := json.Unmarshal(b, &sf); err != nil {
+	l, err = parseState(b)
+	if err != nil {
 		return nil, fmt.Errorf("state file %s: %w (delete it to start over)", path, err)
 	}
-	if sf.Version != stateVersion {
-		return nil, fmt.Errorf("state file %s: version %d, want %d (delete it to start over)", path, sf.Version, stateVersion)
+	return l, nil
+}
+
+// parseState reads the bytes of a state file into a ledger. The file is
+// outside bytes (a disk that someone else may write; FuzzParseState): a
+// ledger that the sandbox could not serve from — serials missing or used
+// twice, an unknown kind or state, amounts below zero or refunds above
+// what was paid — is an error, never a panic later.
+func parseState(b []byte) (*ledger, error) {
+	var sf stateFile
+	if err := json.Unmarshal(b, &sf); err != nil {
+		return nil, err
 	}
+	if sf.Version != stateVersion {
+		return nil, fmt.Errorf("version %d, want %d", sf.Version, stateVersion)
+	}
+	if sf.Seq < 0 {
+		return nil, errors.New("negative seq")
+	}
+	l := newLedger()
 	l.seq = sf.Seq
-	for _, t := range sf.Transactions {
-		if t == nil || t.ChargeCode == "" || t.ChargeDownCode == "" {
-			return nil, fmt.Errorf("state file %s: a transaction without serials", path)
+	for i, t := range sf.Transactions {
+		if err := checkTxn(t); err != nil {
+			return nil, fmt.Errorf("transaction %d: %w", i, err)
+		}
+		if l.byCharge[t.ChargeCode] != nil || l.byDown[t.ChargeDownCode] != nil {
+			return nil, fmt.Errorf("transaction %d: a serial used twice", i)
+		}
+		for j, r := range t.Refunds {
+			dup := l.refundTo[r.OutRefundNo] != nil
+			for _, r2 := range t.Refunds[:j] {
+				dup = dup || r2.OutRefundNo == r.OutRefundNo
+			}
+			if r.OutRefundNo != "" && dup {
+				return nil, fmt.Errorf("transaction %d: OUT_REFUND_NO used twice", i)
+			}
 		}
 		l.add(t)
 	}
@@ -215,6 +244,35 @@ func loadLedger(path string) (*ledger, error) {
 		l.tombstone(c)
 	}
 	return l, nil
+}
+
+func checkTxn(t *txn) error {
+	switch {
+	case t == nil || t.ChargeCode == "" || t.ChargeDownCode == "":
+		return errors.New("a transaction without serials")
+	case t.Kind != KindPay && t.Kind != KindPrecreate:
+		return fmt.Errorf("kind %q", t.Kind)
+	case t.State < gateway.StatePending || t.State > gateway.StateOrderCancelled:
+		return fmt.Errorf("state %d", t.State)
+	case t.Amt < 0:
+		return errors.New("a negative amount")
+	}
+	var sum pos.Money
+	for _, r := range t.Refunds {
+		if r.Amount <= 0 || r.Amount > t.Amt {
+			return errors.New("a refund of a bad amount")
+		}
+		sum += r.Amount
+	}
+	if sum > t.Amt {
+		return errors.New("refunds above the amount paid")
+	}
+	for _, b := range t.Bills {
+		if b.Amount < 0 {
+			return errors.New("a fund bill below zero")
+		}
+	}
+	return nil
 }
 
 // writeFileAtomic replaces path with data: a temporary file in the same
@@ -227,7 +285,12 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	tmp := f.Name()
-	_, err = f.Write(data)
+	// CreateTemp's 0600, set again so that no umask can matter: the state
+	// file holds the sandbox's whole ledger.
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.Write(data)
+	}
 	if err == nil {
 		err = f.Sync()
 	}

@@ -44,6 +44,7 @@ func TestJournal(t *testing.T, open func(t *testing.T) pos.Journal) {
 		{"Refunds", jRefunds},
 		{"RefundOverRefundInFlight", jRefundOver},
 		{"RefundRules", jRefundRules},
+		{"GiveUpExcludesRefund", jGiveUpExcludesRefund},
 		{"ClaimDueAndLease", jClaim},
 		{"ClaimConcurrentNeverShared", jClaimConcurrent},
 		{"ClaimRefunds", jClaimRefunds},
@@ -51,6 +52,11 @@ func TestJournal(t *testing.T, open func(t *testing.T) pos.Journal) {
 		{"Issued", jIssued},
 		{"IssuedConcurrent", jIssuedConcurrent},
 		{"Receipts", jReceipts},
+		{"TillID", jTillID},
+		{"SaleGate", jSaleGate},
+		{"SaleGateConcurrent", jSaleGateConcurrent},
+		{"ChangeFeed", jChangeFeed},
+		{"ChangeFeedSlowSubscriber", jChangeFeedSlow},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -331,8 +337,10 @@ func jList(t *testing.T, ctx context.Context, j pos.Journal) {
 		kind pos.Kind
 		sale string
 	}{
+		// L1 is declined before L3 starts: a sale has one open attempt at a
+		// time (the sale gate).
+		{"L1", 1 * time.Hour, pos.StateDeclined, pos.KindPay, "S1"},
 		{"L3", 3 * time.Hour, pos.StateUnknown, pos.KindPay, "S1"},
-		{"L1", 1 * time.Hour, pos.StatePaid, pos.KindPay, "S1"},
 		{"L2", 2 * time.Hour, pos.StatePending, pos.KindPrecreate, "S2"},
 		{"L4", 4 * time.Hour, pos.StateDeclined, pos.KindPay, "S3"},
 		{"L0", 1 * time.Hour, pos.StateRefunded, pos.KindPay, "S4"},
@@ -523,6 +531,34 @@ func jRefundRules(t *testing.T, ctx context.Context, j pos.Journal) {
 	}
 	if r, _ := j.GetRefund(ctx, "R4"); r.State != pos.RefundSending {
 		t.Fatalf("refund after refused settle: got %s, want sending", r.State)
+	}
+}
+
+// jGiveUpExcludesRefund: a revoke (GiveUp on a paid charge) and a refund
+// exclude each other, whichever is journaled first wins (issue 8, case 8);
+// a refused refund does not block a give-up.
+func jGiveUpExcludesRefund(t *testing.T, ctx context.Context, j pos.Journal) {
+	giveUp := func(code pos.ChargeCode) error {
+		_, err := j.Transition(ctx, pos.Change{ChargeCode: code, From: pos.StatePaid, To: pos.StatePaid, At: T0,
+			Patch: pos.Patch{GiveUp: true, GiveUpReason: "revoke"}})
+		return err
+	}
+	driveTo(t, ctx, j, "C1", pos.StatePaid, T0)
+	if err := j.CreateRefund(ctx, mkRefund("R1", "C1", 100, T0), pos.Event{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := giveUp("C1"); !errors.Is(err, pos.ErrIllegalTransition) {
+		t.Fatalf("give up beside a refund in flight: got %v, want ErrIllegalTransition", err)
+	}
+	if tx, _ := j.Get(ctx, "C1"); tx.GiveUp {
+		t.Fatalf("given up although refused")
+	}
+	settle(t, ctx, j, "R1", pos.RefundSending, pos.RefundRefused)
+	if err := giveUp("C1"); err != nil {
+		t.Fatalf("give up once the only refund was refused: %v", err)
+	}
+	if err := j.CreateRefund(ctx, mkRefund("R2", "C1", 100, T0), pos.Event{}); !errors.Is(err, pos.ErrIllegalTransition) {
+		t.Fatalf("refund after the give-up: got %v, want ErrIllegalTransition", err)
 	}
 }
 

@@ -53,6 +53,9 @@ type Step struct {
 	Before func()
 	// After runs with the answer once the step has acted.
 	After func(pos.Reply)
+	// Edit, when set, rewrites the answer after the step has acted: a
+	// hostile or broken gateway (an answer that does not match its request).
+	Edit func(pos.Reply) pos.Reply
 }
 
 // Call is one recorded call.
@@ -76,6 +79,9 @@ type Trade struct {
 	DownCode  string
 	Refunds   map[string]pos.Money
 	CancelOps int
+	// MaskedCode is the pay's DYNAMIC_ID as pos.MaskCode masks it; the
+	// query answers it (as the sandbox answers DYNAMIC_ID).
+	MaskedCode string
 }
 
 // User is a login the fake gateway knows.
@@ -224,7 +230,7 @@ func refused(code, info string) pos.Reply {
 func (g *Gateway) replyLocked(code pos.ChargeCode, t *Trade) pos.Reply {
 	return pos.Reply{Outcome: pos.OutcomeDone, Code: pos.CodeSuccess, HasState: true, State: t.State,
 		ChargeCode: code, ChargeDownCode: t.DownCode, ChargeThirdCode: "T" + t.DownCode,
-		Channel: t.Channel, Amount: t.Amount,
+		Channel: t.Channel, Amount: t.Amount, MaskedCode: t.MaskedCode,
 		FundBills: []pos.FundBill{{FundChannel: "10", Amount: t.Amount}}}
 }
 
@@ -233,6 +239,9 @@ func (g *Gateway) replyLocked(code pos.ChargeCode, t *Trade) pos.Reply {
 func (g *Gateway) settle(s Step, act func() pos.Reply) (rep pos.Reply, err error) {
 	if s.After != nil {
 		defer func() { s.After(rep) }()
+	}
+	if s.Edit != nil {
+		defer func() { rep = s.Edit(rep) }()
 	}
 	switch s.Act {
 	case Answer:
@@ -265,7 +274,7 @@ func (g *Gateway) Pay(ctx context.Context, r pos.PayRequest) (pos.Reply, error) 
 		}
 		g.seq++
 		t := &Trade{Kind: pos.KindPay, State: pos.RemotePaid, Amount: r.Amount, Channel: channelOf(r.DynamicID),
-			DownCode: fmt.Sprintf("D%06d", g.seq), Refunds: map[string]pos.Money{}}
+			DownCode: fmt.Sprintf("D%06d", g.seq), Refunds: map[string]pos.Money{}, MaskedCode: pos.MaskCode(r.DynamicID)}
 		g.trades[r.ChargeCode] = t
 		switch s.Act {
 		case Decline:

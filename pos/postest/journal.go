@@ -24,6 +24,8 @@ type Journal struct {
 	issued   map[string]string
 	receipts []ReceiptJob
 	seq      int64
+	till     string
+	feed     pos.Feed
 
 	// FailNext, when set, makes the next mutating call return this error
 	// without writing anything (to test storage failures).
@@ -36,7 +38,13 @@ type ReceiptJob struct {
 	Kind       pos.ReceiptKind
 }
 
-var _ pos.Journal = (*Journal)(nil)
+var (
+	_ pos.Journal    = (*Journal)(nil)
+	_ pos.ChangeFeed = (*Journal)(nil)
+)
+
+// DefaultTillID is the till identity of a new fake journal.
+const DefaultTillID = "TILL"
 
 // NewJournal returns an empty in-memory journal.
 func NewJournal() *Journal {
@@ -44,7 +52,47 @@ func NewJournal() *Journal {
 		txs:     map[pos.ChargeCode]*pos.Transaction{},
 		refunds: map[string]*pos.Refund{},
 		issued:  map[string]string{},
+		till:    DefaultTillID,
 	}
+}
+
+// SetTillID sets the till identity TillID returns (a fake "other till").
+func (j *Journal) SetTillID(id string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.till = id
+}
+
+// TillID implements pos.Journal.
+func (j *Journal) TillID(ctx context.Context) (string, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.till, nil
+}
+
+// Subscribe implements pos.ChangeFeed. The fake publishes its own changes
+// (there is no other process); PublishSettlement and Resync let tests
+// publish the rest.
+func (j *Journal) Subscribe() (<-chan pos.FeedEvent, func()) { return j.feed.Subscribe() }
+
+// PublishSettlement publishes a settlement result on the feed.
+func (j *Journal) PublishSettlement(note string) {
+	j.feed.Publish(pos.FeedEvent{Kind: pos.FeedSettlement, Note: note})
+}
+
+// Resync publishes a resync, as a real journal does when another process
+// wrote.
+func (j *Journal) Resync() { j.feed.Publish(pos.FeedEvent{Kind: pos.FeedResync}) }
+
+// Close closes the feed's subscriptions.
+func (j *Journal) Close() error {
+	j.feed.Close()
+	return nil
+}
+
+func (j *Journal) receipt(code pos.ChargeCode, kind pos.ReceiptKind) {
+	j.receipts = append(j.receipts, ReceiptJob{code, kind})
+	j.feed.Publish(pos.FeedEvent{Kind: pos.FeedPrintJob, ChargeCode: code, JobID: int64(len(j.receipts))})
 }
 
 // Receipts returns the print jobs enqueued so far, in order.
@@ -105,11 +153,19 @@ func (j *Journal) CreateTransaction(ctx context.Context, t pos.Transaction, ev p
 	if _, ok := j.txs[t.ChargeCode]; ok {
 		return fmt.Errorf("create %s: %w", t.ChargeCode, pos.ErrDuplicate)
 	}
+	if t.SaleID != "" {
+		for _, o := range j.txs {
+			if o.SaleID == t.SaleID && o.HoldsSaleGate() {
+				return fmt.Errorf("create %s: sale %s held by %s: %w", t.ChargeCode, t.SaleID, o.ChargeCode, pos.ErrSaleOpen)
+			}
+		}
+	}
 	c := cloneTx(&t)
 	c.LeaseOwner, c.LeaseUntil = "", time.Time{}
 	j.txs[t.ChargeCode] = &c
 	ev.ChargeCode, ev.From, ev.To = t.ChargeCode, "", string(pos.StateSending)
 	j.appendEvent(ev, t.CreatedAt)
+	j.feed.Publish(pos.FeedEvent{Kind: pos.FeedTransaction, ChargeCode: t.ChargeCode, State: string(t.State)})
 	return nil
 }
 
@@ -142,6 +198,9 @@ func applyPatch(t *pos.Transaction, p pos.Patch) {
 	if p.GiveUp {
 		t.GiveUp = true
 	}
+	if p.Refunded > t.Refunded && p.Refunded <= t.Amount {
+		t.Refunded = p.Refunded
+	}
 }
 
 // Transition implements pos.Journal.
@@ -164,6 +223,14 @@ func (j *Journal) Transition(ctx context.Context, ch pos.Change) (pos.Transactio
 	if leaseBlocked(t.Queue, ch.Owner, ch.At) {
 		return pos.Transaction{}, fmt.Errorf("transition %s: %w (%s)", ch.ChargeCode, pos.ErrLeaseLost, t.LeaseOwner)
 	}
+	if ch.Patch.GiveUp && !t.GiveUp {
+		for _, r := range j.refunds {
+			if r.ChargeCode == ch.ChargeCode && r.State != pos.RefundRefused {
+				return pos.Transaction{}, fmt.Errorf("transition %s: %w: cannot give up a charge with refunds",
+					ch.ChargeCode, pos.ErrIllegalTransition)
+			}
+		}
+	}
 	n := cloneTx(t)
 	n.State = ch.To
 	applyPatch(&n, ch.Patch)
@@ -182,8 +249,9 @@ func (j *Journal) Transition(ctx context.Context, ch pos.Change) (pos.Transactio
 	ev := ch.Event
 	ev.ChargeCode, ev.From, ev.To = ch.ChargeCode, string(ch.From), string(ch.To)
 	j.appendEvent(ev, ch.At)
+	j.feed.Publish(pos.FeedEvent{Kind: pos.FeedTransaction, ChargeCode: t.ChargeCode, State: string(t.State)})
 	if ch.Receipt != "" {
-		j.receipts = append(j.receipts, ReceiptJob{ch.ChargeCode, ch.Receipt})
+		j.receipt(ch.ChargeCode, ch.Receipt)
 	}
 	return cloneTx(t), nil
 }
@@ -270,11 +338,17 @@ func (j *Journal) CreateRefund(ctx context.Context, r pos.Refund, ev pos.Event) 
 	if (t.State != pos.StatePaid && t.State != pos.StatePartiallyRefunded) || t.GiveUp {
 		return fmt.Errorf("create refund %s: %w: charge %s is %s", r.OutRefundNo, pos.ErrIllegalTransition, t.ChargeCode, t.State)
 	}
-	var reserved pos.Money
+	var reserved, done pos.Money
 	for _, x := range j.refunds {
 		if x.ChargeCode == r.ChargeCode && x.State != pos.RefundRefused {
 			reserved += x.Amount
 		}
+		if x.ChargeCode == r.ChargeCode && x.State == pos.RefundDone {
+			done += x.Amount
+		}
+	}
+	if outside := t.Refunded - done; outside > 0 { // refunded at the gateway outside posterm
+		reserved += outside
 	}
 	if r.Amount <= 0 || reserved+r.Amount > t.Amount {
 		return fmt.Errorf("create refund %s: %w: %s of %s, %s reserved", r.OutRefundNo, pos.ErrOverRefund, r.Amount, t.Amount, reserved)
@@ -284,6 +358,7 @@ func (j *Journal) CreateRefund(ctx context.Context, r pos.Refund, ev pos.Event) 
 	j.refunds[r.OutRefundNo] = &c
 	ev.ChargeCode, ev.OutRefundNo, ev.From, ev.To = r.ChargeCode, r.OutRefundNo, "", string(pos.RefundSending)
 	j.appendEvent(ev, r.CreatedAt)
+	j.feed.Publish(pos.FeedEvent{Kind: pos.FeedRefund, ChargeCode: r.ChargeCode, OutRefundNo: r.OutRefundNo, State: string(pos.RefundSending)})
 	return nil
 }
 
@@ -347,8 +422,12 @@ func (j *Journal) SettleRefund(ctx context.Context, rc pos.RefundChange) (pos.Re
 	ev := rc.Event
 	ev.ChargeCode, ev.OutRefundNo, ev.From, ev.To = r.ChargeCode, r.OutRefundNo, string(rc.From), string(rc.To)
 	j.appendEvent(ev, rc.At)
+	j.feed.Publish(pos.FeedEvent{Kind: pos.FeedRefund, ChargeCode: r.ChargeCode, OutRefundNo: r.OutRefundNo, State: string(r.State)})
+	if rc.To == pos.RefundDone {
+		j.feed.Publish(pos.FeedEvent{Kind: pos.FeedTransaction, ChargeCode: t.ChargeCode, State: string(t.State)})
+	}
 	if rc.Receipt != "" {
-		j.receipts = append(j.receipts, ReceiptJob{r.ChargeCode, rc.Receipt})
+		j.receipt(r.ChargeCode, rc.Receipt)
 	}
 	return *r, cloneTx(t), nil
 }
@@ -518,6 +597,6 @@ func (j *Journal) EnqueueReceipt(ctx context.Context, code pos.ChargeCode, kind 
 	if _, ok := j.txs[code]; !ok {
 		return fmt.Errorf("receipt %s: %w", code, pos.ErrNotFound)
 	}
-	j.receipts = append(j.receipts, ReceiptJob{code, kind})
+	j.receipt(code, kind)
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"posterm/pos"
 	"posterm/printer"
 )
 
@@ -61,13 +62,16 @@ func (m *MemStore) Add(ctx context.Context, j printer.Job) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.nextID++
-	j.ID, j.State, j.Attempts, j.LastError = m.nextID, printer.JobQueued, 0, ""
+	j.ID, j.State, j.Attempts, j.LastError, j.Cut, j.Owed = m.nextID, printer.JobQueued, 0, "", false, 0
+	if j.Created.IsZero() {
+		j.Created = time.Now()
+	}
 	j.Data = bytes.Clone(j.Data)
 	m.jobs = append(m.jobs, j)
 	return j.ID, nil
 }
 
-// Pending returns the jobs not printed, oldest first.
+// Pending returns the jobs not done, oldest first.
 func (m *MemStore) Pending(ctx context.Context) ([]printer.Job, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -76,26 +80,75 @@ func (m *MemStore) Pending(ctx context.Context) ([]printer.Job, error) {
 	defer m.mu.Unlock()
 	var out []printer.Job
 	for _, j := range m.jobs {
-		if j.State != printer.JobPrinted {
+		if !j.State.Done() {
 			out = append(out, j)
 		}
 	}
 	return out, nil
 }
 
-// MarkPrinted records a printed job.
-func (m *MemStore) MarkPrinted(ctx context.Context, id int64, at time.Time) error {
+// MarkSending records that an attempt starts.
+func (m *MemStore) MarkSending(ctx context.Context, id int64, at time.Time) error {
 	return m.update(ctx, id, func(j *printer.Job) {
-		j.State, j.Printed = printer.JobPrinted, at
+		if !j.State.Done() {
+			j.State = printer.JobSending
+		}
+	})
+}
+
+// MarkSent records a job sent whole, printed when confirmed.
+func (m *MemStore) MarkSent(ctx context.Context, id int64, at time.Time, confirmed bool) error {
+	return m.update(ctx, id, func(j *printer.Job) {
+		if j.State.Done() {
+			return
+		}
+		j.State, j.Sent, j.LastError, j.Cut, j.Owed = printer.JobSent, at, "", false, 0
+		if confirmed {
+			j.State, j.Printed = printer.JobPrinted, at
+		}
 	})
 }
 
 // MarkFailed records a failed attempt.
-func (m *MemStore) MarkFailed(ctx context.Context, id int64, reason string, next time.Time) error {
+func (m *MemStore) MarkFailed(ctx context.Context, id int64, f pos.PrintFailure) error {
 	return m.update(ctx, id, func(j *printer.Job) {
-		j.State, j.LastError, j.NextAttempt = printer.JobFailed, reason, next
+		if j.State.Done() {
+			return
+		}
+		j.State, j.LastError, j.NextAttempt, j.Cut, j.Owed = printer.JobFailed, f.Reason, f.Next, f.Cut, f.Owed
 		j.Attempts++
 	})
+}
+
+// Jobs returns the newest limit jobs (0: all), newest first.
+func (m *MemStore) Jobs(ctx context.Context, limit int) ([]printer.Job, error) {
+	all := m.All()
+	slices.Reverse(all)
+	if limit > 0 && len(all) > limit {
+		all = all[:limit]
+	}
+	return all, ctx.Err()
+}
+
+// Reprint queues the newest job of code and kind again, marked.
+func (m *MemStore) Reprint(ctx context.Context, code pos.ChargeCode, kind pos.ReceiptKind) (int64, error) {
+	m.mu.Lock()
+	var src *printer.Job
+	for i := range m.jobs {
+		if m.jobs[i].ChargeCode == string(code) && m.jobs[i].Kind == kind && m.jobs[i].Receipt != nil {
+			src = &m.jobs[i]
+		}
+	}
+	var j printer.Job
+	if src != nil {
+		j = *src
+	}
+	m.mu.Unlock()
+	if src == nil {
+		return 0, fmt.Errorf("reprint %s %s: %w", kind, code, pos.ErrNotFound)
+	}
+	j.Reprint, j.Created = true, time.Now()
+	return m.Add(ctx, j)
 }
 
 func (m *MemStore) update(ctx context.Context, id int64, f func(*printer.Job)) error {
@@ -113,8 +166,8 @@ func (m *MemStore) update(ctx context.Context, id int64, f func(*printer.Job)) e
 	return fmt.Errorf("job %d: %w", id, printer.ErrJobNotFound)
 }
 
-// Jobs returns a copy of every job, printed ones included.
-func (m *MemStore) Jobs() []printer.Job {
+// All returns a copy of every job, oldest first, done ones included.
+func (m *MemStore) All() []printer.Job {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.jobs)
@@ -277,7 +330,8 @@ func (p Printer) WaitPrinted(t testing.TB, timeout time.Duration, ok func([]byte
 	}
 }
 
-// TCPPrinter is a fake network printer on 127.0.0.1 (port 9100 style).
+// TCPPrinter is a fake network printer on 127.0.0.1 (port 9100 style). It
+// serves one connection at a time, to its end, like a real one.
 // Its sockets have small receive buffers, so a stall is felt by the writer
 // after a few kilobytes.
 type TCPPrinter struct {
@@ -324,12 +378,10 @@ func (p *TCPPrinter) accept() {
 		p.mu.Lock()
 		p.conns = append(p.conns, c)
 		p.mu.Unlock()
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			defer c.Close()
-			serve(p.f, c, c)
-		}()
+		// One connection at a time, as a port-9100 printer: the next
+		// waits in the backlog until this one is read to its end.
+		serve(p.f, c, c)
+		c.Close()
 	}
 }
 
