@@ -40,6 +40,11 @@ func logSink(path string, stderr io.Writer) (io.Writer, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("open log: %w", err)
 	}
+	// An older log created 0644 is tightened: logs name cashiers and
+	// charges. Another user's file (EPERM) stays as it is.
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+		f.Chmod(0o600)
+	}
 	f.Close()
 	lj := &lumberjack.Logger{Filename: path, MaxSize: logMaxSizeMB, MaxBackups: logMaxBackups, Compress: true}
 	return lj, func() { lj.Close() }, nil
