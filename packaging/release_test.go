@@ -197,6 +197,34 @@ func TestRelease_ScratchRootPathsAndModes(t *testing.T) {
 	}
 }
 
+// TestUnits_RegisterKeepsDevices: the register's unit must not restrict
+// devices: tty1, the scanner and the printer are character devices, and
+// any DeviceAllow (also implied by ProtectClock) denies every device not
+// listed.
+func TestUnits_RegisterKeepsDevices(t *testing.T) {
+	b, err := os.ReadFile("systemd/posterm.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		key, _, _ := strings.Cut(strings.TrimSpace(line), "=")
+		switch key {
+		case "PrivateDevices", "DevicePolicy", "DeviceAllow", "ProtectClock":
+			t.Errorf("posterm.service sets %s: the register would lose its devices", key)
+		}
+	}
+	for _, want := range []string{"TTYPath=/dev/tty1", "Conflicts=getty@tty1.service", "Restart=always", "TERM=", "User=posterm",
+		"SupplementaryGroups=dialout lp input"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("posterm.service lacks %q", want)
+		}
+	}
+	// No arguments: the secret never reaches the command line.
+	if !strings.Contains(string(b), "\nExecStart=/usr/bin/posterm register\n") {
+		t.Error("posterm.service: want ExecStart=/usr/bin/posterm register, without arguments")
+	}
+}
+
 func TestRelease_SystemdAnalyzeVerify(t *testing.T) {
 	need(t, "systemd-analyze")
 	root := extract(t, "amd64")
