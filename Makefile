@@ -5,10 +5,10 @@ GO ?= go
 BIN := bin/posterm
 DEMO_DIR ?= posterm-demo
 
-.PHONY: help run build test e2e bench bench-report soak fuzz vet clean
+.PHONY: help run build test e2e bench bench-report soak fuzz vet clean cross-tools release release-test
 
 help: ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 run: build ## start the register on the embedded sandbox gateway (demo merchant, demo cashiers)
 	@mkdir -p $(DEMO_DIR)
@@ -24,7 +24,7 @@ test: vet ## vet, then every test with the race detector
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 e2e: ## only the end-to-end tests: the real register in tmux (needs tmux; make test runs them too)
-	$(GO) test -race -count=1 -run 'E2E|QRScreen' .
+	$(GO) test -race -count=1 -run 'E2E|QRScreen' ./cli
 
 bench: ## run the benchmarks (ratios against baselines measured in the same run)
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...
@@ -42,5 +42,27 @@ fuzz: ## run each fuzz target for FUZZTIME (default 20s)
 	  done; \
 	done
 
+# Debian's cross compilers (and the target's libc) for cgo, qemu-user-static
+# to run the arm binaries in release-test, dpkg-deb and systemd-analyze.
+CROSS_PKGS := aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu aarch64-linux-gnu-gcc:libc6-dev-arm64-cross \
+	arm-linux-gnueabihf-gcc:gcc-arm-linux-gnueabihf arm-linux-gnueabihf-gcc:libc6-dev-armhf-cross \
+	qemu-aarch64-static:qemu-user-static dpkg-deb:dpkg systemd-analyze:systemd
+
+cross-tools: ## install the Debian cross compilers, qemu-user-static, dpkg and systemd-analyze when missing (apt, root)
+	@need=""; for p in $(CROSS_PKGS); do cmd=$${p%%:*}; pkg=$${p#*:}; \
+	  command -v $$cmd >/dev/null || need="$$need $$pkg"; done; \
+	if [ -n "$$need" ]; then \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  echo "installing:$$need"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$need; \
+	fi
+
+release: cross-tools ## dist/posterm_VERSION_ARCH.deb for amd64, arm64, armhf (cgo, -trimpath, stripped; nfpm)
+	rm -rf dist
+	GO=$(GO) ./packaging/release.sh $(VERSION)
+
+release-test: ## check dist/*.deb: contents, modes, scripts, systemd-analyze verify, arm binaries under qemu
+	cd packaging && RELEASE_DIST=$(CURDIR)/dist $(GO) test -count=1 -v -timeout 20m ./...
+
 clean: ## remove build output and demo data
-	rm -rf bin $(DEMO_DIR)
+	rm -rf bin dist $(DEMO_DIR)

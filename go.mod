@@ -19,6 +19,7 @@ require (
 	go.bug.st/serial v1.8.0
 	golang.org/x/sys v0.43.0
 	golang.org/x/text v0.43.0
+	gopkg.in/natefinch/lumberjack.v2 v2.2.1
 )
 
 require (

@@ -1,94 +1,18 @@
 // Command posterm is the cashier register: the Bubble Tea screen, the headless
 // commands for scripts and support, and the embedded sandbox gateway.
 //
-// main wires the packages together; it holds no business rules. Each
-// subcommand lives in its own file (cmd_*.go) and registers itself in init.
+// main only calls the cli package, where every subcommand lives.
 package main
 
 import (
-	"fmt"
-	"io"
 	"os"
-	"sort"
+
+	"posterm/cli"
 )
 
 // version is stamped by the Makefile with -ldflags "-X main.version=…".
 var version = "dev"
 
-// Exit codes shared by every subcommand.
-const (
-	exitDone    = 0 // done
-	exitLocal   = 1 // usage or local error
-	exitRefused = 2 // refused or declined by the gateway
-	exitUnknown = 3 // outcome unknown; queued for the reconciler
-)
-
-// command is one subcommand of posterm.
-type command struct {
-	name    string
-	summary string
-	// run executes the command with the arguments after its name and
-	// returns the process exit code.
-	run func(args []string, stdout, stderr io.Writer) int
-}
-
-var commands = map[string]command{}
-
-// register adds a subcommand; called from init in each cmd_*.go.
-func register(c command) {
-	if _, dup := commands[c.name]; dup {
-		panic("duplicate command " + c.name)
-	}
-	commands[c.name] = c
-}
-
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
-
-func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		args = []string{"register"}
-		if _, ok := commands["register"]; !ok {
-			args = []string{"help"}
-		}
-	}
-	name := args[0]
-	switch name {
-	case "help", "-h", "--help":
-		usage(stdout)
-		return exitDone
-	case "version", "--version":
-		fmt.Fprintln(stdout, "posterm", version)
-		return exitDone
-	}
-	c, ok := commands[name]
-	if !ok {
-		fmt.Fprintf(stderr, "posterm: unknown command %q\n\n", name)
-		usage(stderr)
-		return exitLocal
-	}
-	return c.run(args[1:], stdout, stderr)
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintf(w, "posterm %s — the cashier register for the SOSOPAY gateway\n\n", version)
-	fmt.Fprintln(w, "Usage: posterm COMMAND [flags]   (posterm COMMAND -h for its flags)")
-	fmt.Fprintln(w, "\nCommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	width := 0
-	for _, n := range names {
-		width = max(width, len(n))
-	}
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-*s  %s\n", width, n, commands[n].summary)
-	}
-	fmt.Fprintf(w, "  %-*s  %s\n", width, "help", "this list")
-	fmt.Fprintf(w, "  %-*s  %s\n", width, "version", "print the version")
-	fmt.Fprintln(w, "\nConfig: --config FILE or POSTERM_CONFIG; every key also as POSTERM_<SECTION>_<KEY>.")
-	fmt.Fprintln(w, "Exit codes: 0 done, 1 usage or local error, 2 refused/declined, 3 unknown and queued.")
+	os.Exit(cli.Main(version, os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -155,9 +155,11 @@ type Reconcile struct {
 	RetryMax      Duration `toml:"retry_max"`
 }
 
-// Scanner is the barcode scanner: serial, or keyboard-wedge when Port is "".
+// Scanner is the barcode scanner: serial (Port), a USB HID scanner read
+// through evdev (Evdev), or keyboard-wedge when both are "".
 type Scanner struct {
 	Port           string   `toml:"port"`
+	Evdev          string   `toml:"evdev"`
 	Baud           int      `toml:"baud"`
 	DataBits       int      `toml:"data_bits"`
 	Parity         string   `toml:"parity"`
@@ -722,6 +724,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Reconcile.RetryBase.Duration <= 0 || c.Reconcile.RetryMax.Duration < c.Reconcile.RetryBase.Duration {
 		bad("reconcile.retry_max", "want retry_base > 0 and retry_max >= retry_base")
+	}
+	if strings.TrimSpace(c.Scanner.Port) != "" && strings.TrimSpace(c.Scanner.Evdev) != "" {
+		bad("scanner.evdev", "set either port (a serial scanner) or evdev (a USB keyboard scanner), not both")
 	}
 	switch strings.ToLower(c.Scanner.Terminator) {
 	case "auto", "cr", "lf", "crlf", "tab":

@@ -2,7 +2,9 @@
 //
 // It reads serial scanners (USB-CDC /dev/ttyACM*, USB-serial /dev/ttyUSB*,
 // /dev/serial/by-id/…) through go.bug.st/serial with automatic reconnection
-// (Reader), splits their byte stream into codes (Framer), tells a
+// (Reader), reads USB HID (keyboard) scanners from their evdev node, grabbed,
+// with the US layout (EvdevReader, KeyDecoder; ListInputDevices finds them),
+// splits their byte stream into codes (Framer), tells a
 // keyboard-wedge scanner's key bursts from a person typing (BurstDetector),
 // classifies a scanned code as a wallet payment code or something the
 // cashier must not charge (Classify), and lists candidate ports (ListPorts).
