@@ -16,7 +16,7 @@ run() { # package, benchmark regex, benchtime
 }
 run ./gateway/ '^BenchmarkClientRoundTrip$' 2000x
 run ./offline/ '^BenchmarkJournal_Transition$' 2000x
-run . '^BenchmarkReconcile_Unsettled10k$' 1x
+run ./cli/ '^BenchmarkReconcile_Unsettled10k$' 1x
 
 # metric NAME from the result line of benchmark BENCH (a prefix of its name)
 metric() {
