@@ -179,12 +179,12 @@ func (m historyModel) update(msg tea.Msg) (historyModel, tea.Cmd) {
 func (m historyModel) key(msg tea.KeyMsg) (historyModel, tea.Cmd) {
 	k := m.e.keys
 	if m.searching {
-		switch msg.Type {
-		case tea.KeyEnter:
+		switch {
+		case key.Matches(msg, k.EndSearch):
 			m.searching = false
 			m.search.Blur()
 			return m.apply(), nil
-		case tea.KeyEsc:
+		case key.Matches(msg, k.CancelSearch):
 			m.searching = false
 			m.search.Blur()
 			m.search.SetValue("")
@@ -225,11 +225,11 @@ func (m historyModel) key(msg tea.KeyMsg) (historyModel, tea.Cmd) {
 		m.searching = true
 		m.search.Focus()
 		return m, nil
-	case msg.Type == tea.KeyRight:
-		m.filter = (m.filter + 1) % len(historyFilters)
-		return m.apply(), nil
-	case msg.Type == tea.KeyLeft:
+	case key.Matches(msg, k.PrevFilter):
 		m.filter = (m.filter + len(historyFilters) - 1) % len(historyFilters)
+		return m.apply(), nil
+	case key.Matches(msg, k.Filter):
+		m.filter = (m.filter + 1) % len(historyFilters)
 		return m.apply(), nil
 	case key.Matches(msg, k.Batch):
 		m.gateway, m.page, m.batchBusy, m.batch = true, 1, true, pos.BatchPage{}
@@ -245,7 +245,7 @@ func (m historyModel) bindings() []key.Binding {
 	k := m.e.keys
 	switch {
 	case m.searching:
-		return []key.Binding{k.Submit, k.Back}
+		return []key.Binding{k.EndSearch, k.CancelSearch}
 	case m.gateway:
 		return []key.Binding{k.NextPage, k.PrevPage, k.Up, k.Down, k.Back}
 	}

@@ -110,7 +110,7 @@ func (m loginModel) update(msg tea.Msg) (loginModel, tea.Cmd) {
 			m.seq++
 			m.busy, m.errKey = true, ""
 			return m, m.e.loginCmd(m.seq, user, m.pw.Value())
-		case msg.Type == tea.KeyTab || msg.Type == tea.KeyShiftTab || msg.Type == tea.KeyUp || msg.Type == tea.KeyDown:
+		case key.Matches(msg, m.e.keys.NextField, m.e.keys.PrevField):
 			return m.setFocus(1 - m.focus), nil
 		}
 		var cmd tea.Cmd

@@ -234,7 +234,7 @@ func (d *driver) login(who, password string) {
 func (d *driver) amount(keys string, want pos.Money) {
 	d.t.Helper()
 	d.typ(keys)
-	d.waitModel("amount "+want.Yuan(), func(m Model) bool { return m.screen == scrSale && m.sale.amt.Money() == want })
+	d.waitModel("amount "+want.Yuan(), func(m Model) bool { return m.screen == scrSale && m.sale().amt.Money() == want })
 }
 
 // pay keys an amount and scans a wallet code on the sale screen (a

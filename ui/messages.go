@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"time"
 
 	"posterm/device"
@@ -23,6 +24,8 @@ const (
 	scrDevices
 	scrHelp
 	scrDemo
+
+	scrCount // the number of screens
 )
 
 // ---------------------------------------------------------------------------
@@ -54,12 +57,25 @@ const (
 	payQR                 // the customer scans a QR on the screen
 )
 
-// startPayMsg moves from the sale to a payment screen; Code is a payment
-// code already scanned on the sale screen ("" = wait for one).
+// scannedCode is a code read by a scanner or keyed in, classified once
+// where it entered the register; every screen it passes through reads the
+// same classification.
+type scannedCode struct {
+	Code string // without surrounding spaces
+	device.Classification
+}
+
+func classify(raw string) scannedCode {
+	code := strings.TrimSpace(raw)
+	return scannedCode{Code: code, Classification: device.Classify(code)}
+}
+
+// startPayMsg moves from the sale to a payment screen; Scan is a payment
+// code already scanned on the sale screen (zero = wait for one).
 type startPayMsg struct {
 	Draft saleDraft
 	How   payHow
-	Code  string
+	Scan  scannedCode
 }
 
 // showResultMsg shows the outcome of a charge.

@@ -251,9 +251,9 @@ func (m refundModel) key(msg tea.KeyMsg) (refundModel, tea.Cmd) {
 			m.step = refundConfirm
 		}
 		return m, nil
-	case msg.Type == tea.KeyTab || msg.Type == tea.KeyDown:
+	case key.Matches(msg, k.NextField):
 		return m.move(1), nil
-	case msg.Type == tea.KeyShiftTab || msg.Type == tea.KeyUp:
+	case key.Matches(msg, k.PrevField):
 		return m.move(-1), nil
 	}
 	m.errKey = ""
@@ -261,7 +261,7 @@ func (m refundModel) key(msg tea.KeyMsg) (refundModel, tea.Cmd) {
 	switch m.focus {
 	case fAmount:
 		switch {
-		case msg.Type == tea.KeyBackspace:
+		case key.Matches(msg, k.Erase):
 			m.amt.Backspace()
 		case key.Matches(msg, k.Clear):
 			m.amt.Clear()

@@ -127,9 +127,9 @@ func (m resultModel) key(msg tea.KeyMsg) (resultModel, tea.Cmd) {
 		case key.Matches(msg, k.Reprint):
 			m.reprint = "result.reprint.sending"
 			return m, m.e.reprintCmd(m.code())
-		case msg.Type == tea.KeyUp || msg.Type == tea.KeyPgUp:
+		case key.Matches(msg, k.ScrollUp):
 			m.scroll = max(m.scroll-1, 0)
-		case msg.Type == tea.KeyDown || msg.Type == tea.KeyPgDown:
+		case key.Matches(msg, k.ScrollDown):
 			m.scroll = min(m.scroll+1, max(len(m.preview)-1, 0))
 		}
 	case outUnknown:
@@ -144,9 +144,9 @@ func (m resultModel) key(msg tea.KeyMsg) (resultModel, tea.Cmd) {
 		switch {
 		case key.Matches(msg, k.OtherMethod), key.Matches(msg, k.Back):
 			return m, func() tea.Msg { return backToSaleMsg{Keep: true, Draft: d} }
-		case msg.Type == tea.KeyF2:
+		case key.Matches(msg, k.ScanPayFn):
 			return m, func() tea.Msg { return startPayMsg{Draft: d, How: payScan} }
-		case msg.Type == tea.KeyF3:
+		case key.Matches(msg, k.QRPayFn):
 			return m, func() tea.Msg { return startPayMsg{Draft: d, How: payQR} }
 		}
 	}
@@ -165,9 +165,7 @@ func (m resultModel) bindings() []key.Binding {
 	case outUnknown:
 		return []key.Binding{k.NextSale, k.Acknowledge, k.Unsettled}
 	}
-	scan := key.NewBinding(key.WithKeys("f2"), key.WithHelp("F2", m.e.t.T("key.scanpay")))
-	qr := key.NewBinding(key.WithKeys("f3"), key.WithHelp("F3", m.e.t.T("key.qrpay")))
-	return []key.Binding{k.OtherMethod, scan, qr}
+	return []key.Binding{k.OtherMethod, k.ScanPayFn, k.QRPayFn}
 }
 
 func (m resultModel) view(w, h int) string {

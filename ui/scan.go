@@ -63,20 +63,19 @@ func (m scanModel) tick(now time.Time) scanModel {
 
 // start begins the payment at once when a code was scanned on the sale
 // screen; otherwise it waits for one.
-func (m scanModel) start(code string) (scanModel, tea.Cmd) {
-	if code == "" {
+func (m scanModel) start(sc scannedCode) (scanModel, tea.Cmd) {
+	if sc.Code == "" {
 		return m, nil
 	}
-	return m.scanned(code)
+	return m.scanned(sc)
 }
 
 // scanned takes a code from a scanner or from the manual entry.
-func (m scanModel) scanned(code string) (scanModel, tea.Cmd) {
+func (m scanModel) scanned(sc scannedCode) (scanModel, tea.Cmd) {
 	if m.phase != scanWaiting {
 		return m, nil // one payment at a time: a second scan is ignored
 	}
-	code = strings.TrimSpace(code)
-	c := device.Classify(code)
+	code, c := sc.Code, sc.Classification
 	if !c.Payable() {
 		m.refused = c.Reason
 		m.note = ""
@@ -174,7 +173,7 @@ func (m scanModel) update(msg tea.Msg) (scanModel, tea.Cmd) {
 				m.note = "scan.need.code"
 				return m, nil
 			}
-			return m.scanned(m.input.Value())
+			return m.scanned(classify(m.input.Value()))
 		case msg.Type == tea.KeyRunes:
 			// Manual entry takes digits only: a payment code has nothing else.
 			digits := strings.Map(func(r rune) rune {
@@ -243,7 +242,7 @@ func (m scanModel) view(w, h int) string {
 		return b.String()
 	}
 	wallet := m.kind.Text(t.lang())
-	b.WriteString("   " + st.Title.Render(wallet) + "  " + st.Value.Render(maskGroups(m.masked)) + "\n\n")
+	b.WriteString("   " + st.Title.Render(wallet) + "  " + st.Value.Render(m.masked) + "\n\n")
 	var phase string
 	switch {
 	case m.phase == scanCancelling:
@@ -272,12 +271,4 @@ func (m scanModel) view(w, h int) string {
 		b.WriteString("   " + st.KeyKey.Render(m.e.keys.Abort.Help().Key) + "  " + t.T("scan.abort.note") + "\n")
 	}
 	return b.String()
-}
-
-// maskGroups shows a masked code as "2842 •••• 4755".
-func maskGroups(masked string) string {
-	if len(masked) <= 8 {
-		return masked
-	}
-	return masked[:4] + " •••• " + masked[len(masked)-4:]
 }
