@@ -25,6 +25,26 @@ func tickCmd(c pos.Clock) tea.Cmd {
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{At: c.Now()} })
 }
 
+// listenChanges waits for the journal's next change; nil without a feed.
+// It is re-issued after each change, as the scanner's listener is.
+func listenChanges(ch <-chan pos.ChargeCode) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		code, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return journalChangedMsg{Code: code, Feed: true}
+	}
+}
+
+// changedCmd reports a change the register made itself.
+func changedCmd(code pos.ChargeCode) tea.Cmd {
+	return func() tea.Msg { return journalChangedMsg{Code: code} }
+}
+
 func animCmd(c pos.Clock) tea.Cmd {
 	return tea.Tick(100*time.Millisecond, func(time.Time) tea.Msg { return animMsg{At: c.Now()} })
 }
@@ -219,6 +239,11 @@ func (e *env) refundCmd(code pos.ChargeCode, revoke bool, amount pos.Money, reas
 		} else {
 			m.Refund, m.Err = e.deps.Checkout.Refund(e.ctx, pos.RefundInput{ChargeCode: code, Amount: amount,
 				Reason: reason, Cashier: cashier, Approver: approver})
+			if m.Err == nil { // the charge as it is now, for the screen's header
+				ctx, cancel := e.readCtx()
+				m.Tx, _ = e.deps.Journal.Get(ctx, code)
+				cancel()
+			}
 		}
 		if m.Err != nil {
 			e.log.Warn("refund failed", "op", "refund", "charge_code", string(code), "revoke", revoke, "err", m.Err)

@@ -20,11 +20,24 @@ type GatewayReader interface {
 	BatchQuery(ctx context.Context, r pos.BatchQueryRequest) (pos.BatchPage, error)
 }
 
+// JournalReader is the part of the journal the screen reads: lists, one
+// charge with its events, refunds. The screen never writes the journal; it
+// moves money only through pos.Checkout, which journals. A pos.Journal
+// satisfies it. Implementations must be safe for concurrent use.
+type JournalReader interface {
+	List(ctx context.Context, f pos.Filter) ([]pos.Transaction, error)
+	Get(ctx context.Context, code pos.ChargeCode) (pos.Transaction, error)
+	Events(ctx context.Context, code pos.ChargeCode) ([]pos.Event, error)
+	ListRefunds(ctx context.Context, f pos.RefundFilter) ([]pos.Refund, error)
+}
+
+var _ JournalReader = pos.Journal(nil)
+
 // Deps is everything the screen needs from the outside, wired by main.
 // Checkout, Journal, Gateway and Clock are required; the rest may be zero.
 type Deps struct {
 	Checkout *pos.Checkout
-	Journal  pos.Journal
+	Journal  JournalReader
 	Gateway  GatewayReader
 	Clock    pos.Clock
 	Logger   *slog.Logger
@@ -66,6 +79,12 @@ type Deps struct {
 
 	// Demo is set when the register runs on the embedded sandbox.
 	Demo *Demo
+
+	// Changes delivers the charge code of each change the journal reports
+	// (a charge, refund, settlement or print job; "" when not about one
+	// charge): main connects it to pos's change feed. nil: the screens
+	// re-read the journal every other second instead.
+	Changes <-chan pos.ChargeCode
 
 	// GatewayProbe is how often the status bar checks that the gateway
 	// answers (a channel list) while nothing else talked to it. 0: 60 s;

@@ -37,16 +37,33 @@ func (m detailModel) load() (detailModel, tea.Cmd) {
 	return m, tea.Batch(m.e.detailCmd(m.code), m.e.liveQueryCmd(m.code))
 }
 
-// remaining is what may still be refunded: the amount less every refund
-// not refused (those in flight included, as the checkout counts them).
-func (m detailModel) remaining() pos.Money {
-	r := m.tx.Amount
-	for _, rf := range m.refunds {
+// reload re-reads the journal's rows of the charge after a change (the
+// live query is asked again only by its key).
+func (m detailModel) reload(code pos.ChargeCode) (detailModel, tea.Cmd) {
+	if code != "" && code != m.code {
+		return m, nil
+	}
+	return m, m.e.detailCmd(m.code)
+}
+
+// remaining is what may still be refunded.
+func (m detailModel) remaining() pos.Money { return refundable(m.tx, m.refunds) }
+
+// refundable is what may still be refunded of tx: nothing unless it is
+// paid or part refunded (a revoked, closed or refunded charge has nothing
+// left), else the amount less what was refunded and every refund not
+// refused (those in flight included, as the checkout counts them).
+func refundable(tx pos.Transaction, refunds []pos.Refund) pos.Money {
+	if tx.State != pos.StatePaid && tx.State != pos.StatePartiallyRefunded {
+		return 0
+	}
+	reserved := pos.Money(0)
+	for _, rf := range refunds {
 		if rf.State != pos.RefundRefused {
-			r -= rf.Amount
+			reserved += rf.Amount
 		}
 	}
-	return max(r, 0)
+	return max(tx.Amount-max(tx.Refunded, reserved), 0)
 }
 
 func (m detailModel) canRefund() bool {

@@ -92,25 +92,64 @@ func (m historyModel) load(now time.Time) (historyModel, tea.Cmd) {
 	return m, m.e.historyCmd(m.seq, m.day)
 }
 
+// reload re-reads the day's list after a change, keeping the filter, the
+// search and the selected row (the gateway's list is left as asked).
+func (m historyModel) reload(pos.ChargeCode) (historyModel, tea.Cmd) {
+	if m.gateway || m.loading {
+		return m, nil
+	}
+	m.seq++
+	return m, m.e.historyCmd(m.seq, m.day)
+}
+
 func (m historyModel) apply() historyModel {
+	var sel pos.ChargeCode
+	if c := m.table.Cursor(); c >= 0 && c < len(m.shown) {
+		sel = m.shown[c].ChargeCode
+	}
 	f := historyFilters[m.filter]
-	q := strings.ToUpper(strings.TrimSpace(m.search.Value()))
+	q := m.search.Value()
 	m.shown = m.shown[:0:0]
 	for i := len(m.txs) - 1; i >= 0; i-- { // newest first
 		tx := m.txs[i]
 		if f.states != nil && !containsState(f.states, tx.State) {
 			continue
 		}
-		if q != "" && !strings.Contains(strings.ToUpper(string(tx.ChargeCode)), q) {
+		if !searchMatches(tx, q) {
 			continue
 		}
 		m.shown = append(m.shown, tx)
 	}
 	m.table.SetRows(m.rows())
+	for i, tx := range m.shown {
+		if sel != "" && tx.ChargeCode == sel {
+			m.table.SetCursor(i)
+			return m
+		}
+	}
 	if c := m.table.Cursor(); c < 0 || c >= len(m.shown) {
 		m.table.SetCursor(max(min(c, len(m.shown)-1), 0))
 	}
 	return m
+}
+
+// searchMatches reports whether the history search q finds tx: a part of
+// its charge code, the last 4 digits of the customer's payment code, or
+// its amount ("12.34", "¥12.34", "1,234.00"; "12" finds ¥12.00).
+func searchMatches(tx pos.Transaction, q string) bool {
+	q = strings.ToUpper(strings.TrimSpace(q))
+	if q == "" {
+		return true
+	}
+	if strings.Contains(strings.ToUpper(string(tx.ChargeCode)), q) {
+		return true
+	}
+	if len(q) == 4 && len(tx.MaskedCode) >= 8 && strings.HasSuffix(tx.MaskedCode, q) {
+		return true
+	}
+	amt := strings.NewReplacer("¥", "", "￥", "", ",", "", "，", "").Replace(q)
+	want, err := pos.ParseYuan(amt)
+	return err == nil && want == tx.Amount
 }
 
 func containsState(ss []pos.State, s pos.State) bool {

@@ -230,6 +230,17 @@ type reconcileDoneMsg struct {
 
 type probeMsg struct{ OK bool }
 
+// journalChangedMsg: the journal changed (a charge, refund, settlement or
+// print job) or may have; the screens that show journal rows re-read them,
+// and the status bar recounts. It is the one way live updates arrive: from
+// Deps.Changes (Feed), after the register's own actions, and from the
+// periodic re-read while there is no feed. Code is the charge concerned
+// ("" = any).
+type journalChangedMsg struct {
+	Code pos.ChargeCode
+	Feed bool
+}
+
 type scannerMsg struct{ Ev device.Event }
 
 // scannerClosedMsg: the serial scanner's event channel closed.

@@ -142,8 +142,23 @@ func (m refundModel) validate() (refundModel, bool) {
 	return m, true
 }
 
+// reload re-reads the charge after a change, so the header's refunded
+// and remaining are the journal's (not while a refund is being sent).
+func (m refundModel) reload(code pos.ChargeCode) (refundModel, tea.Cmd) {
+	if (code != "" && code != m.tx.ChargeCode) || m.step == refundSending {
+		return m, nil
+	}
+	return m, m.e.detailCmd(m.tx.ChargeCode)
+}
+
 func (m refundModel) update(msg tea.Msg) (refundModel, tea.Cmd) {
 	switch msg := msg.(type) {
+	case detailMsg:
+		if msg.Code != m.tx.ChargeCode || msg.Err != nil || m.step == refundSending {
+			return m, nil
+		}
+		m.tx, m.remaining = msg.Tx, refundable(msg.Tx, msg.Refunds)
+		return m, nil
 	case refundDoneMsg:
 		if msg.Code != m.tx.ChargeCode || m.step != refundSending {
 			return m, nil
@@ -175,6 +190,11 @@ func (m refundModel) done(msg refundDoneMsg) refundModel {
 		return m
 	}
 	m.step = refundDone
+	if msg.Tx.ChargeCode == m.tx.ChargeCode {
+		// The header says what the journal says now; the next re-read
+		// (journalChangedMsg) brings the refunds in flight too.
+		m.tx, m.remaining = msg.Tx, min(m.remaining, refundable(msg.Tx, nil))
+	}
 	if m.revoke {
 		switch {
 		case msg.Tx.State == pos.StateRevoked:
@@ -302,7 +322,7 @@ func (m refundModel) view(w, h int) string {
 	b.WriteString("\n")
 	line(st.Title.Render(t.T(title)) + "  " + st.Muted.Render(string(m.tx.ChargeCode)))
 	line(st.Label.Render(t.T("refund.paid")) + " " + yuan(m.tx.Amount) + "   " +
-		st.Label.Render(t.T("detail.refunded")) + " " + yuan(m.tx.Amount-m.remaining) + "   " +
+		st.Label.Render(t.T("detail.refunded")) + " " + yuan(m.tx.Refunded) + "   " +
 		st.Label.Render(t.T("detail.remaining")) + " " + yuan(m.remaining))
 	b.WriteString("\n")
 	field := func(f int, label, value string) {

@@ -157,7 +157,7 @@ func New(ctx context.Context, d Deps) Model {
 // Init starts the clock, the status checks and the device listeners.
 func (m Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tickCmd(m.e.deps.Clock), m.e.countUnsettledCmd(),
-		listenScanner(m.e.deps.Scanner), listenPrinter(m.e.deps.Printer)}
+		listenScanner(m.e.deps.Scanner), listenPrinter(m.e.deps.Printer), listenChanges(m.e.deps.Changes)}
 	if m.e.deps.GatewayProbe >= 0 {
 		cmds = append(cmds, m.e.probeCmd(0))
 	}
@@ -232,7 +232,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.now = msg.At
 		m.ticks++
 		cmds := []tea.Cmd{tickCmd(m.e.deps.Clock)}
-		if m.ticks%5 == 0 {
+		switch {
+		case m.e.deps.Changes == nil && m.ticks%2 == 0:
+			// No change feed: re-read every other second, so no screen
+			// stays stale longer than that.
+			cmds = append(cmds, changedCmd(""))
+		case m.ticks%5 == 0:
 			cmds = append(cmds, m.e.countUnsettledCmd())
 		}
 		if m.loggedIn && shouldLock(m.e.deps.IdleLock, m.lastInput, m.now, m.MoneyInFlight()) {
@@ -299,6 +304,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 	case loginDoneMsg:
 		return m.loginDone(msg)
+
+	case journalChangedMsg:
+		return m.journalChanged(msg)
 	}
 
 	if m2, cmd, ok := m.navigate(msg); ok {
@@ -635,6 +643,26 @@ func (m *Model) startAnim() tea.Cmd {
 	return animCmd(m.e.deps.Clock)
 }
 
+// journalChanged has the screens on view (the current one and those under
+// it) re-read the journal, and the status bar recount.
+func (m Model) journalChanged(msg journalChangedMsg) (tea.Model, tea.Cmd) {
+	cmds := []tea.Cmd{m.e.countUnsettledCmd()}
+	if msg.Feed {
+		cmds = append(cmds, listenChanges(m.e.deps.Changes))
+	}
+	ids := append([]screenID{m.screen}, m.stack...)
+	for _, id := range ids {
+		ls, ok := m.screens[id].(liveScreen)
+		if !ok {
+			continue
+		}
+		s, cmd := ls.refresh(msg.Code)
+		m.screens[id] = s
+		cmds = append(cmds, cmd)
+	}
+	return m, tea.Batch(cmds...)
+}
+
 // toScreens gives the time to every screen that shows time.
 func (m Model) toScreens() Model {
 	for id, s := range m.screens {
@@ -680,7 +708,9 @@ func resultsFor(msg tea.Msg) []screenID {
 		return []screenID{scrResult}
 	case historyMsg, batchMsg:
 		return []screenID{scrHistory}
-	case detailMsg, liveQueryMsg:
+	case detailMsg:
+		return []screenID{scrDetail, scrRefund}
+	case liveQueryMsg:
 		return []screenID{scrDetail}
 	case refundDoneMsg:
 		return []screenID{scrRefund}
@@ -702,11 +732,13 @@ func (m Model) toScreen(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	m, cmd := m.routeTo(msg, resultsFor(msg)...)
 	cmds := []tea.Cmd{cmd}
+	// The register's own actions change the journal: every screen on view
+	// hears of it at once (journalChanged recounts the status bar too).
 	switch msg := msg.(type) {
 	case ackDoneMsg, reconcileDoneMsg:
-		cmds = append(cmds, m.e.countUnsettledCmd())
+		cmds = append(cmds, changedCmd(""))
 	case refundDoneMsg:
-		cmds = append(cmds, m.e.countUnsettledCmd())
+		cmds = append(cmds, changedCmd(msg.Code))
 		if msg.Err == nil && msg.ManagerErr == nil {
 			cmds = append(cmds, m.e.wakePrinterCmd())
 		}

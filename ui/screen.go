@@ -46,6 +46,11 @@ type (
 	busyScreen interface{ busy() bool }
 	// lockScreen screens clear what must not stay on screen under a lock.
 	lockScreen interface{ onLock() screen }
+	// liveScreen screens show journal rows and re-read them when the
+	// journal changed (code: the charge concerned, "" = any).
+	liveScreen interface {
+		refresh(code pos.ChargeCode) (screen, tea.Cmd)
+	}
 )
 
 // frame is what the router tells a screen about the register around it.
@@ -105,14 +110,19 @@ func (m historyModel) draw(w, h int, _ frame) string                { return m.v
 func (m historyModel) keys(frame) []key.Binding                     { return m.bindings() }
 func (m historyModel) capturesText() bool                           { return m.searching }
 func (m historyModel) sized(w, h int) screen                        { return m.resize(w, h) }
+func (m historyModel) refresh(c pos.ChargeCode) (screen, tea.Cmd) {
+	return m.reload(c)
+}
 
 func (m detailModel) route(msg tea.Msg, _ frame) (screen, tea.Cmd) { return m.update(msg) }
 func (m detailModel) draw(w, h int, _ frame) string                { return m.view(w, h) }
 func (m detailModel) keys(frame) []key.Binding                     { return m.bindings() }
+func (m detailModel) refresh(c pos.ChargeCode) (screen, tea.Cmd)   { return m.reload(c) }
 
 func (m refundModel) route(msg tea.Msg, _ frame) (screen, tea.Cmd) { return m.update(msg) }
 func (m refundModel) draw(w, h int, _ frame) string                { return m.view(w, h) }
 func (m refundModel) keys(frame) []key.Binding                     { return m.bindings() }
+func (m refundModel) refresh(c pos.ChargeCode) (screen, tea.Cmd)   { return m.reload(c) }
 
 // onLock: a manager's password is not left on screen under the lock.
 func (m refundModel) onLock() screen {
@@ -123,11 +133,12 @@ func (m refundModel) onLock() screen {
 func (m unsettledModel) route(msg tea.Msg, f frame) (screen, tea.Cmd) {
 	return m.update(msg, f.inFlight)
 }
-func (m unsettledModel) draw(w, h int, _ frame) string { return m.view(w, h) }
-func (m unsettledModel) keys(f frame) []key.Binding    { return m.bindings(f.inFlight) }
-func (m unsettledModel) at(now time.Time) screen       { return m.tick(now) }
-func (m unsettledModel) sized(w, h int) screen         { return m.resize(w, h) }
-func (m unsettledModel) busy() bool                    { return m.running }
+func (m unsettledModel) draw(w, h int, _ frame) string              { return m.view(w, h) }
+func (m unsettledModel) keys(f frame) []key.Binding                 { return m.bindings(f.inFlight) }
+func (m unsettledModel) at(now time.Time) screen                    { return m.tick(now) }
+func (m unsettledModel) sized(w, h int) screen                      { return m.resize(w, h) }
+func (m unsettledModel) busy() bool                                 { return m.running }
+func (m unsettledModel) refresh(c pos.ChargeCode) (screen, tea.Cmd) { return m.reload(c) }
 
 func (m devicesModel) route(msg tea.Msg, _ frame) (screen, tea.Cmd) { return m.update(msg) }
 func (m devicesModel) draw(w, h int, f frame) string                { return m.view(w, h, f.dev) }

@@ -65,6 +65,16 @@ func (m unsettledModel) load() (unsettledModel, tea.Cmd) {
 	return m, m.e.unsettledCmd()
 }
 
+// reload re-reads the queue after a change: a row the background
+// reconciler closed leaves at once (not while "reconcile now" runs: its
+// end reloads).
+func (m unsettledModel) reload(pos.ChargeCode) (unsettledModel, tea.Cmd) {
+	if m.running || m.loading {
+		return m, nil
+	}
+	return m.load()
+}
+
 func (m unsettledModel) tick(now time.Time) unsettledModel {
 	m.now = now
 	return m
@@ -181,7 +191,7 @@ func (m unsettledModel) view(w, h int) string {
 			s = st.Bad
 		}
 		left := m.sum.Results[pos.ResultRetry] + m.sum.Results[pos.ResultError]
-		b.WriteString(" " + s.Render(t.T("unset.summary", m.sum.Claimed, m.sum.Settled(), left)) + "\n")
+		b.WriteString(paragraph(summaryText(t, *m.sum, left), s, 1, w))
 	default:
 		b.WriteString("\n")
 	}
@@ -192,6 +202,32 @@ func (m unsettledModel) view(w, h int) string {
 		b.WriteString(paragraph(dash(last), st.Muted, 1, w))
 	}
 	return b.String()
+}
+
+// settledTo are the results that settle a row, in the order the summary
+// names them, with the word for each.
+var settledTo = []struct {
+	r   pos.ReconcileResult
+	key string
+}{
+	{pos.ResultPaid, "state.paid"}, {pos.ResultRevoked, "state.revoked"}, {pos.ResultClosed, "state.closed"},
+	{pos.ResultVoided, "state.voided"}, {pos.ResultDeclined, "state.declined"},
+	{pos.ResultRefunded, "refundstate.done"}, {pos.ResultRefundRefused, "refundstate.refused"},
+}
+
+// summaryText says what a pass did and what each settled row settled to:
+// "Handled 2: 1 paid, 1 closed; 0 still waiting."
+func summaryText(t tr, sum pos.ReconcileSummary, left int) string {
+	var parts []string
+	for _, s := range settledTo {
+		if n := sum.Results[s.r]; n > 0 {
+			parts = append(parts, t.T("unset.settled.n", n, t.T(s.key)))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, t.T("unset.settled.none"))
+	}
+	return t.T("unset.summary", sum.Claimed, strings.Join(parts, t.T("list.sep")), left)
 }
 
 // selected returns the charge code and the full last error of row i.
