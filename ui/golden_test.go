@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -196,6 +197,25 @@ var scenarios = []scenario{
 		d.waitModel("cancelled", func(m Model) bool { return m.screen == scrResult && m.result().res.Kind == outCancelled })
 	}},
 	{name: "result_unknown", run: func(d *driver) { unknownSale(d) }},
+	// The first bug: the answer of a payment that went through is
+	// lost, the cashier presses Esc, the cancel revokes the charge. The
+	// screen must say the customer was charged and the refund is on its
+	// way — never "not charged".
+	{name: "result_revoked", run: func(d *driver) {
+		d.f.gw.Script(postest.MPay, postest.Step{Act: postest.Lost})
+		toSale(d)
+		d.amount("12.34", 1234)
+		d.scanCode("283456789012345694")
+		d.waitModel("querying", func(m Model) bool { return m.scan().prog.Phase == pos.PhaseQuerying })
+		d.key(tea.KeyEsc)
+		m := d.waitModel("revoked", func(m Model) bool { return m.screen == scrResult && m.result().res.Kind != 0 })
+		if k := m.result().res.Kind; k != outRevoked {
+			d.t.Fatalf("lost answer then Esc ends %v, want revoked", k)
+		}
+		if v := m.View(); strings.Contains(v, "not charged") || strings.Contains(v, "未被扣款") || strings.Contains(v, "未扣款") {
+			d.t.Errorf("a charged-then-revoked payment says not charged:\n%s", v)
+		}
+	}},
 	{name: "history", run: func(d *driver) {
 		paidSale(d)
 		d.key(tea.KeyEnter)

@@ -148,7 +148,7 @@ func (m qrModel) update(msg tea.Msg) (qrModel, tea.Cmd) {
 		if msg.Tx.ChargeCode == "" {
 			return m, nil
 		}
-		res := outcomeOf(msg.Tx, payQR, m.draft, false)
+		res := outcomeOf(msg.Tx, payQR, m.draft, false, false)
 		return m, func() tea.Msg { return showResultMsg{Res: res} }
 
 	case awaitProgressMsg:
@@ -174,7 +174,7 @@ func (m qrModel) update(msg tea.Msg) (qrModel, tea.Cmd) {
 			return m, nil
 		}
 		m.phase = qrFailed
-		res := outcomeOf(tx, payQR, m.draft, m.aborted)
+		res := outcomeOf(tx, payQR, m.draft, m.aborted, false)
 		return m, func() tea.Msg { return showResultMsg{Res: res} }
 
 	case abortDoneMsg:

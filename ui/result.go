@@ -132,7 +132,7 @@ func (m resultModel) key(msg tea.KeyMsg) (resultModel, tea.Cmd) {
 		case key.Matches(msg, k.ScrollDown):
 			m.scroll = min(m.scroll+1, max(len(m.preview)-1, 0))
 		}
-	case outUnknown:
+	case outUnknown, outFault:
 		switch {
 		case key.Matches(msg, k.NextSale):
 			return m, func() tea.Msg { return backToSaleMsg{} }
@@ -140,7 +140,7 @@ func (m resultModel) key(msg tea.KeyMsg) (resultModel, tea.Cmd) {
 			m.acking, m.ackErr = true, ""
 			return m, m.e.ackCmd([]pos.ChargeCode{m.code()}, m.cashier)
 		}
-	default: // declined, cancelled, not paid: charge the same sale another way
+	default: // not charged, or charged and revoked: charge the same sale again
 		switch {
 		case key.Matches(msg, k.OtherMethod), key.Matches(msg, k.Back):
 			return m, func() tea.Msg { return backToSaleMsg{Keep: true, Draft: d} }
@@ -162,7 +162,7 @@ func (m resultModel) bindings() []key.Binding {
 			b = append(b, k.Receipt)
 		}
 		return b
-	case outUnknown:
+	case outUnknown, outFault:
 		return []key.Binding{k.NextSale, k.Acknowledge, k.Unsettled}
 	}
 	return []key.Binding{k.OtherMethod, k.ScanPayFn, k.QRPayFn}
@@ -205,16 +205,32 @@ func (m resultModel) summary(w int) string {
 		ch = " · " + channelText(t, tx.Channel)
 	}
 	amount := bigAmount(st.Amount, tx.Amount, w-6)
+	words := moneyWords[m.res.Kind]
+	var head, next lipgloss.Style
+	icon := "✘ "
 	switch m.res.Kind {
 	case outPaid:
-		line(st.Paid.Render("✔ "+t.T("result.paid")) + st.Value.Render(ch))
-		b.WriteString("\n" + indent(st.Paid.Render(amount), 3) + "\n\n")
-		line(st.Muted.Render(t.T("result.code", string(tx.ChargeCode))))
+		head, next, icon = st.Paid, st.Value, "✔ "
+	case outDeclined:
+		head, next = st.Declined, st.Value
+	case outClosed, outCancelled:
+		head, next = st.Cancelled, st.Value
+	case outRevoked:
+		head, next, icon = st.Declined, st.Bad, "↺ "
+	default: // unknown, fault
+		head, next, icon = st.Unknown, st.Bad, "? "
+	}
+	line(head.Render(icon+t.pick(words.Head)) + st.Value.Render(ch))
+	b.WriteString("\n" + indent(head.Render(amount), 3) + "\n\n")
+	wrapped(t.pick(words.Money), st.Value)
+	wrapped(t.pick(words.Next), next)
+	switch m.res.Kind {
+	case outPaid:
+		b.WriteString("\n")
 		line(st.Muted.Render(t.T("result.gwcode", dash(tx.ChargeDownCode))))
 		if fb := fundBills(t, tx.FundBills); fb != "" {
 			line(fb)
 		}
-		b.WriteString("\n")
 		switch m.receipt {
 		case receiptPrinted:
 			line(st.OK.Render(t.T("result.receipt.printed")))
@@ -228,40 +244,21 @@ func (m resultModel) summary(w int) string {
 			if m.reprint == "result.reprint.failed" {
 				s = st.Bad
 			}
-			line(s.Render(t.T(m.reprint)))
+			wrapped(t.T(m.reprint), s)
 		}
 	case outDeclined:
-		line(st.Declined.Render("✘ "+t.T("result.declined")) + st.Value.Render(ch))
-		b.WriteString("\n" + indent(st.Declined.Render(amount), 3) + "\n\n")
-		if tx.ResultInfo != "" || tx.ResultCode != "" {
-			wrapped(t.T("result.reason", firstNonEmpty(tx.ResultInfo, tx.ResultCode)), st.Value)
+		if says := gatewaySays(t, tx.ResultCode, tx.ResultInfo); says != "" {
+			wrapped(t.T("result.reason", says), st.Muted)
 		}
-		wrapped(t.T("result.declined.next"), st.Bad)
-		b.WriteString("\n")
-		line(st.Muted.Render(t.T("result.code", string(tx.ChargeCode))))
-	case outCancelled, outNotPaid:
-		word, next := "result.cancelled", "result.cancelled.next"
-		if m.res.Kind == outNotPaid {
-			word, next = "result.notpaid", "result.notpaid.next"
-			if m.res.How == payQR {
-				next = "result.expired.next"
-			}
+	case outClosed:
+		if m.res.How == payQR {
+			wrapped(t.T("result.expired"), st.Muted)
 		}
-		line(st.Cancelled.Render("✘ "+t.T(word)) + st.Value.Render(ch))
-		b.WriteString("\n" + indent(st.Cancelled.Render(amount), 3) + "\n\n")
-		wrapped(t.T(next), st.Value)
+	case outUnknown, outFault:
 		b.WriteString("\n")
-		line(st.Muted.Render(t.T("result.code", string(tx.ChargeCode))))
-	case outUnknown:
-		line(st.Unknown.Render("? "+t.T("result.unknown")) + st.Value.Render(ch))
-		b.WriteString("\n" + indent(st.Unknown.Render(amount), 3) + "\n\n")
 		if tx.GiveUp {
 			wrapped(t.T("result.unknown.giveup"), st.Warn)
-		} else {
-			wrapped(t.T("result.unknown.checking"), st.Warn)
 		}
-		wrapped(t.T("result.unknown.dont"), st.Bad)
-		b.WriteString("\n")
 		wrapped(t.T("result.unknown.ack", m.e.keys.Acknowledge.Help().Key), st.Value)
 		switch {
 		case m.acking:
@@ -269,9 +266,9 @@ func (m resultModel) summary(w int) string {
 		case m.ackErr != "":
 			wrapped(t.T(m.ackErr), st.Bad)
 		}
-		b.WriteString("\n")
-		line(st.Muted.Render(t.T("result.code", string(tx.ChargeCode))))
 	}
+	b.WriteString("\n")
+	wrapped(t.T("result.code", string(tx.ChargeCode)), st.Muted)
 	return b.String()
 }
 

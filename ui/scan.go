@@ -44,7 +44,10 @@ type scanModel struct {
 	aborted  bool
 	refused  device.Reason
 	note     string
-	now      time.Time
+	// fault: the gateway failed while this charge ran (sticky: the screen
+	// keeps saying so until the outcome is known).
+	fault bool
+	now   time.Time
 }
 
 func newScan(e *env, cashier pos.Cashier, d saleDraft, now time.Time) scanModel {
@@ -141,7 +144,7 @@ func (m scanModel) update(msg tea.Msg) (scanModel, tea.Cmd) {
 				return m, nil
 			}
 		}
-		res := outcomeOf(msg.Tx, payScan, m.draft, m.aborted || m.abortReq)
+		res := outcomeOf(msg.Tx, payScan, m.draft, m.aborted || m.abortReq, m.fault)
 		return m, func() tea.Msg { return showResultMsg{Res: res} }
 
 	case abortDoneMsg:
