@@ -89,6 +89,8 @@ func (m Model) statusBar() string {
 		segs = append(segs, bad(gw, t.T("status.gw.offline")))
 	case gwNoAnswer:
 		segs = append(segs, warn(gw, t.T("status.gw.noanswer")))
+	case gwFault:
+		segs = append(segs, bad(gw, t.T("status.gw.fault")))
 	}
 	sc, port := t.T("status.scanner"), m.e.deps.ScannerPort
 	switch {

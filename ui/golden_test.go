@@ -66,8 +66,8 @@ func advanceQueries(d *driver, n int) {
 	d.f.clock.BlockUntil(1)
 }
 
-// unknownSale ends with a charge not confirmed: no answer to the pay, the
-// cashier cancels, no answer to the cancel either.
+// unknownSale ends with a charge not confirmed: the gateway fails the pay
+// (a 503), the cashier cancels, and the cancel fails too.
 func unknownSale(d *driver) Model {
 	d.t.Helper()
 	d.f.gw.Script(postest.MPay, postest.Step{Act: postest.Down})
@@ -77,7 +77,18 @@ func unknownSale(d *driver) Model {
 	d.scanCode("134567890123456794")
 	d.waitModel("querying", func(m Model) bool { return m.scan().prog.Phase == pos.PhaseQuerying })
 	d.key(tea.KeyEsc)
-	return d.waitModel("not confirmed", func(m Model) bool { return m.screen == scrResult && m.result().res.Kind == outUnknown })
+	return d.waitModel("not confirmed", func(m Model) bool { return m.screen == scrResult && m.result().res.Kind == outFault })
+}
+
+// faultSale: the gateway answers the pay with a fault; the screen says so
+// at once (no countdown) and offers another way to pay.
+func faultSale(d *driver) Model {
+	d.t.Helper()
+	d.f.gw.Script(postest.MPay, postest.Step{Act: postest.Down})
+	toSale(d)
+	d.amount("88", 8800)
+	d.scanCode("134567890123456795")
+	return d.waitModel("gateway fault", func(m Model) bool { return m.scan().fault && m.gw == gwFault })
 }
 
 func openDetail(d *driver) {
@@ -197,6 +208,31 @@ var scenarios = []scenario{
 		d.waitModel("cancelled", func(m Model) bool { return m.screen == scrResult && m.result().res.Kind == outCancelled })
 	}},
 	{name: "result_unknown", run: func(d *driver) { unknownSale(d) }},
+	// The answer is lost while the customer confirms; Esc; the cancel gets
+	// no answer: not confirmed (no fault was seen).
+	{name: "result_unknown_lost", run: func(d *driver) {
+		d.f.gw.Script(postest.MCancel, postest.Step{Act: postest.Lost, Reply: pos.Reply{}})
+		payingHeld(d)
+		d.f.gw.Script(postest.MQuery, postest.Step{Act: postest.Answer, Reply: pos.Reply{Outcome: pos.OutcomeUnknown}})
+		d.key(tea.KeyEsc)
+		d.waitModel("not confirmed", func(m Model) bool { return m.screen == scrResult })
+	}},
+	{name: "scan_fault", run: func(d *driver) { faultSale(d) }},
+	// Gateway fault, then the cashier takes the payment by QR: the charge
+	// is given up and acknowledged, and the QR screen opens for the sale.
+	{name: "fault_then_qr", run: func(d *driver) {
+		d.f.gw.Script(postest.MCancel, postest.Step{Act: postest.Down})
+		faultSale(d)
+		d.key(tea.KeyF3)
+		m := d.waitModel("QR", func(m Model) bool { return m.screen == scrQR && m.qr().phase == qrPick })
+		if m.qr().draft.Amount != 8800 {
+			d.t.Errorf("the QR charges %s, want ¥88.00", m.qr().draft.Amount)
+		}
+		txs, _ := d.f.j.List(context.Background(), pos.Filter{})
+		if len(txs) != 1 || !txs[0].GiveUp || txs[0].AckedBy == "" {
+			d.t.Errorf("the faulted charge is %+v; want given up and acknowledged", txs)
+		}
+	}},
 	// The first bug: the answer of a payment that went through is
 	// lost, the cashier presses Esc, the cancel revokes the charge. The
 	// screen must say the customer was charged and the refund is on its
@@ -208,7 +244,7 @@ var scenarios = []scenario{
 		d.scanCode("283456789012345694")
 		d.waitModel("querying", func(m Model) bool { return m.scan().prog.Phase == pos.PhaseQuerying })
 		d.key(tea.KeyEsc)
-		m := d.waitModel("revoked", func(m Model) bool { return m.screen == scrResult && m.result().res.Kind != 0 })
+		m := d.waitModel("revoked", func(m Model) bool { return m.screen == scrResult })
 		if k := m.result().res.Kind; k != outRevoked {
 			d.t.Fatalf("lost answer then Esc ends %v, want revoked", k)
 		}

@@ -52,6 +52,7 @@ var catalogue = map[string]text{
 	"status.gw.checking":   {"检查中", "checking"},
 	"status.gw.online":     {"在线", "online"},
 	"status.gw.offline":    {"离线", "offline"},
+	"status.gw.fault":      {"故障", "fault"},
 	"status.gw.noanswer":   {"无应答", "no answer"},
 	"status.scanner":       {"扫码枪", "scanner"},
 	"status.scan.keyboard": {"键盘模式", "keyboard"},
@@ -245,6 +246,10 @@ var catalogue = map[string]text{
 	"scan.phase.querying":   {"网关未及时应答，正在查询结果(第 %d 次)…", "No answer yet: checking with the gateway (query %d)…"},
 	"scan.phase.cancelling": {"正在取消这笔支付…", "Cancelling this payment…"},
 	"scan.elapsed":          {"%d 秒 / %d 秒", "%d s of %d s"},
+	"scan.fault.options":    {"按 %s 改用二维码收款，按 %s 扫另一个付款码，按 %s 取消；或稍候，结果出来后会显示在这里。这笔若已扣款会自动撤销。", "Press %s to take the payment by QR, %s to scan another code, %s to cancel; or wait: the outcome shows here. If this charge went through it is revoked automatically."},
+	"scan.switching":        {"正在放弃这笔交易，然后%s…（若已扣款会自动撤销）", "Giving this charge up, then %s… (revoked if it went through)"},
+	"scan.switch.qr":        {"改用二维码收款", "taking the payment by QR"},
+	"scan.switch.code":      {"扫另一个付款码", "scanning another code"},
 	"scan.abort.note":       {"取消这笔支付(若已扣款会自动撤销)", "cancel this payment (revoked if it went through)"},
 	"scan.cancelling.note":  {"正在取消：若顾客已付款，款项会原路退回。", "Cancelling: if the customer paid, the money goes back."},
 

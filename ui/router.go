@@ -42,6 +42,7 @@ const (
 	gwOnline                  // the last call was answered
 	gwOffline                 // the last call got no answer at all
 	gwNoAnswer                // a payment's answer was lost: it is being found out
+	gwFault                   // the gateway failed (5xx, a fault code, refused): red until it answers
 )
 
 // scanInfo is the last code a scanner read, masked.
@@ -417,11 +418,19 @@ func (m *Model) gatewaySaw(msg tea.Msg) {
 		switch {
 		case tx.State == pos.StatePaid || tx.State == pos.StateDeclined || tx.State == pos.StatePending:
 			m.gw = gwOnline
-		case tx.State == pos.StateUnknown && tx.LastError != "":
+		case tx.State == pos.StateUnknown && tx.LastError != "" && m.gw != gwFault:
 			m.gw = gwNoAnswer
 		}
 	}
 	switch msg := msg.(type) {
+	case payProgressMsg:
+		if msg.P.Fault {
+			m.gw = gwFault
+		}
+	case awaitProgressMsg:
+		if msg.P.Fault {
+			m.gw = gwFault
+		}
 	case payDoneMsg:
 		settledOnline(msg.Tx)
 	case precreateDoneMsg:
@@ -701,7 +710,7 @@ func resultsFor(msg tea.Msg) []screenID {
 	case abortDoneMsg:
 		return []screenID{scrScan, scrQR}
 	case ackDoneMsg:
-		return []screenID{scrSale, scrResult}
+		return []screenID{scrSale, scrResult, scrScan}
 	case printDoneMsg:
 		return []screenID{scrResult, scrDevices}
 	case receiptTextMsg:
