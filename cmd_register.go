@@ -137,6 +137,7 @@ func registerDeps(ctx context.Context, a *app) (ui.Deps, error) {
 		IdleLock:    cfg.UI.IdleLock.Duration,
 		ScannerPort: strings.TrimSpace(cfg.Scanner.Port),
 		WedgeMaxGap: cfg.Scanner.WedgeGap.Duration, WedgeMinLen: cfg.Scanner.WedgeMinLength,
+		PaperColumns: a.layout.Profile.Cols(),
 		ReceiptText: func(ctx context.Context, code pos.ChargeCode) (string, error) {
 			b, err := a.receiptBytes(ctx, code, false)
 			if err != nil {

@@ -73,6 +73,10 @@ type Deps struct {
 	// receipt in the journal, so the printer side prints it now rather than
 	// at its next poll. nil: nothing to wake.
 	ReceiptQueued func()
+	// PaperColumns is the receipt printer's line width in characters (32
+	// on 58 mm paper, 48 on 80 mm): receipt previews are drawn at it.
+	// 0: 32.
+	PaperColumns int
 	// ReceiptText renders a charge's receipt as the virtual printer decodes
 	// it (demo mode shows it beside the result). nil: no preview.
 	ReceiptText func(ctx context.Context, code pos.ChargeCode) (string, error)

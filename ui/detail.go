@@ -189,7 +189,16 @@ func (m detailModel) view(w, h int) string {
 		if ev.From != "" && ev.From != ev.To {
 			move = name(ev.From) + " → " + move
 		}
-		rows = append(rows, clock(ev.At)+"  "+pad(opText(t, ev.Op), 9)+" "+pad(move, 22)+" "+pad(ev.Who, 14)+" "+st.Muted.Render(ev.ResultCode))
+		row := clock(ev.At) + "  " + padTo(opText(t, ev.Op), 9) + " " + padTo(move, 22) + " " + padTo(ev.Who, 14)
+		switch {
+		case ev.ResultCode == "":
+		case width(row)+1+len(ev.ResultCode) <= w-1:
+			row += " " + st.Muted.Render(ev.ResultCode)
+		default: // its own line: a result code is never cut
+			rows = append(rows, row)
+			row = strings.Repeat(" ", 10) + st.Muted.Render(ev.ResultCode)
+		}
+		rows = append(rows, row)
 		if ev.Approver != "" { // its own line: it must never be cut off at 80 columns
 			rows = append(rows, strings.Repeat(" ", 10)+st.Muted.Render(t.T("detail.approvedby", ev.Approver)))
 		}
@@ -197,8 +206,12 @@ func (m detailModel) view(w, h int) string {
 	if len(m.refunds) > 0 {
 		rows = append(rows, st.Title.Render(t.T("detail.refunds")))
 		for _, r := range m.refunds {
-			rows = append(rows, shortCode(pos.ChargeCode(r.OutRefundNo), 12)+"  "+pad(yuan(r.Amount), 11)+" "+
-				pad(t.T("refundstate."+string(r.State)), 8)+" "+pad(r.Cashier, 14)+" "+st.Muted.Render(r.Reason))
+			rows = append(rows, r.OutRefundNo+"  "+padTo(yuan(r.Amount), 11)+" "+padTo(t.T("refundstate."+string(r.State)), 8)+" "+r.Cashier)
+			if reason := pos.CleanText(r.Reason); reason != "" {
+				for _, l := range strings.Split(wrap(reason, max(w-16, 10)), "\n") {
+					rows = append(rows, strings.Repeat(" ", 14)+st.Muted.Render(l))
+				}
+			}
 			if r.Approver != "" {
 				rows = append(rows, strings.Repeat(" ", 14)+st.Muted.Render(t.T("detail.approvedby", r.Approver)))
 			}

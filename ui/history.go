@@ -70,12 +70,25 @@ func (m historyModel) resize(w, h int) historyModel {
 	return m
 }
 
+// codeWidth fits the longest charge code listed: codes are shown whole.
+func (m historyModel) codeWidth() int {
+	w := 16
+	for _, tx := range m.txs {
+		w = max(w, len(tx.ChargeCode))
+	}
+	for _, r := range m.batch.Trades {
+		w = max(w, len(r.ChargeCode))
+	}
+	return w
+}
+
 func (m historyModel) columns() []table.Column {
 	t := m.e.t
-	fixed := 8 + 16 + 10 + 12 + 4*2 + 2
+	cw := m.codeWidth()
+	fixed := 8 + cw + 10 + 12 + 4*2 + 2
 	return []table.Column{
 		{Title: t.T("col.time"), Width: 8},
-		{Title: t.T("col.code"), Width: 16},
+		{Title: t.T("col.code"), Width: cw},
 		{Title: t.T("col.channel"), Width: 10},
 		{Title: t.T("col.amount"), Width: 12},
 		{Title: t.T("col.state"), Width: max(m.w-fixed-2, 10)},
@@ -120,6 +133,7 @@ func (m historyModel) apply() historyModel {
 		}
 		m.shown = append(m.shown, tx)
 	}
+	m.table.SetColumns(m.columns())
 	m.table.SetRows(m.rows())
 	for i, tx := range m.shown {
 		if sel != "" && tx.ChargeCode == sel {
@@ -174,13 +188,13 @@ func (m historyModel) rows() []table.Row {
 			if r.HasState {
 				state = remoteText(t, r.State)
 			}
-			rows = append(rows, table.Row{tm, shortCode(r.ChargeCode, 16), channelText(t, r.Channel), yuan(r.Amount), state})
+			rows = append(rows, table.Row{tm, string(r.ChargeCode), channelText(t, r.Channel), yuan(r.Amount), state})
 		}
 		return rows
 	}
 	rows := make([]table.Row, 0, len(m.shown))
 	for _, tx := range m.shown {
-		rows = append(rows, table.Row{clock(tx.CreatedAt), shortCode(tx.ChargeCode, 16), channelText(t, tx.Channel),
+		rows = append(rows, table.Row{clock(tx.CreatedAt), string(tx.ChargeCode), channelText(t, tx.Channel),
 			yuan(tx.Amount), st.State(tx.State).Render(stateText(t, tx.State))})
 	}
 	return rows
@@ -203,6 +217,7 @@ func (m historyModel) update(msg tea.Msg) (historyModel, tea.Cmd) {
 		if msg.Err == nil {
 			m.batch = msg.P
 		}
+		m.table.SetColumns(m.columns())
 		m.table.SetRows(m.rows())
 		m.table.SetCursor(0)
 		if len(m.batch.Trades) == 0 {

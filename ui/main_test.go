@@ -12,6 +12,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/mattn/go-runewidth"
 	"github.com/muesli/termenv"
@@ -264,8 +265,59 @@ func (d *driver) golden() Model {
 	fm := d.tm.FinalModel(d.t, teatest.WithFinalTimeout(5*time.Second)).(recorder).m
 	view := fm.View()
 	checkFrame(d.t, view, 80, 25)
+	checkUncut(d.t, view)
 	teatest.RequireEqualOutput(d.t, []byte(view+"\n"))
+	// The same screen on a larger terminal: its own golden, the same rules.
+	d.t.Run("120x40", func(t *testing.T) {
+		mm, _ := fm.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+		big := mm.(Model).View()
+		checkFrame(t, big, 120, 40)
+		checkUncut(t, big)
+		teatest.RequireEqualOutput(t, []byte(big+"\n"))
+	})
 	return fm
+}
+
+// isCut reports whether a line has an ellipsis that is not the end of a
+// catalogue text that ends in one ("Loading…"): that is, a cut.
+func isCut(line string) bool {
+	rest := line
+	for {
+		i := strings.Index(rest, "…")
+		if i < 0 {
+			return false
+		}
+		before := []rune(rest[:i])
+		ok := false
+		for _, e := range catalogue {
+			for _, s := range []string{e.zh, e.en} {
+				j := strings.Index(s, "…")
+				if j < 0 {
+					continue
+				}
+				want := []rune(s[:j])
+				n := min(len(want), 3)
+				if n > 0 && len(before) >= n && string(before[len(before)-n:]) == string(want[len(want)-n:]) {
+					ok = true
+				}
+			}
+		}
+		if !ok {
+			return true
+		}
+		rest = rest[i+len("…"):]
+	}
+}
+
+// checkUncut fails on text cut with "…": a cashier sentence, a charge code
+// or a key must wrap, shorten or be rephrased, never be cut.
+func checkUncut(t testing.TB, view string) {
+	t.Helper()
+	for i, l := range strings.Split(view, "\n") {
+		if isCut(l) {
+			t.Errorf("line %d is cut: %q", i+1, l)
+		}
+	}
 }
 
 func checkFrame(t testing.TB, view string, w, h int) {
@@ -275,10 +327,17 @@ func checkFrame(t testing.TB, view string, w, h int) {
 		t.Errorf("frame has %d lines, want %d", len(lines), h)
 	}
 	for i, l := range lines {
-		if lw := lipgloss.Width(l); lw > w {
+		if lw := max(lipgloss.Width(l), termWidth(l)); lw > w {
 			t.Errorf("line %d is %d columns wide (max %d): %q", i+1, lw, w, l)
 		}
 	}
+}
+
+// termWidth counts columns as a terminal does (wcwidth): East-Asian wide
+// characters two, ambiguous ones (▀ █ ─ · — ●) one, escape sequences none.
+func termWidth(s string) int {
+	c := runewidth.Condition{EastAsianWidth: false}
+	return c.StringWidth(ansi.Strip(s))
 }
 
 func screenName(s screenID) string {

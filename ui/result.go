@@ -38,9 +38,19 @@ type resultModel struct {
 	ackErr  string
 }
 
-// previewWidth is the receipt panel's width: 32 columns of 58 mm paper
-// (48 on 80 mm) plus the border and padding.
-const previewWidth = 36
+// previewWidth is the receipt panel's width: the paper's columns (32 on
+// 58 mm, 48 on 80 mm: Deps.PaperColumns) plus the border and padding.
+func (m resultModel) previewWidth() int {
+	cols := m.e.deps.PaperColumns
+	if cols <= 0 {
+		cols = 32
+	}
+	return cols + 4
+}
+
+// minSummaryWidth is the narrowest the result's text may be beside the
+// receipt panel; below it the panel is not shown.
+const minSummaryWidth = 40
 
 func newResult(e *env, cashier pos.Cashier, res outcome, w, h int) resultModel {
 	m := resultModel{e: e, cashier: cashier, res: res, w: w, h: h}
@@ -169,18 +179,20 @@ func (m resultModel) bindings() []key.Binding {
 }
 
 func (m resultModel) view(w, h int) string {
-	left := m.summary(w)
-	if m.res.Kind != outPaid || len(m.preview) == 0 || w < 70 {
+	left := m.summary(w, h)
+	pw := m.previewWidth()
+	lw := w - pw - 1
+	if m.res.Kind != outPaid || len(m.preview) == 0 || lw < minSummaryWidth {
 		return left
 	}
-	lw := w - previewWidth - 1
 	panel := m.previewPanel(h)
-	return lipgloss.JoinHorizontal(lipgloss.Top, block(m.summary(lw), lw, h), " ", panel)
+	return lipgloss.JoinHorizontal(lipgloss.Top, block(m.summary(lw, h), lw, h), " ", panel)
 }
 
 func (m resultModel) previewPanel(h int) string {
 	st, t := m.e.st, m.e.t
-	inner := previewWidth - 4
+	pw := m.previewWidth()
+	inner := pw - 4
 	rows := max(h-3, 1)
 	lines := m.preview[min(m.scroll, len(m.preview)-1):]
 	if len(lines) > rows {
@@ -190,10 +202,10 @@ func (m resultModel) previewPanel(h int) string {
 		lines[i] = pad(lines[i], inner)
 	}
 	title := st.PanelTitle.Render(t.T("result.preview"))
-	return title + "\n" + st.Panel.Width(previewWidth-2).Render(strings.Join(lines, "\n"))
+	return title + "\n" + st.Panel.Width(pw-2).Render(strings.Join(lines, "\n"))
 }
 
-func (m resultModel) summary(w int) string {
+func (m resultModel) summary(w, h int) string {
 	st, t := m.e.st, m.e.t
 	tx := m.res.Tx
 	var b strings.Builder
@@ -204,7 +216,7 @@ func (m resultModel) summary(w int) string {
 	if tx.Channel != pos.ChannelAuto {
 		ch = " · " + channelText(t, tx.Channel)
 	}
-	amount := bigAmount(st.Amount, tx.Amount, w-6)
+	amount := bigAmountFit(st.Amount, tx.Amount, w-6, amountRows(h))
 	words := moneyWords[m.res.Kind]
 	var head, next lipgloss.Style
 	icon := "✘ "

@@ -174,7 +174,7 @@ func (m saleModel) view(w, h int) string {
 	var b strings.Builder
 	b.WriteString("\n   " + st.Label.Render(t.T("sale.due")) + "\n\n")
 	amount := m.amt.Money()
-	b.WriteString(indent(bigAmount(st.Amount, amount, w-8), 6) + "\n\n")
+	b.WriteString(indent(bigAmountFit(st.Amount, amount, w-8, amountRows(h)), 6) + "\n\n")
 	if txt := m.amt.Text(); txt != "" && txt != strings.TrimSuffix(amount.Yuan(), ".00") && txt != amount.Yuan() {
 		b.WriteString("   " + st.Muted.Render(t.T("sale.keyed", txt)) + "\n")
 	} else {

@@ -293,11 +293,11 @@ func spinnerFrame(now time.Time) string {
 func (m scanModel) view(w, h int) string {
 	st, t := m.e.st, m.e.t
 	var b strings.Builder
-	b.WriteString("\n   " + st.Amount.Render(yuan(m.draft.Amount)))
+	b.WriteString("\n" + indent(bigAmountFit(st.Amount, m.draft.Amount, w-6, amountRows(h)), 3) + "\n")
 	if m.draft.Subject != "" {
-		b.WriteString("  " + st.Muted.Render(m.draft.Subject))
+		b.WriteString(paragraph(pos.CleanText(m.draft.Subject), st.Muted, 3, w))
 	}
-	b.WriteString("\n\n")
+	b.WriteString("\n")
 	if m.phase == scanWaiting && !m.acking {
 		b.WriteString("   " + st.Title.Render(t.T("scan.title")) + "\n")
 		b.WriteString("   " + st.Muted.Render(t.T("scan.manual")) + "\n\n")

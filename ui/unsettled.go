@@ -26,6 +26,7 @@ type unsettledModel struct {
 	txs     []pos.Transaction
 	refunds []pos.Refund
 	table   table.Model
+	cols    int // columns shown (the last error's only where it fits)
 
 	run     int
 	running bool
@@ -44,20 +45,40 @@ func newUnsettled(e *env, w, h int) unsettledModel {
 func (m unsettledModel) resize(w, h int) unsettledModel {
 	m.w, m.h = w, h
 	t := m.e.t
-	fixed := 13 + 6 + 10 + 11 + 5 + 8 + 7*2
-	m.table.SetColumns([]table.Column{
-		{Title: t.T("col.code"), Width: 13},
+	cw := m.codeWidth()
+	fixed := cw + 6 + 10 + 11 + 5 + 8 + 7*2
+	cols := []table.Column{
+		{Title: t.T("col.code"), Width: cw},
 		{Title: t.T("col.kind"), Width: 6},
 		{Title: t.T("col.amount"), Width: 10},
 		{Title: t.T("col.state"), Width: 11},
 		{Title: t.T("col.tries"), Width: 5},
 		{Title: t.T("col.next"), Width: 8},
-		{Title: t.T("col.lasterror"), Width: max(w-fixed-1, 6)},
-	})
+	}
+	// The last error has its own paragraph under the table (the selected
+	// row's, whole); the column shows only where it has room.
+	if lw := w - fixed - 1; lw >= 16 {
+		cols = append(cols, table.Column{Title: t.T("col.lasterror"), Width: lw})
+	}
+	m.table.SetColumns(cols)
+	m.cols = len(cols)
 	m.table.SetWidth(w)
 	m.table.SetHeight(max(h-frameLines-9, 3))
 	m.table.SetRows(m.rows())
 	return m
+}
+
+// codeWidth fits the longest code listed (charge codes and refund
+// serials are shown whole).
+func (m unsettledModel) codeWidth() int {
+	w := 16
+	for _, tx := range m.txs {
+		w = max(w, len(tx.ChargeCode))
+	}
+	for _, r := range m.refunds {
+		w = max(w, len(r.ChargeCode))
+	}
+	return w
 }
 
 func (m unsettledModel) load() (unsettledModel, tea.Cmd) {
@@ -93,12 +114,12 @@ func (m unsettledModel) rows() []table.Row {
 	rows := make([]table.Row, 0, m.count())
 	for _, tx := range m.txs {
 		kind := t.T("kind." + string(tx.Kind))
-		rows = append(rows, table.Row{shortCode(tx.ChargeCode, 13), kind, yuan(tx.Amount), stateText(t, tx.State),
-			strconv.Itoa(tx.Attempts), next(tx.Queue), dash(tx.LastError)})
+		rows = append(rows, table.Row{string(tx.ChargeCode), kind, yuan(tx.Amount), stateText(t, tx.State),
+			strconv.Itoa(tx.Attempts), next(tx.Queue), dash(tx.LastError)}[:m.cols])
 	}
 	for _, r := range m.refunds {
-		rows = append(rows, table.Row{shortCode(r.ChargeCode, 13), t.T("kind.refund"), yuan(r.Amount),
-			t.T("refundstate." + string(r.State)), strconv.Itoa(r.Attempts), next(r.Queue), dash(r.LastError)})
+		rows = append(rows, table.Row{string(r.ChargeCode), t.T("kind.refund"), yuan(r.Amount),
+			t.T("refundstate." + string(r.State)), strconv.Itoa(r.Attempts), next(r.Queue), dash(r.LastError)}[:m.cols])
 	}
 	return rows
 }
@@ -110,7 +131,7 @@ func (m unsettledModel) update(msg tea.Msg, moneyInFlight bool) (unsettledModel,
 		if msg.Err == nil {
 			m.txs, m.refunds = msg.Txs, msg.Refunds
 		}
-		m.table.SetRows(m.rows())
+		m = m.resize(m.w, m.h)
 		if c := m.table.Cursor(); c < 0 || c >= m.count() {
 			m.table.SetCursor(0)
 		}
