@@ -321,6 +321,11 @@ func (m refundModel) view(w, h int) string {
 	}
 	b.WriteString("\n")
 	line(st.Title.Render(t.T(title)) + "  " + st.Muted.Render(string(m.tx.ChargeCode)))
+	back := m.amt.Money() // what goes back to the customer: the biggest thing here
+	if m.revoke {
+		back = m.tx.Amount
+	}
+	b.WriteString("\n" + indent(bigAmountFit(st.Amount, back, w-6, amountRows(h)), 3) + "\n\n")
 	line(st.Label.Render(t.T("refund.paid")) + " " + yuan(m.tx.Amount) + "   " +
 		st.Label.Render(t.T("detail.refunded")) + " " + yuan(m.tx.Refunded) + "   " +
 		st.Label.Render(t.T("detail.remaining")) + " " + yuan(m.remaining))
