@@ -49,6 +49,9 @@ type Deps struct {
 
 	// Lang is "zh-CN" (anything starting with "zh") or English.
 	Lang string
+	// Location is the shop's time zone ([register] time_zone): every time
+	// on screen is shown in it, never in the host's. nil: Asia/Shanghai.
+	Location *time.Location
 	// Merchant, Store and Register name the till in the header.
 	Merchant, Store, Register string
 	// IdleLock locks the screen after this long without a key (0: never).

@@ -157,7 +157,7 @@ func (m detailModel) view(w, h int) string {
 		facts += "   " + kv(t.T("detail.paycode"), tx.MaskedCode)
 	}
 	line(facts + "   " + kv(t.T("detail.cashier"), dash(tx.Cashier)))
-	line(kv(t.T("detail.created"), tx.CreatedAt.Format("2006-01-02 15:04:05")) + "   " +
+	line(kv(t.T("detail.created"), m.e.stamp(tx.CreatedAt)) + "   " +
 		kv(t.T("detail.gwcode"), dash(tx.ChargeDownCode)))
 	if tx.State == pos.StateDeclined && tx.ResultInfo != "" {
 		line(kv(t.T("detail.reason"), tx.ResultInfo))
@@ -189,7 +189,7 @@ func (m detailModel) view(w, h int) string {
 		if ev.From != "" && ev.From != ev.To {
 			move = name(ev.From) + " → " + move
 		}
-		row := clock(ev.At) + "  " + padTo(opText(t, ev.Op), 9) + " " + padTo(move, 22) + " " + padTo(ev.Who, 14)
+		row := m.e.clock(ev.At) + "  " + padTo(opText(t, ev.Op), 9) + " " + padTo(move, 22) + " " + padTo(ev.Who, 14)
 		switch {
 		case ev.ResultCode == "":
 		case width(row)+1+len(ev.ResultCode) <= w-1:

@@ -80,7 +80,7 @@ func (m devicesModel) view(w, h int, r deviceView) string {
 		if r.lastScan.Wedge {
 			src = t.T("dev.src.wedge")
 		}
-		row(t.T("dev.lastscan"), r.lastScan.Masked+"  "+clock(r.lastScan.At)+"  "+src)
+		row(t.T("dev.lastscan"), r.lastScan.Masked+"  "+m.e.clock(r.lastScan.At)+"  "+src)
 		row("", what)
 	}
 	b.WriteString("\n")

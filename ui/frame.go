@@ -5,6 +5,8 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
+
+	"posterm/pos"
 )
 
 // This file is the frame around the screens: the header, the status bar
@@ -39,12 +41,17 @@ func (m Model) body(w, h int) string {
 func (m Model) header() string {
 	st, t := m.e.st, m.e.t
 	left := " " + st.Brand.Render("posterm")
-	shop := m.e.deps.Merchant
-	if m.e.deps.Store != "" && m.e.deps.Store != shop {
-		if shop != "" {
-			shop += " · "
-		}
-		shop += m.e.deps.Store
+	// The store's name, which usually contains the merchant's ("Demo Store
+	// No. 1" of "Demo Store"): the merchant is not repeated. Names are
+	// outside text: made inert.
+	merchant, store := pos.CleanText(m.e.deps.Merchant), pos.CleanText(m.e.deps.Store)
+	shop := merchant
+	switch {
+	case store == "":
+	case merchant == "" || strings.Contains(store, merchant):
+		shop = store
+	default:
+		shop = merchant + " · " + store
 	}
 	if shop != "" {
 		left += "  " + st.Header.Render(shop)
@@ -61,7 +68,8 @@ func (m Model) header() string {
 	} else {
 		right = append(right, t.T("header.nobody"))
 	}
-	right = append(right, clock(m.now))
+	// The shop's time, with its zone's name: never the host's.
+	right = append(right, m.e.clock(m.now)+" "+m.now.In(m.e.deps.Location).Format("MST"))
 	return spread(left, st.HeaderRight.Render(strings.Join(right, " · "))+" ", m.w)
 }
 

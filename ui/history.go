@@ -100,8 +100,8 @@ func (m historyModel) load(now time.Time) (historyModel, tea.Cmd) {
 	m.seq++
 	m.loading = true
 	m.opened = now
-	y, mo, d := now.Date()
-	m.day = time.Date(y, mo, d, 0, 0, 0, 0, now.Location())
+	y, mo, d := now.In(m.e.deps.Location).Date()
+	m.day = time.Date(y, mo, d, 0, 0, 0, 0, m.e.deps.Location)
 	return m, m.e.historyCmd(m.seq, m.day)
 }
 
@@ -182,7 +182,7 @@ func (m historyModel) rows() []table.Row {
 		for _, r := range m.batch.Trades {
 			tm := ""
 			if !r.BeginTime.IsZero() {
-				tm = clock(r.BeginTime)
+				tm = m.e.clock(r.BeginTime)
 			}
 			state := t.T("remote.unknown")
 			if r.HasState {
@@ -194,7 +194,7 @@ func (m historyModel) rows() []table.Row {
 	}
 	rows := make([]table.Row, 0, len(m.shown))
 	for _, tx := range m.shown {
-		rows = append(rows, table.Row{clock(tx.CreatedAt), string(tx.ChargeCode), channelText(t, tx.Channel),
+		rows = append(rows, table.Row{m.e.clock(tx.CreatedAt), string(tx.ChargeCode), channelText(t, tx.Channel),
 			yuan(tx.Amount), st.State(tx.State).Render(stateText(t, tx.State))})
 	}
 	return rows
@@ -331,7 +331,7 @@ func (m historyModel) view(w, h int) string {
 			total += tx.Amount - tx.Refunded
 		}
 	}
-	b.WriteString(" " + st.Title.Render(t.T("hist.title", m.day.Format("2006-01-02"))) + "  " +
+	b.WriteString(" " + st.Title.Render(t.T("hist.title", m.e.day(m.day))) + "  " +
 		st.Muted.Render(t.T("hist.count", len(m.shown), yuan(total))) + "\n")
 	var filters []string
 	for i, f := range historyFilters {

@@ -101,7 +101,22 @@ func yuan(m pos.Money) string {
 }
 
 // clock formats a time of day.
-func clock(t time.Time) string { return t.Format("15:04:05") }
+func (e *env) clock(t time.Time) string { return t.In(e.deps.Location).Format("15:04:05") }
+
+// day is t's date in the shop's zone.
+func (e *env) day(t time.Time) string { return t.In(e.deps.Location).Format("2006-01-02") }
+
+// stamp is t's date and time in the shop's zone.
+func (e *env) stamp(t time.Time) string { return t.In(e.deps.Location).Format("2006-01-02 15:04:05") }
+
+// shanghai is the default shop zone: Asia/Shanghai from the zone database,
+// or UTC+8 (no daylight saving since 1991) where there is none.
+func shanghai() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}
 
 // mmss formats a duration as m:ss (negative as 0:00).
 func mmss(d time.Duration) string {

@@ -65,6 +65,7 @@ func newFixture(t testing.TB, lang string, opts ...fixtureOpt) *fixture {
 		t.Fatal(err)
 	}
 	f.co = co
+	co.ChargeCodes().SetLocation(start.Location()) // pinned: the tests pass in any TZ
 	f.printer <- PrinterEvent{Kind: PrinterStatusChanged, Status: PrinterOK}
 	f.deps = Deps{
 		Checkout: co, Journal: f.j, Gateway: f.gw, Clock: f.clock,
@@ -76,7 +77,7 @@ func newFixture(t testing.TB, lang string, opts ...fixtureOpt) *fixture {
 			}
 			return r.RunOnce(ctx)
 		},
-		Lang: lang, Merchant: "Demo Store", Store: "Demo Store No. 1", Register: "POS-01",
+		Lang: lang, Merchant: "Demo Store", Store: "Demo Store No. 1", Register: "POS-01", Location: start.Location(),
 		IdleLock: 5 * time.Minute,
 		Printer:  f.printer,
 		Reprint: func(ctx context.Context, code pos.ChargeCode) error {

@@ -134,6 +134,9 @@ func New(ctx context.Context, d Deps) Model {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if d.Location == nil {
+		d.Location = shanghai()
+	}
 	t := newTr(d.Lang)
 	e := &env{ctx: ctx, deps: d, t: t, keys: newKeyMap(t), st: NewStyles(lipgloss.DefaultRenderer()),
 		log: log.With("subsystem", "ui")}

@@ -109,7 +109,7 @@ func (m unsettledModel) rows() []table.Row {
 		if q.NextAttemptAt.IsZero() {
 			return "—"
 		}
-		return clock(q.NextAttemptAt)
+		return m.e.clock(q.NextAttemptAt)
 	}
 	rows := make([]table.Row, 0, m.count())
 	for _, tx := range m.txs {
