@@ -159,8 +159,8 @@ func (m detailModel) view(w, h int) string {
 	line(facts + "   " + kv(t.T("detail.cashier"), dash(tx.Cashier)))
 	line(kv(t.T("detail.created"), m.e.stamp(tx.CreatedAt)) + "   " +
 		kv(t.T("detail.gwcode"), dash(tx.ChargeDownCode)))
-	if tx.State == pos.StateDeclined && tx.ResultInfo != "" {
-		line(kv(t.T("detail.reason"), tx.ResultInfo))
+	if says := gatewaySays(t, tx.ResultCode, tx.ResultInfo); tx.State == pos.StateDeclined && says != "" {
+		b.WriteString(paragraph(kv(t.T("detail.reason"), says), st.Value, 1, w))
 	}
 	var live string
 	switch {
@@ -173,7 +173,7 @@ func (m detailModel) view(w, h int) string {
 	case m.live != nil && m.live.HasState:
 		live = st.Value.Render(remoteText(t, m.live.State))
 	case m.live != nil:
-		live = st.Muted.Render(firstNonEmpty(m.live.Info, m.live.Code))
+		live = st.Muted.Render(gatewaySays(t, m.live.Code, m.live.Info))
 	}
 	line(kv(t.T("detail.live"), live))
 	b.WriteString("\n")

@@ -383,6 +383,7 @@ var catalogue = map[string]text{
 	"unset.count":        {"%d 笔等待网关确认", "%d waiting for the gateway"},
 	"unset.explain":      {"这些交易的结果还不确定。收银机会在后台自动查询、撤销或重试，不需要人工处理。", "The outcome of these is not known yet. The register keeps checking, cancelling or retrying them in the background; nothing to do by hand."},
 	"unset.selected":     {"%s 最近的问题：", "Last problem of %s:"},
+	"unset.noanswer":     {"网关未应答或出错", "no answer or a gateway fault"},
 	"unset.running":      {"正在确认", "Checking"},
 	"unset.summary":      {"本次处理 %d 笔：%s；仍待确认 %d 笔。", "Handled %d: %s; %d still waiting."},
 	"unset.settled.n":    {"%d 笔%s", "%d %s"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -190,7 +191,8 @@ func (f *fixture) run(t *testing.T) *driver {
 // waitModel waits until the latest drawn model satisfies cond.
 func (d *driver) waitModel(what string, cond func(Model) bool) Model {
 	d.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	// A deadline, not a timing: generous, as the machine is shared.
+	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := d.last.Load(); m != nil && cond(*m) {
 			return *m
@@ -267,6 +269,9 @@ func (d *driver) golden() Model {
 	view := fm.View()
 	checkFrame(d.t, view, 80, 25)
 	checkUncut(d.t, view)
+	if newTr(d.f.deps.Lang).zh {
+		checkChinese(d.t, view)
+	}
 	teatest.RequireEqualOutput(d.t, []byte(view+"\n"))
 	// The same screen on a larger terminal: its own golden, the same rules.
 	d.t.Run("120x40", func(t *testing.T) {
@@ -307,6 +312,28 @@ func isCut(line string) bool {
 			return true
 		}
 		rest = rest[i+len("…"):]
+	}
+}
+
+// englishWord is a lower-case English word: proper names are capitalised,
+// keys and codes are capitalised or upper case, logins carry digits.
+var englishWord = regexp.MustCompile(`\b[a-z]{3,}\b`)
+
+// checkChinese fails on English on a Chinese screen, but for the product's
+// name, what the cashier typed in the tests, a URL, and the receipt
+// preview (the printer's own layout).
+func checkChinese(t testing.TB, view string) {
+	t.Helper()
+	allowed := map[string]bool{"posterm": true, "item": true, "returned": true, "http": true}
+	for i, l := range strings.Split(view, "\n") {
+		if strings.Contains(l, "│") {
+			continue
+		}
+		for _, w := range englishWord.FindAllString(l, -1) {
+			if !allowed[w] {
+				t.Errorf("line %d of a Chinese screen has English %q: %q", i+1, w, l)
+			}
+		}
 	}
 }
 

@@ -208,7 +208,7 @@ func (m refundModel) done(msg refundDoneMsg) refundModel {
 	case pos.RefundDone:
 		m.doneKey, m.doneArgs, m.doneGood = "refund.done", []any{yuan(msg.Refund.Amount)}, true
 	case pos.RefundRefused:
-		m.doneKey, m.doneArgs = "refund.refused", []any{firstNonEmpty(msg.Refund.ResultInfo, msg.Refund.ResultCode)}
+		m.doneKey, m.doneArgs = "refund.refused", []any{gatewaySays(m.e.t, msg.Refund.ResultCode, msg.Refund.ResultInfo)}
 	default:
 		m.doneKey, m.doneUnknownish = "refund.unknown", true
 	}

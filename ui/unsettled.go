@@ -115,11 +115,11 @@ func (m unsettledModel) rows() []table.Row {
 	for _, tx := range m.txs {
 		kind := t.T("kind." + string(tx.Kind))
 		rows = append(rows, table.Row{string(tx.ChargeCode), kind, yuan(tx.Amount), stateText(t, tx.State),
-			strconv.Itoa(tx.Attempts), next(tx.Queue), dash(tx.LastError)}[:m.cols])
+			strconv.Itoa(tx.Attempts), next(tx.Queue), lastProblem(t, tx.ResultCode, tx.LastError, false)}[:m.cols])
 	}
 	for _, r := range m.refunds {
 		rows = append(rows, table.Row{string(r.ChargeCode), t.T("kind.refund"), yuan(r.Amount),
-			t.T("refundstate." + string(r.State)), strconv.Itoa(r.Attempts), next(r.Queue), dash(r.LastError)}[:m.cols])
+			t.T("refundstate." + string(r.State)), strconv.Itoa(r.Attempts), next(r.Queue), lastProblem(t, r.ResultCode, r.LastError, false)}[:m.cols])
 	}
 	return rows
 }
@@ -251,11 +251,29 @@ func summaryText(t tr, sum pos.ReconcileSummary, left int) string {
 	return t.T("unset.summary", sum.Claimed, strings.Join(parts, t.T("list.sep")), left)
 }
 
+// lastProblem is a row's last problem as the cashier reads it: the
+// catalogue text of its result code, else "no answer or a fault"; an
+// English screen also shows (full: under the table) the register's own
+// note, made inert: it is log text, never shown on a Chinese screen.
+func lastProblem(t tr, code, lastErr string, full bool) string {
+	if lastErr == "" && code == "" {
+		return "—"
+	}
+	said := gatewaySays(t, code, "")
+	if said == "" || code == pos.CodeSuccess {
+		said = t.T("unset.noanswer")
+	}
+	if t.zh || lastErr == "" || !full {
+		return said
+	}
+	return said + ": " + pos.CleanText(lastErr)
+}
+
 // selected returns the charge code and the full last error of row i.
 func (m unsettledModel) selected(i int) (pos.ChargeCode, string) {
 	if i < len(m.txs) {
-		return m.txs[i].ChargeCode, m.txs[i].LastError
+		return m.txs[i].ChargeCode, lastProblem(m.e.t, m.txs[i].ResultCode, m.txs[i].LastError, true)
 	}
 	r := m.refunds[i-len(m.txs)]
-	return pos.ChargeCode(r.OutRefundNo), r.LastError
+	return pos.ChargeCode(r.OutRefundNo), lastProblem(m.e.t, r.ResultCode, r.LastError, true)
 }
