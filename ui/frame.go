@@ -17,9 +17,14 @@ import (
 func (m Model) View() string {
 	bw, bh := m.bodySize()
 	body := m.body(bw, bh)
-	if m.quitAsk {
+	if m.quitAsk || m.refusal != "" {
+		say := "quit.inflight"
+		if m.refusal != "" {
+			say = m.refusal
+		}
+		said := strings.Split(strings.TrimRight(paragraph(m.e.t.T(say), m.e.st.Bad, 1, bw), "\n"), "\n")
 		lines := strings.Split(block(body, bw, bh), "\n")
-		lines[len(lines)-1] = " " + m.e.st.Bad.Render(m.e.t.T("quit.inflight"))
+		copy(lines[max(len(lines)-len(said), 0):], said)
 		body = strings.Join(lines, "\n")
 	}
 	return strings.Join([]string{

@@ -11,7 +11,7 @@ import (
 // (laptops); plain letters act only where no text field has the focus.
 type keyMap struct {
 	// Everywhere.
-	Help, History, Devices, Unsettled, Demo, Lock, Quit, Back key.Binding
+	Help, History, Devices, Unsettled, Demo, Lock, Logout, Quit, Back key.Binding
 
 	// Sale.
 	Amount, Clear, Subject, ScanPay, QRPay, Acknowledge key.Binding
@@ -52,6 +52,7 @@ func newKeyMap(t tr) keyMap {
 		Devices:   bind(t, "key.f7", "key.devices", "f7", "d"),
 		Unsettled: bind(t, "key.f8", "key.unsettled", "f8", "u"),
 		Lock:      bind(t, "key.f12", "key.lock", "f12", "l"),
+		Logout:    bind(t, "key.x", "key.logout", "ctrl+x", "x"),
 		Quit:      bind(t, "key.quit", "key.quit.desc", "ctrl+c", "f10"),
 		Back:      bind(t, "key.esc", "key.back", "esc"),
 
@@ -121,7 +122,7 @@ func (k keyMap) helpGroups(demo bool) []helpGroup {
 	if demo {
 		global = append(global, k.Demo)
 	}
-	global = append(global, k.Lock, k.Quit, k.Back)
+	global = append(global, k.Lock, k.Logout, k.Quit, k.Back)
 	qr := []key.Binding{k.PickChannel, k.SwitchChannel, k.Abort}
 	if demo {
 		qr = append(qr, k.CustomerPays)
@@ -147,7 +148,7 @@ func (k keyMap) helpGroups(demo bool) []helpGroup {
 
 // ShortHelp implements help.KeyMap: the keys that work everywhere.
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Help, k.History, k.Unsettled, k.Devices, k.Lock, k.Quit, k.Back}
+	return []key.Binding{k.Help, k.History, k.Unsettled, k.Devices, k.Lock, k.Logout, k.Quit, k.Back}
 }
 
 // FullHelp implements help.KeyMap: the help screen's groups, one column

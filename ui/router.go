@@ -79,8 +79,12 @@ type Model struct {
 	unsetRefunds int
 	unsetErr     bool
 	quitAsk      bool
-	animating    bool
-	ticks        int
+	refusal      string // catalogue key of a refused request (logout in flight), shown like quitAsk
+	// resultSeen: the result on screen has had a key since it appeared
+	// (the idle lock never covers a result the cashier has not seen).
+	resultSeen bool
+	animating  bool
+	ticks      int
 
 	wedge device.BurstDetector
 }
@@ -244,7 +248,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case m.ticks%5 == 0:
 			cmds = append(cmds, m.e.countUnsettledCmd())
 		}
-		if m.loggedIn && shouldLock(m.e.deps.IdleLock, m.lastInput, m.now, m.MoneyInFlight()) {
+		unseen := m.screen == scrResult && !m.resultSeen
+		if m.loggedIn && !unseen && shouldLock(m.e.deps.IdleLock, m.lastInput, m.now, m.MoneyInFlight()) {
 			m = m.lock()
 		}
 		m = m.toScreens()
@@ -331,9 +336,19 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Quit
 	}
-	m.quitAsk = false
+	m.quitAsk, m.refusal = false, ""
+	if m.screen == scrResult {
+		m.resultSeen = true
+	}
 	if !m.loggedIn {
 		return m.routeTo(k, scrLogin)
+	}
+	if key.Matches(k, keys.Logout) && !(letterKey(k.String()) && m.capturesText()) {
+		if m.MoneyInFlight() {
+			m.refusal = "logout.inflight"
+			return m, nil
+		}
+		return m.logout(), nil
 	}
 	if !m.MoneyInFlight() && !(letterKey(k.String()) && m.capturesText()) {
 		switch {
@@ -503,7 +518,12 @@ func (m Model) lock() Model {
 		return m
 	}
 	m.lockedFrom = m.screen
-	m.set(scrLogin, newLogin(m.e).locked(m.cashier.LoginName, m.sale().amt.Money()))
+	held := lockHeld{sale: m.sale().amt.Money()}
+	if m.screen == scrResult { // what is on screen is a result, not a sale
+		r := m.result().res
+		held = lockHeld{hasResult: true, result: r.Kind, amount: r.Tx.Amount}
+	}
+	m.set(scrLogin, newLogin(m.e).locked(m.cashier.LoginName, held))
 	for id, s := range m.screens {
 		if ls, ok := s.(lockScreen); ok {
 			m.screens[id] = ls.onLock()
@@ -513,6 +533,26 @@ func (m Model) lock() Model {
 	m.cashier = pos.Cashier{}
 	m.screen = scrLogin
 	m.quitAsk = false
+	return m
+}
+
+// logout ends the session: back to a fresh login, nothing of the cashier's
+// kept on screen (a sale being keyed is dropped: no money moved). Refused
+// (by the caller) while money is in flight. The reconciler keeps running.
+func (m Model) logout() Model {
+	if !m.loggedIn || m.MoneyInFlight() {
+		return m
+	}
+	m.e.log.Info("logout", "op", "logout", "who", m.cashier.LoginName)
+	m.screens = [scrCount]screen{}
+	m.set(scrLogin, newLogin(m.e))
+	m.set(scrSale, newSale(m.e))
+	m.set(scrHelp, helpModel{e: m.e})
+	m.set(scrDemo, newDemo(m.e))
+	m.set(scrDevices, devicesModel{e: m.e})
+	m.loggedIn, m.cashier = false, pos.Cashier{}
+	m.screen, m.stack, m.lockedFrom = scrLogin, nil, scrLogin
+	m.quitAsk, m.refusal = false, ""
 	return m
 }
 
@@ -594,6 +634,8 @@ func (m Model) navigate(msg tea.Msg) (Model, tea.Cmd, bool) {
 		return m, tea.Batch(cmd, anim), true
 	case showResultMsg:
 		m.screen, m.stack = scrResult, nil
+		// A new result: unseen until a key, and the idle time starts now.
+		m.resultSeen, m.lastInput = false, m.e.deps.Clock.Now()
 		r, cmd := newResult(m.e, m.cashier, msg.Res, m.w, m.h).begin()
 		m.set(scrResult, r)
 		if msg.Res.Kind == outPaid {
