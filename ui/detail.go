@@ -25,6 +25,7 @@ type detailModel struct {
 	liveErr  bool
 	liveBusy bool
 	scroll   int
+	reprint  reprintNote
 }
 
 func newDetail(e *env, code pos.ChargeCode, w, h int) detailModel {
@@ -44,6 +45,45 @@ func (m detailModel) reload(code pos.ChargeCode) (detailModel, tea.Cmd) {
 		return m, nil
 	}
 	return m, m.e.detailCmd(m.code)
+}
+
+// printable reports whether tx has a sale receipt to print again: it was
+// paid (refunds since then included).
+func printable(tx pos.Transaction) bool {
+	switch tx.State {
+	case pos.StatePaid, pos.StatePartiallyRefunded, pos.StateRefunded:
+		return !tx.GiveUp
+	}
+	return false
+}
+
+// reprintNote is what the screen says of a reprint asked from a list or a
+// detail view: sending, sent (marked REPRINT), or failed.
+type reprintNote struct {
+	code pos.ChargeCode
+	key  string // catalogue key
+}
+
+func (n reprintNote) done(msg printDoneMsg) (reprintNote, bool) {
+	if n.code == "" || msg.Code != n.code {
+		return n, false
+	}
+	n.key = "result.reprint.queued"
+	if msg.Err != nil {
+		n.key = "result.reprint.failed"
+	}
+	return n, true
+}
+
+func (n reprintNote) view(st Styles, t tr, w int) string {
+	if n.key == "" {
+		return ""
+	}
+	s := st.Hint
+	if n.key == "result.reprint.failed" {
+		s = st.Bad
+	}
+	return paragraph(t.T(n.key), s, 1, w)
 }
 
 // remaining is what may still be refunded.
@@ -96,6 +136,9 @@ func (m detailModel) update(msg tea.Msg) (detailModel, tea.Cmd) {
 			m.live = &rep
 		}
 		return m, nil
+	case printDoneMsg:
+		m.reprint, _ = m.reprint.done(msg)
+		return m, nil
 	case tea.KeyMsg:
 		k := m.e.keys
 		switch {
@@ -103,6 +146,9 @@ func (m detailModel) update(msg tea.Msg) (detailModel, tea.Cmd) {
 			return m, func() tea.Msg { return backMsg{} }
 		case key.Matches(msg, k.Refresh):
 			return m.load()
+		case key.Matches(msg, k.PrintCopy) && m.loaded && printable(m.tx) && m.e.deps.Reprint != nil:
+			m.reprint = reprintNote{code: m.tx.ChargeCode, key: "result.reprint.sending"}
+			return m, m.e.reprintCmd(m.tx.ChargeCode)
 		case key.Matches(msg, k.Refund) && m.canRefund():
 			tx, rem := m.tx, m.remaining()
 			return m, func() tea.Msg { return openRefundMsg{Tx: tx, Remaining: rem} }
@@ -121,6 +167,9 @@ func (m detailModel) update(msg tea.Msg) (detailModel, tea.Cmd) {
 func (m detailModel) bindings() []key.Binding {
 	k := m.e.keys
 	b := []key.Binding{k.Refresh}
+	if m.loaded && printable(m.tx) && m.e.deps.Reprint != nil {
+		b = append(b, k.PrintCopy)
+	}
 	if m.canRefund() {
 		b = append(b, k.Refund)
 	}
@@ -176,6 +225,7 @@ func (m detailModel) view(w, h int) string {
 		live = st.Muted.Render(gatewaySays(t, m.live.Code, m.live.Info))
 	}
 	line(kv(t.T("detail.live"), live))
+	b.WriteString(m.reprint.view(st, t, w))
 	b.WriteString("\n")
 	rows := []string{st.Title.Render(t.T("detail.events"))}
 	for _, ev := range m.events {

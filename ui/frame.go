@@ -188,10 +188,17 @@ func printerText(t tr, s PrinterStatus) string {
 }
 
 // keyLine is the footer: the keys of the current screen.
+// When they do not all fit, the last ones give way to the help key, which
+// lists them all: a key is never cut.
 func (m Model) keyLine() string {
 	h := m.e.help
-	h.Width = m.w - 1
-	return " " + h.ShortHelpView(m.bindings())
+	h.Width = 0 // measured here: the bubble would cut with "…"
+	b := m.bindings()
+	line := h.ShortHelpView(b)
+	for n := len(b) - 1; width(line) > m.w-1 && n >= 0; n-- {
+		line = h.ShortHelpView(append(b[:n:n], m.e.keys.Help))
+	}
+	return " " + line
 }
 
 func (m Model) bindings() []key.Binding {

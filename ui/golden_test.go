@@ -263,6 +263,31 @@ var scenarios = []scenario{
 		d.key(tea.KeyF5)
 		d.waitModel("history", func(m Model) bool { return m.screen == scrHistory && len(m.hist().shown) == 2 })
 	}},
+	// Reprint from history: the selected paid charge's receipt goes to the
+	// printer again, marked REPRINT; the screen says so.
+	{name: "history_reprint", run: func(d *driver) {
+		paidSale(d)
+		d.key(tea.KeyEnter)
+		d.waitScreen(scrSale)
+		d.key(tea.KeyF5)
+		d.waitModel("history", func(m Model) bool { return m.screen == scrHistory && len(m.hist().shown) == 1 })
+		d.runes("p")
+		d.waitModel("reprinted", func(m Model) bool { return m.hist().reprint.key == "result.reprint.queued" })
+		if n := d.f.reprint.Load(); n != 1 {
+			d.t.Errorf("%d reprints asked, want 1", n)
+		}
+	}},
+	{name: "detail_reprint", run: func(d *driver) {
+		paidSale(d)
+		d.key(tea.KeyEnter)
+		d.waitScreen(scrSale)
+		openDetail(d)
+		d.runes("p")
+		d.waitModel("reprinted", func(m Model) bool { return m.detail().reprint.key == "result.reprint.queued" })
+		if n := d.f.reprint.Load(); n != 1 {
+			d.t.Errorf("%d reprints asked, want 1", n)
+		}
+	}},
 	{name: "history_gateway", run: func(d *driver) {
 		paidSale(d)
 		d.key(tea.KeyF5)

@@ -51,6 +51,7 @@ type historyModel struct {
 	batch     pos.BatchPage
 	batchBusy bool
 	batchErr  bool
+	reprint   reprintNote
 }
 
 func newHistory(e *env, w, h int) historyModel {
@@ -224,6 +225,9 @@ func (m historyModel) update(msg tea.Msg) (historyModel, tea.Cmd) {
 			m.table.SetCursor(-1)
 		}
 		return m, nil
+	case printDoneMsg:
+		m.reprint, _ = m.reprint.done(msg)
+		return m, nil
 	case tea.KeyMsg:
 		return m.key(msg)
 	}
@@ -275,6 +279,13 @@ func (m historyModel) key(msg tea.KeyMsg) (historyModel, tea.Cmd) {
 			return m, func() tea.Msg { return openDetailMsg{Code: code} }
 		}
 		return m, nil
+	case key.Matches(msg, k.PrintCopy) && m.e.deps.Reprint != nil:
+		if i := m.table.Cursor(); i >= 0 && i < len(m.shown) && printable(m.shown[i]) {
+			code := m.shown[i].ChargeCode
+			m.reprint = reprintNote{code: code, key: "result.reprint.sending"}
+			return m, m.e.reprintCmd(code)
+		}
+		return m, nil
 	case key.Matches(msg, k.Search):
 		m.searching = true
 		m.search.Focus()
@@ -303,7 +314,11 @@ func (m historyModel) bindings() []key.Binding {
 	case m.gateway:
 		return []key.Binding{k.NextPage, k.PrevPage, k.Up, k.Down, k.Back}
 	}
-	return []key.Binding{k.Open, k.Filter, k.Search, k.Batch, k.Back}
+	b := []key.Binding{k.Open, k.Filter, k.Search}
+	if i := m.table.Cursor(); m.e.deps.Reprint != nil && i >= 0 && i < len(m.shown) && printable(m.shown[i]) {
+		b = append(b, k.PrintCopy)
+	}
+	return append(b, k.Batch, k.Back)
 }
 
 func (m historyModel) view(w, h int) string {
@@ -345,6 +360,8 @@ func (m historyModel) view(w, h int) string {
 	switch {
 	case m.searching:
 		b.WriteString(" " + st.FieldFocus.Render("/ ") + m.search.View() + "\n")
+	case m.reprint.key != "":
+		b.WriteString(strings.TrimSuffix(m.reprint.view(st, t, w), "\n") + "\n")
 	case m.search.Value() != "":
 		b.WriteString(" " + st.Muted.Render(t.T("hist.search.on", m.search.Value())) + "\n")
 	case m.loading:

@@ -202,6 +202,7 @@ var catalogue = map[string]text{
 	"login.locked.result":   {"登录后会再次显示上一笔收款的结果：%s %s。", "After sign-in, the result of the last charge shows again: %s %s."},
 	"logout.inflight":       {"正在处理款项，无法退出登录：请等结果出来或取消这笔支付。", "Money is in flight: wait for the outcome or cancel the payment before logging out."},
 	"key.logout":            {"退出登录", "log out"},
+	"key.p":                 {"Ctrl-P/p", "Ctrl-P/p"},
 	"key.x":                 {"Ctrl-X/x", "Ctrl-X/x"},
 	"login.locked.sale":     {"屏幕上的收款已保留：%s", "The sale on screen is kept: %s"},
 	"login.demo.title":      {"演示账号", "Demo logins"},

@@ -27,6 +27,9 @@ type keyMap struct {
 
 	// Detail, refund.
 	Refresh, Refund, Revoke, NextField, Confirm, Done key.Binding
+	// PrintCopy reprints the receipt of the charge selected in history or
+	// shown in detail (marked REPRINT).
+	PrintCopy key.Binding
 
 	// Unsettled, devices, login.
 	Reconcile, TestPrint, SignIn, UseCode key.Binding
@@ -84,6 +87,7 @@ func newKeyMap(t tr) keyMap {
 		PrevPage: bind(t, "key.pgup", "key.prevpage", "pgup", "b"),
 
 		Refresh:   bind(t, "key.f9r", "key.refresh", "f9", "r"),
+		PrintCopy: bind(t, "key.p", "key.reprint", "ctrl+p", "p"),
 		Refund:    bind(t, "key.f2f", "key.refund", "f2", "f"),
 		Revoke:    bind(t, "key.f3v", "key.revoke", "f3", "v"),
 		NextField: bind(t, "key.tab", "key.nextfield", "tab", "down"),
@@ -141,7 +145,7 @@ func (k keyMap) helpGroups(demo bool) []helpGroup {
 			k.Acknowledge}},
 		{"help.g.history", []key.Binding{k.Up, k.Down, k.ScrollUp, k.ScrollDown, k.Open, k.Filter, k.PrevFilter,
 			k.Search, k.EndSearch, k.CancelSearch, k.Batch, k.NextPage, k.PrevPage}},
-		{"help.g.detail", []key.Binding{k.Refresh, k.Refund, k.Revoke, k.NextField, k.PrevField, k.Confirm, k.Done}},
+		{"help.g.detail", []key.Binding{k.Refresh, k.PrintCopy, k.Refund, k.Revoke, k.NextField, k.PrevField, k.Confirm, k.Done}},
 		{"help.g.other", other},
 	}
 }

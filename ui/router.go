@@ -757,7 +757,7 @@ func resultsFor(msg tea.Msg) []screenID {
 	case ackDoneMsg:
 		return []screenID{scrSale, scrResult, scrScan}
 	case printDoneMsg:
-		return []screenID{scrResult, scrDevices}
+		return []screenID{scrResult, scrDevices, scrHistory, scrDetail}
 	case receiptTextMsg:
 		return []screenID{scrResult}
 	case historyMsg, batchMsg:
