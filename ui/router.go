@@ -86,7 +86,7 @@ type Model struct {
 	animating  bool
 	ticks      int
 
-	wedge device.BurstDetector
+	wedge wedge
 }
 
 // set puts a screen in the router under its id.
@@ -153,7 +153,7 @@ func New(ctx context.Context, d Deps) Model {
 	e.help.Styles.Ellipsis = e.st.KeySep
 	now := d.Clock.Now()
 	m := Model{e: e, w: 80, h: 25, now: now, lastInput: now, screen: scrLogin,
-		wedge: device.BurstDetector{MaxGap: d.WedgeMaxGap, MinLen: d.WedgeMinLen}}
+		wedge: wedge{MaxGap: d.WedgeMaxGap, MinLen: d.WedgeMinLen}}
 	m.set(scrLogin, newLogin(e))
 	m.set(scrSale, newSale(e))
 	m.set(scrHelp, helpModel{e: e})
@@ -263,9 +263,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.animating = false
 		return m, nil
-
-	case wedgeFlushMsg:
-		return m.wedgeFlush(msg)
 
 	case tea.KeyMsg:
 		if m.wedgeActive() {

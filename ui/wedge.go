@@ -8,65 +8,100 @@ import (
 	"posterm/device"
 )
 
-// This file is the keyboard wedge: the Bubble Tea side of
-// device.BurstDetector (which knows nothing of tea types), and how the
-// router hands the detector's verdict to the screens.
-
-// wedgeFlushMsg is sent by the command wedgeFeed returns, to release keys
-// held as a possible scan once MaxGap has passed.
-type wedgeFlushMsg struct{ At time.Time }
-
-// wedgeFeed feeds one Bubble Tea message to the detector at time at.
+// This file is the keyboard wedge: telling a scanner that types like a
+// keyboard from a person, without making the person wait.
 //
-// consumed reports that msg was a rune key, Enter or wedgeFlushMsg taken by
-// the detector: the caller must not handle msg itself, only the verdict
-// (keyMsgs(v) for typed keys, v.Code for a scan). For any other key, the
-// held keys are released in v.Pass and consumed is false: deliver v.Pass
-// first, then handle msg as usual. Pasted text and Alt+keys are never
-// scans. cmd, when not nil, schedules the next wedgeFlushMsg.
-func wedgeFeed(d *device.BurstDetector, msg tea.Msg, at time.Time) (v device.Verdict, consumed bool, cmd tea.Cmd) {
-	switch m := msg.(type) {
-	case wedgeFlushMsg:
-		v, consumed = d.Flush(m.At), true
-	case tea.KeyMsg:
-		switch {
-		case m.Paste || m.Alt:
-			v = d.Release()
-		case m.Type == tea.KeyRunes || m.Type == tea.KeySpace:
-			runes := m.Runes
-			if m.Type == tea.KeySpace && len(runes) == 0 {
-				runes = []rune{' '}
-			}
-			v, consumed = d.Feed(runes, false, at), true
-		case m.Type == tea.KeyEnter:
-			v, consumed = d.Feed(nil, true, at), true
-		default:
-			v = d.Release()
-		}
-	default:
-		return device.Verdict{}, false, nil
-	}
-	if v.Held {
-		cmd = tea.Tick(v.Wait, func(t time.Time) tea.Msg { return wedgeFlushMsg{At: t} })
-	}
-	return v, consumed, cmd
+// Every key is shown at once (a typed digit renders in the next frame).
+// The wedge watches the keys as they pass: runes that arrive in one
+// message, or within MaxGap of each other, are a burst; a burst of at least
+// MinLen runes ended by Enter within MaxGap is a scan. Then the wedge takes
+// back what the burst's keys did — the screen is restored to its state
+// before the burst's first key — and hands the screen the scanned code
+// instead of the Enter. A burst whose keys moved to another screen is not
+// taken back: its Enter is delivered as typed.
+
+// wedge watches the key stream for scans. Its zero value uses the
+// defaults of device.BurstDetector (40 ms, 8 runes).
+type wedge struct {
+	MaxGap time.Duration
+	MinLen int
+
+	run   []rune    // the runes of the current burst, as they were shown
+	last  time.Time // when its last key arrived
+	burst bool      // the run came faster than a person types
+	// chunked: the run started with several runes in one message (a
+	// scanner's write); runes typed one by one before it are not part of it.
+	chunked bool
+	snap    screen // the screen before the run's first key
+	snapID  screenID
 }
 
-// keyMsgs returns the keys a person typed (v.Pass, then v.PassEnter) as
-// Bubble Tea key messages, one per key, so bindings on single keys match.
-func keyMsgs(v device.Verdict) []tea.KeyMsg {
-	out := make([]tea.KeyMsg, 0, len(v.Pass)+1)
-	for _, r := range v.Pass {
-		if r == ' ' {
-			out = append(out, tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}})
-			continue
+// maxRun bounds a run (no code is longer; a paste or a stuck key).
+const maxRun = 512
+
+func (w *wedge) gap() time.Duration {
+	if w.MaxGap > 0 {
+		return w.MaxGap
+	}
+	return device.DefaultMaxGap
+}
+
+func (w *wedge) minLen() int {
+	if w.MinLen > 0 {
+		return w.MinLen
+	}
+	return device.DefaultMinLen
+}
+
+func (w *wedge) reset() {
+	w.run, w.burst, w.chunked, w.snap = w.run[:0], false, false, nil
+}
+
+// wedgeKey shows k at once and watches it: an Enter that ends a scan
+// burst takes the burst back and delivers the code.
+func (m Model) wedgeKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+	w := &m.wedge
+	at := m.e.deps.Now()
+	if len(w.run) > 0 && at.Sub(w.last) > w.gap() {
+		w.reset() // a person's keys: they stay as typed
+	}
+	switch {
+	case k.Type == tea.KeyEnter && !k.Paste && !k.Alt:
+		if w.burst && len(w.run) >= w.minLen() && m.screen == w.snapID && w.snap != nil {
+			code := string(w.run)
+			m.screens[w.snapID] = w.snap // take back the digits it showed
+			w.reset()
+			mm, cmd := m.scanned(code, true)
+			return mm, cmd
 		}
-		out = append(out, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		w.reset()
+	case (k.Type == tea.KeyRunes || k.Type == tea.KeySpace) && !k.Paste && !k.Alt:
+		runes := k.Runes
+		if k.Type == tea.KeySpace && len(runes) == 0 {
+			runes = []rune{' '}
+		}
+		if len(runes) > 1 && !w.chunked {
+			// A scanner's write (several runes in one message) after keys
+			// that came one by one: those stay as typed, the burst starts
+			// here.
+			w.reset()
+			w.chunked = true
+		}
+		if len(w.run) == 0 {
+			w.snap, w.snapID = m.screens[m.screen], m.screen
+		}
+		if len(runes) > 1 || len(w.run) > 0 {
+			w.burst = true
+		}
+		w.run = append(w.run, runes...)
+		w.last = at
+		if len(w.run) > maxRun {
+			w.reset()
+		}
+	default: // pastes, Alt, arrows, Backspace…: never part of a scan
+		w.reset()
 	}
-	if v.PassEnter {
-		out = append(out, tea.KeyMsg{Type: tea.KeyEnter})
-	}
-	return out
+	return m.key(k)
 }
 
 // wedgeActive: keys go through the burst detector only where a scanned
@@ -80,45 +115,4 @@ func (m Model) wedgeActive() bool {
 		return true
 	}
 	return false
-}
-
-func (m Model) wedgeFlush(msg wedgeFlushMsg) (tea.Model, tea.Cmd) {
-	v, _, cmd := wedgeFeed(&m.wedge, msg, m.e.deps.Now())
-	m, c := m.deliver(v, nil)
-	return m, tea.Batch(cmd, c)
-}
-
-func (m Model) wedgeKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	v, consumed, cmd := wedgeFeed(&m.wedge, msg, m.e.deps.Now())
-	var key *tea.KeyMsg
-	if !consumed {
-		key = &msg
-	}
-	m, c := m.deliver(v, key)
-	return m, tea.Batch(cmd, c)
-}
-
-// deliver hands the detector's verdict over: the keys a person typed, then
-// a scanned code, then (key != nil) the key the detector did not take.
-func (m Model) deliver(v device.Verdict, key *tea.KeyMsg) (Model, tea.Cmd) {
-	var cmds []tea.Cmd
-	var c tea.Cmd
-	for _, k := range keyMsgs(v) {
-		m, c = m.keyModel(k)
-		cmds = append(cmds, c)
-	}
-	if v.Scanned() {
-		m, c = m.scanned(v.Code, true)
-		cmds = append(cmds, c)
-	}
-	if key != nil {
-		m, c = m.keyModel(*key)
-		cmds = append(cmds, c)
-	}
-	return m, tea.Batch(cmds...)
-}
-
-func (m Model) keyModel(k tea.KeyMsg) (Model, tea.Cmd) {
-	mm, cmd := m.key(k)
-	return mm.(Model), cmd
 }

@@ -5,61 +5,70 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-
-	"posterm/device"
 )
 
-func TestWedgeFeed(t *testing.T) {
-	var d device.BurstDetector
-	t0 := time.Now()
-	code := "134567890123456789"
+// TestWedge_PersonThenScanner: a digit typed by a person stays typed when
+// a scanner's write follows at once; the write with its Enter is the scan.
+func TestWedge_PersonThenScanner(t *testing.T) {
+	f := newFixture(t, "en")
+	wall := start
+	f.deps.Now = func() time.Time { return wall }
+	m := saleModelFor(t, f)
+	m, _ = update(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("5")})
+	if m.sale().amt.Money() != 500 {
+		t.Fatalf("a typed 5 is not shown at once: %d fen", m.sale().amt.Money())
+	}
+	wall = wall.Add(5 * time.Millisecond)
+	m, _ = update(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(codePaid)})
+	wall = wall.Add(2 * time.Millisecond)
+	m, cmd := update(t, m, tea.KeyMsg{Type: tea.KeyEnter})
+	if m.sale().amt.Money() != 500 {
+		t.Errorf("after the scan the amount is %d fen, want the typed ¥5.00", m.sale().amt.Money())
+	}
+	if msg := findMsg[startPayMsg](cmd); msg == nil || msg.Scan.Code != codePaid {
+		t.Errorf("the scanner's write was not a scan: %+v", msg)
+	}
+}
 
-	v, consumed, cmd := wedgeFeed(&d, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(code)}, t0)
-	if !consumed || !v.Held || cmd == nil {
-		t.Fatalf("runes: verdict %+v consumed %v cmd %v; want consumed, held, a flush command", v, consumed, cmd != nil)
-	}
-	v, consumed, _ = wedgeFeed(&d, tea.KeyMsg{Type: tea.KeyEnter}, t0.Add(3*time.Millisecond))
-	if !consumed || v.Code != code {
-		t.Fatalf("enter: verdict %+v consumed %v; want code %q", v, consumed, code)
-	}
+// bareModel is the least a Bubble Tea program does for a key: keep it and
+// draw it. The baseline of BenchmarkKeystrokeToFrame.
+type bareModel struct{ typed []rune }
 
-	// A person: '1', then an arrow key releases it unconsumed.
-	wedgeFeed(&d, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("1")}, t0.Add(time.Second))
-	v, consumed, cmd = wedgeFeed(&d, tea.KeyMsg{Type: tea.KeyLeft}, t0.Add(time.Second+5*time.Millisecond))
-	if consumed || string(v.Pass) != "1" || cmd != nil {
-		t.Fatalf("arrow: verdict %+v consumed %v; want Pass \"1\", not consumed", v, consumed)
+func (b bareModel) Init() tea.Cmd { return nil }
+func (b bareModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if k, ok := msg.(tea.KeyMsg); ok {
+		b.typed = append(b.typed[:0:0], k.Runes...)
 	}
+	return b, nil
+}
+func (b bareModel) View() string { return "amount: " + string(b.typed) }
 
-	// The flush message releases a held key.
-	wedgeFeed(&d, tea.KeyMsg{Type: tea.KeySpace, Runes: []rune(" ")}, t0.Add(2*time.Second))
-	v, consumed, _ = wedgeFeed(&d, wedgeFlushMsg{At: t0.Add(3 * time.Second)}, time.Time{})
-	if !consumed || string(v.Pass) != " " {
-		t.Fatalf("flush: verdict %+v consumed %v; want Pass \" \"", v, consumed)
+// BenchmarkKeystrokeToFrame: a digit keyed on the sale screen until its
+// frame is drawn (Update, then View at 80x25), against a bare Bubble Tea
+// program doing the same in the same run; reports key/bare. No key waits
+// for the wedge any more: the frame is drawn in the same Update.
+func BenchmarkKeystrokeToFrame(b *testing.B) {
+	f := newFixture(b, "en")
+	m := New(f.ctx, f.deps)
+	c, err := f.co.Login(f.ctx, "cashier01", "1234")
+	if err != nil {
+		b.Fatal(err)
 	}
-	msgs := keyMsgs(v)
-	if len(msgs) != 1 || msgs[0].Type != tea.KeySpace {
-		t.Fatalf("KeyMsgs() = %v, want one space key", msgs)
-	}
-
-	// Pastes are never scans.
-	v, consumed, _ = wedgeFeed(&d, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(code), Paste: true}, t0.Add(4*time.Second))
-	if consumed || v.Code != "" {
-		t.Fatalf("paste: verdict %+v consumed %v; want not consumed", v, consumed)
-	}
-
-	// Other messages are ignored.
-	if v, consumed, cmd := wedgeFeed(&d, tea.WindowSizeMsg{}, t0); consumed || cmd != nil || v.Held {
-		t.Fatalf("window size: %+v %v", v, consumed)
-	}
-
-	got := keyMsgs(device.Verdict{Pass: []rune("ab"), PassEnter: true})
-	want := []string{"a", "b", "enter"}
-	if len(got) != len(want) {
-		t.Fatalf("KeyMsgs() = %v, want %v", got, want)
-	}
-	for i := range got {
-		if got[i].String() != want[i] {
-			t.Errorf("KeyMsgs()[%d] = %q, want %q", i, got[i].String(), want[i])
+	m.cashier, m.loggedIn, m.screen = c, true, scrSale
+	mm, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 25})
+	keys := []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("1")}, {Type: tea.KeyBackspace}}
+	run := func(model tea.Model, n int) time.Duration {
+		begin := time.Now()
+		for i := range n {
+			model, _ = model.Update(keys[i%2])
+			_ = model.View()
 		}
+		return time.Since(begin)
 	}
+	bare := run(bareModel{}, b.N)
+	b.ResetTimer()
+	reg := run(mm, b.N)
+	b.StopTimer()
+	b.ReportMetric(float64(reg.Nanoseconds())/float64(b.N), "key-to-frame-ns")
+	b.ReportMetric(float64(reg)/float64(max(bare, 1)), "key/bare")
 }
