@@ -146,6 +146,29 @@ func registerDeps(ctx context.Context, a *app) (ui.Deps, error) {
 			return printer.DecodeText(b, a.layout.Profile.Cols()), nil
 		},
 	}
+	d.SlipText = func(ctx context.Context, code pos.ChargeCode, outRefundNo string) (string, error) {
+		tx, err := a.journal.Get(ctx, code)
+		if err != nil {
+			return "", err
+		}
+		r := pos.Receipt{Kind: pos.ReceiptRevoke, Transaction: tx, PrintedAt: time.Now()}
+		if outRefundNo != "" {
+			rs, err := a.journal.ListRefunds(ctx, pos.RefundFilter{ChargeCode: code})
+			if err != nil {
+				return "", err
+			}
+			for i := range rs {
+				if rs[i].OutRefundNo == outRefundNo {
+					r.Kind, r.Refund = pos.ReceiptRefund, &rs[i]
+				}
+			}
+		}
+		b, err := a.layout.Receipt(a.printerReceipt(ctx, r, false))
+		if len(b) == 0 && err != nil {
+			return "", err
+		}
+		return printer.DecodeText(b, a.layout.Profile.Cols()), nil
+	}
 	if a.spooler != nil {
 		d.Reprint = func(ctx context.Context, code pos.ChargeCode) error {
 			b, err := a.receiptBytes(ctx, code, true)

@@ -407,6 +407,21 @@ func (e *env) receiptTextCmd(code pos.ChargeCode) tea.Cmd {
 	}
 }
 
+func (e *env) slipTextCmd(code pos.ChargeCode, outRefundNo string) tea.Cmd {
+	if e.deps.SlipText == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		ctx, cancel := e.readCtx()
+		defer cancel()
+		text, err := e.deps.SlipText(ctx, code, outRefundNo)
+		if err != nil {
+			e.log.Warn("slip preview", "op", "slip", "charge_code", string(code), "err", err)
+		}
+		return slipTextMsg{Code: code, OutRefundNo: outRefundNo, Text: text, Err: err}
+	}
+}
+
 func (e *env) customerPaysCmd(code pos.ChargeCode, barCode string) tea.Cmd {
 	if e.deps.Demo == nil || e.deps.Demo.CustomerPays == nil {
 		return nil

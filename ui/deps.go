@@ -84,6 +84,11 @@ type Deps struct {
 	// it (demo mode shows it beside the result). nil: no preview.
 	ReceiptText func(ctx context.Context, code pos.ChargeCode) (string, error)
 
+	// SlipText renders the slip of a refund (outRefundNo) or, with
+	// outRefundNo "", of the revoke of code, as the virtual printer decodes
+	// it: the refund screen previews it like a sale receipt. nil: no preview.
+	SlipText func(ctx context.Context, code pos.ChargeCode, outRefundNo string) (string, error)
+
 	// Demo is set when the register runs on the embedded sandbox.
 	Demo *Demo
 

@@ -312,7 +312,7 @@ var scenarios = []scenario{
 		d.key(tea.KeyEnter)
 		d.waitModel("confirm", func(m Model) bool { return m.refund().step == refundConfirm })
 		d.key(tea.KeyEnter)
-		d.waitModel("done", func(m Model) bool { return m.refund().step == refundDone })
+		d.waitModel("done", func(m Model) bool { return m.refund().step == refundDone && len(m.refund().slip) > 0 })
 		rs, _ := d.f.j.ListRefunds(context.Background(), pos.RefundFilter{})
 		if len(rs) != 1 || rs[0].Approver != "manager01" || rs[0].Cashier != "cashier01" || rs[0].Amount != 5800 {
 			d.t.Errorf("refund journaled as %+v; want ¥58.00 by cashier01 approved by manager01", rs)

@@ -289,6 +289,7 @@ var catalogue = map[string]text{
 	"result.reprint.sending": {"正在补打…", "Reprinting…"},
 	"result.reprint.queued":  {"补打小票已送打印(标注“重印”)。", "Reprint sent to the printer (marked REPRINT)."},
 	"result.reprint.failed":  {"补打失败，请检查打印机后重试。", "Could not queue the reprint. Check the printer and try again."},
+	"refund.slip.preview":    {"退款单预览(虚拟打印机)", "Slip (virtual printer)"},
 	"result.preview":         {"小票预览(虚拟打印机)", "Receipt (virtual printer)"},
 
 	// History and detail.

@@ -93,6 +93,17 @@ func newFixture(t testing.TB, lang string, opts ...fixtureOpt) *fixture {
 			}
 			return fakeReceipt(tx), nil
 		},
+		SlipText: func(ctx context.Context, code pos.ChargeCode, outRefundNo string) (string, error) {
+			tx, err := f.j.Get(ctx, code)
+			if err != nil {
+				return "", err
+			}
+			what := "REVOKE SLIP" // (the refund serial's stamp is in the host's zone: left out)
+			if outRefundNo != "" {
+				what = "REFUND SLIP"
+			}
+			return what + "\n" + fakeReceipt(tx), nil
+		},
 		Demo: &Demo{
 			SandboxURL: "http://127.0.0.1:8089",
 			Users: []DemoUser{{"cashier01", "1234", DemoCashier}, {"manager01", "8888", DemoManager},

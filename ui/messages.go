@@ -259,6 +259,14 @@ type receiptTextMsg struct {
 	Err  error
 }
 
+// slipTextMsg is a refund or revoke slip as the virtual printer decodes it.
+type slipTextMsg struct {
+	Code        pos.ChargeCode
+	OutRefundNo string
+	Text        string
+	Err         error
+}
+
 type customerPaidMsg struct {
 	Code pos.ChargeCode
 	Err  error

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"posterm/pos"
 )
@@ -51,6 +52,7 @@ type refundModel struct {
 	doneArgs       []any
 	doneGood       bool
 	doneUnknownish bool
+	slip           []string // the slip as the virtual printer decodes it
 }
 
 func newRefund(e *env, cashier pos.Cashier, msg openRefundMsg) refundModel {
@@ -163,7 +165,22 @@ func (m refundModel) update(msg tea.Msg) (refundModel, tea.Cmd) {
 		if msg.Code != m.tx.ChargeCode || m.step != refundSending {
 			return m, nil
 		}
-		return m.done(msg), nil
+		m = m.done(msg)
+		var cmd tea.Cmd
+		switch {
+		case !m.doneGood:
+		case m.revoke:
+			cmd = m.e.slipTextCmd(m.tx.ChargeCode, "")
+		default:
+			cmd = m.e.slipTextCmd(m.tx.ChargeCode, msg.Refund.OutRefundNo)
+		}
+		return m, cmd
+	case slipTextMsg:
+		if msg.Code != m.tx.ChargeCode || msg.Err != nil || m.step != refundDone {
+			return m, nil
+		}
+		m.slip = strings.Split(strings.TrimRight(msg.Text, "\n"), "\n")
+		return m, nil
 	case tea.KeyMsg:
 		return m.key(msg)
 	}
@@ -311,7 +328,20 @@ func (m refundModel) bindings() []key.Binding {
 	return nil
 }
 
+// view draws the form, and once the refund or revoke is done, its slip
+// beside it as the printer will print it, where the terminal is wide
+// enough for both.
 func (m refundModel) view(w, h int) string {
+	pw := paperWidth(m.e) + 4
+	if len(m.slip) == 0 || w-pw-1 < 56 {
+		return m.form(w, h)
+	}
+	lw := w - pw - 1
+	panel := previewPanel(m.e, m.e.t.T("refund.slip.preview"), m.slip, 0, h, pw)
+	return lipgloss.JoinHorizontal(lipgloss.Top, block(m.form(lw, h), lw, h), " ", panel)
+}
+
+func (m refundModel) form(w, h int) string {
 	st, t := m.e.st, m.e.t
 	var b strings.Builder
 	line := func(s string) { b.WriteString("   " + s + "\n") }

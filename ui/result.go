@@ -40,12 +40,30 @@ type resultModel struct {
 
 // previewWidth is the receipt panel's width: the paper's columns (32 on
 // 58 mm, 48 on 80 mm: Deps.PaperColumns) plus the border and padding.
-func (m resultModel) previewWidth() int {
-	cols := m.e.deps.PaperColumns
-	if cols <= 0 {
-		cols = 32
+func (m resultModel) previewWidth() int { return paperWidth(m.e) + 4 }
+
+// paperWidth is the receipt printer's line width in characters.
+func paperWidth(e *env) int {
+	if e.deps.PaperColumns > 0 {
+		return e.deps.PaperColumns
 	}
-	return cols + 4
+	return 32
+}
+
+// previewPanel draws lines of a receipt or slip in a panel pw wide (the
+// paper's columns, border and padding), from line scroll, at most h rows.
+func previewPanel(e *env, title string, text []string, scroll, h, pw int) string {
+	st := e.st
+	inner := pw - 4
+	rows := max(h-3, 1)
+	lines := append([]string(nil), text[min(scroll, max(len(text)-1, 0)):]...)
+	if len(lines) > rows {
+		lines = lines[:rows]
+	}
+	for i := range lines {
+		lines[i] = padTo(lines[i], inner)
+	}
+	return st.PanelTitle.Render(title) + "\n" + st.Panel.Width(pw-2).Render(strings.Join(lines, "\n"))
 }
 
 // minSummaryWidth is the narrowest the result's text may be beside the
@@ -190,19 +208,7 @@ func (m resultModel) view(w, h int) string {
 }
 
 func (m resultModel) previewPanel(h int) string {
-	st, t := m.e.st, m.e.t
-	pw := m.previewWidth()
-	inner := pw - 4
-	rows := max(h-3, 1)
-	lines := m.preview[min(m.scroll, len(m.preview)-1):]
-	if len(lines) > rows {
-		lines = lines[:rows]
-	}
-	for i := range lines {
-		lines[i] = pad(lines[i], inner)
-	}
-	title := st.PanelTitle.Render(t.T("result.preview"))
-	return title + "\n" + st.Panel.Width(pw-2).Render(strings.Join(lines, "\n"))
+	return previewPanel(m.e, m.e.t.T("result.preview"), m.preview, m.scroll, h, m.previewWidth())
 }
 
 func (m resultModel) summary(w, h int) string {

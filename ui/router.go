@@ -763,7 +763,7 @@ func resultsFor(msg tea.Msg) []screenID {
 		return []screenID{scrDetail, scrRefund}
 	case liveQueryMsg:
 		return []screenID{scrDetail}
-	case refundDoneMsg:
+	case refundDoneMsg, slipTextMsg:
 		return []screenID{scrRefund}
 	case unsettledMsg, reconcileProgressMsg, reconcileDoneMsg:
 		return []screenID{scrUnsettled}
