@@ -23,10 +23,12 @@ type unsettledModel struct {
 	now     time.Time
 	loading bool
 	failed  bool
-	txs     []pos.Transaction
-	refunds []pos.Refund
-	table   table.Model
-	cols    int // columns shown (the last error's only where it fits)
+	// reloading: a re-read after a change is under way (not shown).
+	reloading bool
+	txs       []pos.Transaction
+	refunds   []pos.Refund
+	table     table.Model
+	cols      int // columns shown (the last error's only where it fits)
 
 	run     int
 	running bool
@@ -90,10 +92,11 @@ func (m unsettledModel) load() (unsettledModel, tea.Cmd) {
 // reconciler closed leaves at once (not while "reconcile now" runs: its
 // end reloads).
 func (m unsettledModel) reload(pos.ChargeCode) (unsettledModel, tea.Cmd) {
-	if m.running || m.loading {
+	if m.running || m.loading || m.reloading {
 		return m, nil
 	}
-	return m.load()
+	m.reloading = true // quietly: the rows on screen stay until the new ones come
+	return m, m.e.unsettledCmd()
 }
 
 func (m unsettledModel) tick(now time.Time) unsettledModel {
@@ -127,7 +130,7 @@ func (m unsettledModel) rows() []table.Row {
 func (m unsettledModel) update(msg tea.Msg, moneyInFlight bool) (unsettledModel, tea.Cmd) {
 	switch msg := msg.(type) {
 	case unsettledMsg:
-		m.loading, m.failed = false, msg.Err != nil
+		m.loading, m.reloading, m.failed = false, false, msg.Err != nil
 		if msg.Err == nil {
 			m.txs, m.refunds = msg.Txs, msg.Refunds
 		}
