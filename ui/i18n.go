@@ -290,6 +290,7 @@ var catalogue = map[string]text{
 	"result.reprint.queued":  {"补打小票已送打印(标注“重印”)。", "Reprint sent to the printer (marked REPRINT)."},
 	"result.reprint.failed":  {"补打失败，请检查打印机后重试。", "Could not queue the reprint. Check the printer and try again."},
 	"refund.slip.preview":    {"退款单预览(虚拟打印机)", "Slip (virtual printer)"},
+	"qr.fault":               {"网关故障，不是顾客的问题：顾客若已付款，网关恢复后会显示结果。请勿交付商品。", "Gateway fault, not the customer's doing: if the customer paid, it shows when the gateway answers again. Do not hand over the goods yet."},
 	"result.preview":         {"小票预览(虚拟打印机)", "Receipt (virtual printer)"},
 
 	// History and detail.

@@ -53,6 +53,7 @@ type qrModel struct {
 	note      string
 	noteBad   bool
 	paidNote  bool // demo: the customer paid in the sandbox
+	fault     bool // the gateway failed while the QR was shown
 }
 
 func newQR(e *env, cashier pos.Cashier, d saleDraft, now time.Time) qrModel {
@@ -156,6 +157,14 @@ func (m qrModel) update(msg tea.Msg) (qrModel, tea.Cmd) {
 			return m, nil
 		}
 		m.prog = msg.P
+		switch {
+		case msg.P.Fault:
+			// The gateway fails while the customer may be paying: say so
+			// now; the outcome shows when it answers again.
+			m.fault, m.note, m.noteBad = true, "qr.fault", true
+		case m.note == "qr.fault":
+			m.note, m.noteBad = "", false
+		}
 		return m, m.nextProgress()
 
 	case awaitDoneMsg:
@@ -174,7 +183,7 @@ func (m qrModel) update(msg tea.Msg) (qrModel, tea.Cmd) {
 			return m, nil
 		}
 		m.phase = qrFailed
-		res := outcomeOf(tx, payQR, m.draft, m.aborted, false)
+		res := outcomeOf(tx, payQR, m.draft, m.aborted, m.fault)
 		return m, func() tea.Msg { return showResultMsg{Res: res} }
 
 	case abortDoneMsg:

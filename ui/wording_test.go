@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"posterm/pos"
@@ -126,5 +127,32 @@ func TestGatewaySays(t *testing.T) {
 	}
 	if got := gatewaySays(en, "FAIL", "insufficient balance\x1b[31m"); !strings.Contains(got, "insufficient balance") || strings.Contains(got, "\x1b") {
 		t.Errorf("en: %q", got)
+	}
+}
+
+// TestQR_GatewayFault: a fault while the QR is shown is said at once, on
+// the QR screen, and the outcome after it is "gateway fault".
+func TestQR_GatewayFault(t *testing.T) {
+	for _, lang := range []string{"en", "zh-CN"} {
+		f := newFixture(t, lang)
+		m := saleModelFor(t, f)
+		q := newQR(m.e, m.cashier, saleDraft{Amount: 880}, start)
+		q.phase, q.channels = qrShowing, []pos.ChannelInfo{{Type: pos.ChannelAlipay}}
+		q.tx = pos.Transaction{ChargeCode: "C1", Channel: pos.ChannelAlipay, BarCode: "http://x/qr/1", ExpiresAt: start.Add(time.Minute)}
+		q, _ = q.update(awaitProgressMsg{Code: "C1", P: pos.Progress{ChargeCode: "C1", Phase: pos.PhaseWaiting, Fault: true}})
+		if !q.fault || q.note != "qr.fault" {
+			t.Fatalf("%s: fault %v note %q", lang, q.fault, q.note)
+		}
+		m.set(scrQR, q)
+		m.screen = scrQR
+		view := m.View()
+		checkFrame(t, view, 80, 25)
+		if want := string([]rune(m.e.t.T("qr.fault"))[:4]); !strings.Contains(view, want) {
+			t.Errorf("%s: the QR screen does not say the gateway failed:\n%s", lang, view)
+		}
+		_, cmd := q.update(awaitDoneMsg{Code: "C1", Tx: pos.Transaction{ChargeCode: "C1", State: pos.StateUnknown}})
+		if msg := findMsg[showResultMsg](cmd); msg == nil || msg.Res.Kind != outFault {
+			t.Errorf("%s: after a fault the outcome is %+v, want gateway fault", lang, msg)
+		}
 	}
 }
