@@ -72,3 +72,56 @@ func BenchmarkKeystrokeToFrame(b *testing.B) {
 	b.ReportMetric(float64(reg.Nanoseconds())/float64(b.N), "key-to-frame-ns")
 	b.ReportMetric(float64(reg)/float64(max(bare, 1)), "key/bare")
 }
+
+// FuzzWedge feeds the sale screen any sequence of keys a scanner or a
+// person could send, at any pace (the bytes of outside hardware): the
+// wedge never panics, a scan never leaves its digits in the amount, and
+// the frame always fits 80x25.
+func FuzzWedge(f *testing.F) {
+	f.Add([]byte{0x01, 0x02, 0x0c, 0x0a})
+	f.Add([]byte{0x05, 0xf5, 0x0c, 0x0a, 0x0b, 0x0a})
+	f.Add([]byte("\x01\x01\x01\x01\x01\x01\x01\x01\x01\x0a"))
+	fx := newFixture(f, "en")
+	base := New(fx.ctx, fx.deps)
+	c, err := fx.co.Login(fx.ctx, "cashier01", "1234")
+	if err != nil {
+		f.Fatal(err)
+	}
+	base.cashier, base.loggedIn, base.screen = c, true, scrSale
+	mm, _ := base.Update(tea.WindowSizeMsg{Width: 80, Height: 25})
+	base = mm.(Model)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 200 {
+			data = data[:200]
+		}
+		wall := start
+		m := base
+		m.e = &env{}
+		*m.e = *base.e
+		m.e.deps.Now = func() time.Time { return wall }
+		for _, b := range data {
+			wall = wall.Add(time.Duration(b>>4) * 10 * time.Millisecond)
+			var k tea.KeyMsg
+			switch v := b & 0x0f; {
+			case v < 10:
+				k = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{rune('0' + v)}}
+			case v == 10:
+				k = tea.KeyMsg{Type: tea.KeyEnter}
+			case v == 11:
+				k = tea.KeyMsg{Type: tea.KeyBackspace}
+			default:
+				k = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(codePaid)}
+			}
+			before := m.sale().amt.Money()
+			mm, cmd := m.Update(k)
+			m = mm.(Model)
+			if msg := findMsg[startPayMsg](cmd); msg != nil && msg.Scan.Code != "" && m.sale().amt.Money() > before && m.screen == scrSale {
+				t.Fatalf("a scan left digits in the amount: %d → %d fen", before, m.sale().amt.Money())
+			}
+			if m.screen != scrSale { // a payment would start: back to the sale for the next keys
+				m.screen = scrSale
+			}
+		}
+		checkFrame(t, m.View(), 80, 25)
+	})
+}
