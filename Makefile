@@ -20,8 +20,9 @@ build: ## build bin/posterm
 vet: ## go vet every package
 	$(GO) vet ./...
 
-test: vet ## vet, then every test with the race detector
+test: vet ## vet, then every test with the race detector (the UI's once more in the shops' zone)
 	$(GO) test -race -count=1 -timeout 15m ./...
+	TZ=Asia/Shanghai $(GO) test -count=1 ./ui/...
 
 e2e: ## only the end-to-end tests: the real register in tmux (needs tmux; make test runs them too)
 	$(GO) test -race -count=1 -run 'E2E|QRScreen' ./cli

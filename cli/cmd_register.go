@@ -117,10 +117,41 @@ func unsettledLeft(a *app) int {
 	return len(txs) + len(rs)
 }
 
+// feedCodes turns the journal's change feed into what the screens listen
+// to: the charge code of each change ("" for one about no single charge,
+// or a resync). It never blocks the feed: when the screen is behind, a
+// change is dropped, as the pending ones already make it re-read.
+func feedCodes(ctx context.Context, feed pos.ChangeFeed) <-chan pos.ChargeCode {
+	events, cancel := feed.Subscribe()
+	out := make(chan pos.ChargeCode, 64)
+	go func() {
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-events:
+				if !ok {
+					return
+				}
+				select {
+				case out <- ev.ChargeCode:
+				default:
+				}
+			}
+		}
+	}()
+	return out
+}
+
 // registerDeps maps the app onto what the screen needs. The scanner
 // reader and the printer-event relay run until ctx ends.
 func registerDeps(ctx context.Context, a *app) (ui.Deps, error) {
 	cfg := a.cfg
+	zone, err := cfg.Register.Location()
+	if err != nil {
+		return ui.Deps{}, err
+	}
 	d := ui.Deps{
 		Checkout: a.checkout, Journal: a.journal, Gateway: a.gw, Clock: pos.SystemClock(),
 		Logger: a.log,
@@ -137,6 +168,12 @@ func registerDeps(ctx context.Context, a *app) (ui.Deps, error) {
 		IdleLock:    cfg.UI.IdleLock.Duration,
 		ScannerPort: strings.TrimSpace(firstNonEmpty(cfg.Scanner.Port, cfg.Scanner.Evdev)),
 		WedgeMaxGap: cfg.Scanner.WedgeGap.Duration, WedgeMinLen: cfg.Scanner.WedgeMinLength,
+		PaperColumns: a.layout.Profile.Cols(),
+		Location:     zone,
+		Changes:      feedCodes(ctx, a.journal),
+		LastSettlement: func(ctx context.Context) (pos.Settlement, bool, error) {
+			return pos.LastSettlement(ctx, a.journal)
+		},
 		ReceiptText: func(ctx context.Context, code pos.ChargeCode) (string, error) {
 			b, err := a.receiptBytes(ctx, code, false)
 			if err != nil {
@@ -144,6 +181,29 @@ func registerDeps(ctx context.Context, a *app) (ui.Deps, error) {
 			}
 			return printer.DecodeText(b, a.layout.Profile.Cols()), nil
 		},
+	}
+	d.SlipText = func(ctx context.Context, code pos.ChargeCode, outRefundNo string) (string, error) {
+		tx, err := a.journal.Get(ctx, code)
+		if err != nil {
+			return "", err
+		}
+		r := pos.Receipt{Kind: pos.ReceiptRevoke, Transaction: tx, PrintedAt: time.Now()}
+		if outRefundNo != "" {
+			rs, err := a.journal.ListRefunds(ctx, pos.RefundFilter{ChargeCode: code})
+			if err != nil {
+				return "", err
+			}
+			for i := range rs {
+				if rs[i].OutRefundNo == outRefundNo {
+					r.Kind, r.Refund = pos.ReceiptRefund, &rs[i]
+				}
+			}
+		}
+		b, err := a.layout.Receipt(printer.ReceiptOf(a.printHeader(), r))
+		if len(b) == 0 && err != nil {
+			return "", err
+		}
+		return printer.DecodeText(b, a.layout.Profile.Cols()), nil
 	}
 	if a.spooler != nil {
 		d.Reprint = func(ctx context.Context, code pos.ChargeCode) error {

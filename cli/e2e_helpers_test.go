@@ -537,7 +537,55 @@ func (x *tmuxTerm) keyAmountThenScanPay(keys, shown string) {
 	x.t.Helper()
 	x.typeKeys(keys)
 	x.keys("F2")
-	x.waitText("Scan the customer's payment code", shown)
+	x.waitFor("the scan screen for "+shown, func(s string) bool {
+		return strings.Contains(s, "Scan the customer's payment code") && bigShown(s, shown)
+	})
+}
+
+// bigGlyphs are the screen's block digits at their smallest (ui/layout.go):
+// the amount on a money screen is drawn in them, not as text.
+var bigGlyphs = map[rune][3]string{
+	'0': {"█▀█", "█ █", "▀▀▀"}, '1': {"▀█ ", " █ ", "▀▀▀"}, '2': {"▀▀█", "█▀▀", "▀▀▀"},
+	'3': {"▀▀█", " ▀█", "▀▀▀"}, '4': {"█ █", "▀▀█", "  ▀"}, '5': {"█▀▀", "▀▀█", "▀▀▀"},
+	'6': {"█▀▀", "█▀█", "▀▀▀"}, '7': {"▀▀█", "  █", "  ▀"}, '8': {"█▀█", "█▀█", "▀▀▀"},
+	'9': {"█▀█", "▀▀█", "▀▀▀"}, '.': {" ", " ", "▀"}, ',': {" ", " ", "▄"},
+	'¥': {"▀▄▀", "▀█▀", " ▀ "}, ' ': {" ", " ", " "},
+}
+
+// bigShown reports whether the screen shows amount ("¥8.80") in block
+// digits: its three rows, one under the other, at the same column.
+func bigShown(screen, amount string) bool {
+	var rows [3]string
+	for i, r := range amount {
+		for row := range 3 {
+			if i > 0 {
+				rows[row] += " "
+			}
+			rows[row] += bigGlyphs[r][row]
+		}
+	}
+	lines := strings.Split(screen, "\n")
+	for i := 0; i+2 < len(lines); i++ {
+		col := strings.Index(lines[i], rows[0])
+		for col >= 0 {
+			c := len([]rune(lines[i][:col]))
+			if at(lines[i+1], c, rows[1]) && at(lines[i+2], c, rows[2]) {
+				return true
+			}
+			next := strings.Index(lines[i][col+1:], rows[0])
+			if next < 0 {
+				break
+			}
+			col += 1 + next
+		}
+	}
+	return false
+}
+
+// at reports whether line has s starting at rune column c.
+func at(line string, c int, s string) bool {
+	r := []rune(line)
+	return c+len([]rune(s)) <= len(r) && string(r[c:c+len([]rune(s))]) == s
 }
 
 // shellQuote quotes s for sh.

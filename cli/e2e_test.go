@@ -81,7 +81,9 @@ func TestE2E_QRSale(t *testing.T) {
 	term.login("cashier01", "1234")
 	term.typeKeys("8.8")
 	term.keys("F3")
-	term.waitText("Which app will the customer pay with?", "Alipay", "WeChat Pay", "¥8.80")
+	term.waitFor("the channel list for ¥8.80", func(s string) bool {
+		return strings.Contains(s, "Which app will the customer pay with?") && strings.Contains(s, "WeChat Pay") && bigShown(s, "¥8.80")
+	})
 	term.keys("Enter") // the first: Alipay
 	term.waitText("Ask the customer to scan the code", "expires in", "█")
 
@@ -119,7 +121,7 @@ func TestE2E_Declined(t *testing.T) {
 	term.login("cashier01", "1234")
 	term.keyAmountThenScanPay("20", "¥20.00")
 	w.scanner.Scan(walletCode("28", "92"))
-	term.waitText("DECLINED", "The gateway says: insufficient balance", "Ask the customer for another payment method")
+	term.waitText("DECLINED", "not charged", "insufficient", "Ask the customer for another way to pay")
 	tx := w.only(t)
 	if tx.State != pos.StateDeclined || !strings.Contains(tx.ResultInfo, "insufficient balance") {
 		t.Errorf("journal row %s %q; want declined, insufficient balance", tx.State, tx.ResultInfo)
@@ -127,8 +129,8 @@ func TestE2E_Declined(t *testing.T) {
 }
 
 // TestE2E_UnknownThenReconciled: the wallet pays (…94) but the answer is
-// lost, and so are the queries and the cancel of the register giving up:
-// the screen says NOT CONFIRMED YET, the status bar counts it, Unsettled
+// lost, and the queries and the cancel of the register giving up are
+// answered 503: the screen says GATEWAY FAULT, the status bar counts it, Unsettled
 // lists it. The gateway comes back; "reconcile now" (F9) finds it paid
 // although given up, and revokes it: settled, revoked in the journal and
 // at the sandbox.
@@ -140,7 +142,8 @@ func TestE2E_UnknownThenReconciled(t *testing.T) {
 
 	w.loseAnswers("sosopay.trade.query", "sosopay.trade.cancel")
 	w.scanner.Scan(walletCode("28", "94"))
-	screen := term.waitText("NOT CONFIRMED YET", "Do not charge again")
+	// The queries and the cancel were answered 503: a gateway fault, said so.
+	screen := term.waitText("GATEWAY FAULT", "not the customer's doing", "Do not hand over the goods", "gave up")
 	tx := w.only(t)
 	if !tx.Unsettled() || !tx.GiveUp {
 		t.Fatalf("journal row %s give_up %v; want unsettled and given up", tx.State, tx.GiveUp)
@@ -158,7 +161,7 @@ func TestE2E_UnknownThenReconciled(t *testing.T) {
 
 	w.loseAnswers() // the gateway is back
 	term.keys("F9")
-	term.waitText("Nothing is waiting.", "Handled 1: 1 settled, 0 still waiting.")
+	term.waitText("Nothing is waiting.", "Handled 1: 1 revoked; 0 still waiting.")
 	got := w.waitRow(t, tx.ChargeCode, "settled", func(tx pos.Transaction) bool { return !tx.Unsettled() })
 	if got.State != pos.StateRevoked {
 		t.Errorf("after reconcile: %s, want revoked (paid, but given up by the register)", got.State)
@@ -224,6 +227,71 @@ func TestE2E_RefundWithManager(t *testing.T) {
 	// Back on the detail, read again from the journal and the gateway.
 	term.keys("Enter")
 	term.waitText("State refunded", "Gateway now refunded")
+	// And History, opened before the refund, says so without reopening.
+	term.keys("Escape")
+	term.waitText("Today", "refunded", "¥15.00")
+}
+
+// TestE2E_LostAnswerThenEsc: the wallet pays (…94) but the answer is lost
+// and the queries are answered 503; the cashier presses Esc; the cancel
+// revokes the charge. The screen says the customer was charged and the
+// refund is on its way — never "not charged".
+func TestE2E_LostAnswerThenEsc(t *testing.T) {
+	w := newE2EWorld(t, e2eOptions{Scale: 0.01, Lang: "en", Scanner: true})
+	term := w.startRegister(t)
+	term.login("cashier01", "1234")
+	term.keyAmountThenScanPay("12.34", "¥12.34")
+	w.loseAnswers("sosopay.trade.query")
+	w.scanner.Scan(walletCode("28", "94"))
+	term.waitText("GATEWAY FAULT", "Esc to cancel")
+	w.loseAnswers() // the gateway answers again: the cancel and its query go through
+	term.keys("Escape")
+	screen := term.waitText("CHARGED, THEN REVOKED", "the refund is on its", "Do not hand over the goods")
+	if strings.Contains(screen, "not charged") {
+		t.Errorf("a charged-then-revoked payment says not charged:\n%s", screen)
+	}
+	got := w.waitRow(t, w.only(t).ChargeCode, "revoked", func(tx pos.Transaction) bool { return tx.State == pos.StateRevoked })
+	waitLedgerState(t, w.sb, got.ChargeCode, 2)
+}
+
+// TestE2E_GatewayFaultThenQR: the gateway answers the pay with HTTP 503
+// (…95): within seconds the screen says "gateway fault", the status bar
+// is red; F3 gives the charge up and opens the QR for the same sale.
+func TestE2E_GatewayFaultThenQR(t *testing.T) {
+	w := newE2EWorld(t, e2eOptions{Scale: 0.01, Lang: "en", Scanner: true})
+	term := w.startRegister(t)
+	term.login("cashier01", "1234")
+	term.keyAmountThenScanPay("8.8", "¥8.80")
+	start := time.Now()
+	w.scanner.Scan(walletCode("28", "95"))
+	term.waitText("GATEWAY FAULT", "not the customer's doing", "F3")
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the fault showed after %s; want within 5 s", took)
+	}
+	term.waitFor("the gateway red in the status bar", func(s string) bool { return strings.Contains(statusBar(s), "gateway ● fault") })
+	term.keys("F3")
+	term.waitText("Which app will the customer pay with?", "Alipay")
+}
+
+// TestE2E_LogoutAndReprintFromHistory: a paid sale, its receipt reprinted
+// from History (marked REPRINT), then logout back to the sign-in screen.
+func TestE2E_LogoutAndReprintFromHistory(t *testing.T) {
+	w := newE2EWorld(t, e2eOptions{Scale: 0.01, Lang: "en", Scanner: true})
+	term := w.startRegister(t)
+	term.login("cashier01", "1234")
+	term.keyAmountThenScanPay("15", "¥15.00")
+	w.scanner.Scan(walletCode("28", "01"))
+	term.waitText("PAID", "Receipt printed")
+	term.keys("Enter")
+	term.waitText("Amount due")
+	term.keys("F5")
+	term.waitText("Today", "paid", "¥15.00")
+	term.text("p")
+	term.waitText("Reprint sent to the printer (marked REPRINT)")
+	term.keys("Escape")
+	term.waitText("Amount due")
+	term.text("x")
+	term.waitText("Cashier sign-in")
 }
 
 // TestE2E_WedgeScan: with no serial scanner, a keyboard-wedge scanner

@@ -58,9 +58,9 @@ func BenchmarkE2E_StartupToLogin(b *testing.B) {
 // what each send and each poll costs; reports key/roundtrip.
 //
 //   - sale_digit: a digit on the sale screen, then Backspace, until the
-//     amount changes. Keys there pass the keyboard-wedge detector, which
-//     holds a single key up to scanner.wedge_gap (40 ms) to tell a scanner
-//     from a person: that hold is part of what a cashier sees.
+//     amount changes. Keys there pass the keyboard wedge, which shows them
+//     at once and takes a scan's digits back only when its Enter comes
+//     (ui/wedge.go): no key waits for it.
 //   - history_filter: → on History (no detector), until the next state
 //     filter is shown: the screen's own cost of a key.
 func BenchmarkE2E_KeystrokeToFrame(b *testing.B) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"posterm/pos"
@@ -270,6 +271,8 @@ func (p *POS) reply(st Status, code string) pos.Reply {
 	if st.Err != nil || st.Outcome == OutcomeUnknown {
 		rep.Detail = p.detail(st, code, "")
 	}
+	rep.Fault = st.Outcome == OutcomeUnknown && (errors.Is(st.Err, ErrFaultCode) || errors.Is(st.Err, ErrHTTPStatus) ||
+		errors.Is(st.Err, syscall.ECONNREFUSED))
 	return rep
 }
 

@@ -88,13 +88,13 @@ func TestPOS_Replies(t *testing.T) {
 		{name: "pay SUCESS spelling", call: pay, answer: fakeAnswer{json: `{"RESULT":{"CODE":"sucess"}}`},
 			want: pos.Reply{Outcome: pos.OutcomeDone, Code: "SUCCESS"}},
 		{name: "pay 503", call: pay, answer: fakeAnswer{status: 503},
-			want: pos.Reply{Outcome: pos.OutcomeUnknown}, detailHas: []string{"503", "after"}},
+			want: pos.Reply{Outcome: pos.OutcomeUnknown, Fault: true}, detailHas: []string{"503", "after"}},
 		{name: "pay connection reset", call: pay, answer: fakeAnswer{hijack: true},
 			want: pos.Reply{Outcome: pos.OutcomeUnknown}, detailHas: []string{"no answer"}},
 		{name: "pay bad signature", call: pay, answer: fakeAnswer{json: fixturePay, badSign: true},
 			want: pos.Reply{Outcome: pos.OutcomeUnknown}, detailHas: []string{"signature"}},
 		{name: "pay gateway fault", call: pay, answer: fakeAnswer{json: `{"RESULT":{"CODE":"EXCEPTION","INFO":"system fault"}}`},
-			want: pos.Reply{Outcome: pos.OutcomeUnknown, Code: "EXCEPTION", Info: "system fault"}, detailHas: []string{"EXCEPTION"}},
+			want: pos.Reply{Outcome: pos.OutcomeUnknown, Code: "EXCEPTION", Info: "system fault", Fault: true}, detailHas: []string{"EXCEPTION"}},
 		{name: "pay answer about another charge", call: pay,
 			answer: fakeAnswer{json: `{"RESULT":{"CODE":"SUCCESS"},"CHARGE_CODE":"OTHER","CHARGE_DOWN_CODE":"D-OTHER","AMT":"1"}`},
 			want:   pos.Reply{Outcome: pos.OutcomeUnknown, Code: "SUCCESS"}, detailHas: []string{"another charge"}},
@@ -391,5 +391,21 @@ func TestGoodsToWire_FillsRequiredFields(t *testing.T) {
 		{GoodID: "2", GoodName: "Tea", GoodClass: "Food", GoodPrice: 5, GoodSubject: "Food", GoodQuantity: "3"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+// TestPOS_FaultWhenUnreachable: a gateway that refuses the connection is a
+// fault (the screen says so at once); one that drops the answer is not.
+func TestPOS_FaultWhenUnreachable(t *testing.T) {
+	g := newFakeGateway(t, func(fakeRequest) fakeAnswer { return fakeAnswer{hijack: true} })
+	c := g.client(t, nil)
+	dropped, _ := ForPOS(c).Query(context.Background(), "C1")
+	if dropped.Outcome != pos.OutcomeUnknown || dropped.Fault {
+		t.Errorf("answer dropped: %+v, want unknown, not a fault", dropped)
+	}
+	g.srv.Close() // nothing listens on the port any more
+	refused, _ := ForPOS(c).Query(context.Background(), "C1")
+	if refused.Outcome != pos.OutcomeUnknown || !refused.Fault {
+		t.Errorf("connection refused: %+v, want unknown and a fault", refused)
 	}
 }

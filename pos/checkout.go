@@ -71,6 +71,9 @@ type Progress struct {
 	NextQuery  time.Duration // until the next query (0 = now)
 	GiveUpIn   time.Duration // until the register gives up (cancel)
 	Queries    int           // queries made so far
+	// Fault: the last answer was a gateway fault (Reply.Fault), so the
+	// screen can say so at once instead of counting down the bound.
+	Fault bool
 }
 
 // CheckoutConfig configures a Checkout. Gateway, Journal and Register are
@@ -529,14 +532,14 @@ func (c *Checkout) PayByCode(ctx context.Context, in PayInput) (Transaction, err
 	if err != nil {
 		return tx, err
 	}
-	return c.wait(ctx, tx, f, a, start, start.Add(c.t.GiveUpAfter), "no answer within the bound", PhaseQuerying, in.Progress)
+	return c.wait(ctx, tx, f, a, start, start.Add(c.t.GiveUpAfter), "no answer within the bound", PhaseQuerying, rep.Fault, in.Progress)
 }
 
 // wait queries tx every QueryInterval until it settles, the deadline
 // passes (→ give up: cancel), the charge is aborted (→ cancel), or ctx ends
 // (→ left for the reconciler). A notification (Notify) wakes it early.
 func (c *Checkout) wait(ctx context.Context, tx Transaction, f *flight, a actor, start, deadline time.Time,
-	reason string, phase Phase, progress func(Progress)) (Transaction, error) {
+	reason string, phase Phase, fault bool, progress func(Progress)) (Transaction, error) {
 	queries := 0
 	giveUp := func(why string) (Transaction, error) {
 		emit(progress, Progress{ChargeCode: tx.ChargeCode, Phase: PhaseCancelling, Elapsed: c.clock.Now().Sub(start), Queries: queries})
@@ -553,7 +556,7 @@ func (c *Checkout) wait(ctx context.Context, tx Transaction, f *flight, a actor,
 		}
 		delay := min(c.t.QueryInterval, max(remaining, 0))
 		emit(progress, Progress{ChargeCode: tx.ChargeCode, Phase: phase, Elapsed: now.Sub(start), NextQuery: delay,
-			GiveUpIn: max(remaining, 0), Queries: queries})
+			GiveUpIn: max(remaining, 0), Queries: queries, Fault: fault})
 		if delay > 0 {
 			timer := c.clock.NewTimer(delay)
 			select {
@@ -578,6 +581,7 @@ func (c *Checkout) wait(ctx context.Context, tx Transaction, f *flight, a actor,
 		}
 		rep := c.query(ctx, tx.ChargeCode)
 		queries++
+		fault = rep.Fault
 		got, settled, err := c.applyState(ctx, tx, rep, a, "query")
 		if isStale(err) {
 			got, settled, err = c.reread(ctx, tx), false, nil

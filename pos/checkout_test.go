@@ -539,3 +539,28 @@ func TestCheckout_Cancel(t *testing.T) {
 		t.Fatalf("cancel unknown: got %v, want ErrNotFound", err)
 	}
 }
+
+// TestCheckout_PayByCode_FaultProgress: a gateway fault is in the first
+// progress after the answer (the screen says so at once, not after the
+// bound); a query answered normally clears it; a lost answer is no fault.
+func TestCheckout_PayByCode_FaultProgress(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		act  postest.Action
+		want bool
+	}{{"Down", postest.Down, true}, {"Lost", postest.Lost, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			var progress []pos.Progress
+			e.gw.Script(postest.MPay, postest.Step{Act: c.act})
+			_, _ = e.co.PayByCode(e.ctx, pos.PayInput{Cashier: e.cashier, Amount: 100, Code: alipayCode,
+				Progress: func(p pos.Progress) { progress = append(progress, p) }})
+			if len(progress) < 2 || progress[1].Phase != pos.PhaseQuerying || progress[1].Fault != c.want {
+				t.Fatalf("first querying progress %+v, want Fault %v", progress, c.want)
+			}
+			if last := progress[len(progress)-1]; last.Phase == pos.PhaseQuerying && last.Fault && last.Queries > 0 {
+				t.Errorf("a query answered normally left the fault on: %+v", last)
+			}
+		})
+	}
+}

@@ -148,6 +148,12 @@ type Reply struct {
 	// Detail is transport detail for the log when Outcome is unknown (e.g.
 	// "timeout after 95s", "HTTP 503"). Never shown to the cashier.
 	Detail string
+	// Fault, with OutcomeUnknown, reports that the gateway failed rather
+	// than went quiet: an HTTP error status, one of its own fault codes
+	// (EXCEPTION, SERVICE_UNAVAILABLE … WIRE.md §6) or no connection at all.
+	// A lost or late answer is not a fault. The money may have moved all
+	// the same: the outcome stays unknown.
+	Fault bool
 }
 
 // PayRequest is sosopay.trade.pay (WIRE.md §4.2). DynamicID is the whole

@@ -112,7 +112,7 @@ func (c *Checkout) Await(ctx context.Context, code ChargeCode, who Cashier, prog
 	if deadline.IsZero() {
 		deadline = tx.CreatedAt.Add(c.t.PrecreateExpiry)
 	}
-	return c.wait(ctx, tx, f, a, tx.CreatedAt, deadline, "QR expired", PhaseWaiting, progress)
+	return c.wait(ctx, tx, f, a, tx.CreatedAt, deadline, "QR expired", PhaseWaiting, false, progress)
 }
 
 // Notify takes a payment notification (WIRE.md §8) whose signature the

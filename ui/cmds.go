@@ -25,6 +25,26 @@ func tickCmd(c pos.Clock) tea.Cmd {
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{At: c.Now()} })
 }
 
+// listenChanges waits for the journal's next change; nil without a feed.
+// It is re-issued after each change, as the scanner's listener is.
+func listenChanges(ch <-chan pos.ChargeCode) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		code, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return journalChangedMsg{Code: code, Feed: true}
+	}
+}
+
+// changedCmd reports a change the register made itself.
+func changedCmd(code pos.ChargeCode) tea.Cmd {
+	return func() tea.Msg { return journalChangedMsg{Code: code} }
+}
+
 func animCmd(c pos.Clock) tea.Cmd {
 	return tea.Tick(100*time.Millisecond, func(time.Time) tea.Msg { return animMsg{At: c.Now()} })
 }
@@ -219,6 +239,11 @@ func (e *env) refundCmd(code pos.ChargeCode, revoke bool, amount pos.Money, reas
 		} else {
 			m.Refund, m.Err = e.deps.Checkout.Refund(e.ctx, pos.RefundInput{ChargeCode: code, Amount: amount,
 				Reason: reason, Cashier: cashier, Approver: approver})
+			if m.Err == nil { // the charge as it is now, for the screen's header
+				ctx, cancel := e.readCtx()
+				m.Tx, _ = e.deps.Journal.Get(ctx, code)
+				cancel()
+			}
 		}
 		if m.Err != nil {
 			e.log.Warn("refund failed", "op", "refund", "charge_code", string(code), "revoke", revoke, "err", m.Err)
@@ -237,6 +262,13 @@ func (e *env) unsettledCmd() tea.Cmd {
 		}
 		if m.Err != nil {
 			e.log.Error("unsettled list", "op", "unsettled", "err", m.Err)
+		}
+		if e.deps.LastSettlement != nil {
+			if s, ok, err := e.deps.LastSettlement(ctx); err != nil {
+				e.log.Warn("last settlement", "op", "unsettled", "err", err)
+			} else if ok {
+				m.Settlement = &s
+			}
 		}
 		return m
 	}
@@ -379,6 +411,21 @@ func (e *env) receiptTextCmd(code pos.ChargeCode) tea.Cmd {
 			e.log.Warn("receipt preview", "op", "receipt", "charge_code", string(code), "err", err)
 		}
 		return receiptTextMsg{Code: code, Text: s, Err: err}
+	}
+}
+
+func (e *env) slipTextCmd(code pos.ChargeCode, outRefundNo string) tea.Cmd {
+	if e.deps.SlipText == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		ctx, cancel := e.readCtx()
+		defer cancel()
+		text, err := e.deps.SlipText(ctx, code, outRefundNo)
+		if err != nil {
+			e.log.Warn("slip preview", "op", "slip", "charge_code", string(code), "err", err)
+		}
+		return slipTextMsg{Code: code, OutRefundNo: outRefundNo, Text: text, Err: err}
 	}
 }
 

@@ -20,11 +20,24 @@ type GatewayReader interface {
 	BatchQuery(ctx context.Context, r pos.BatchQueryRequest) (pos.BatchPage, error)
 }
 
+// JournalReader is the part of the journal the screen reads: lists, one
+// charge with its events, refunds. The screen never writes the journal; it
+// moves money only through pos.Checkout, which journals. A pos.Journal
+// satisfies it. Implementations must be safe for concurrent use.
+type JournalReader interface {
+	List(ctx context.Context, f pos.Filter) ([]pos.Transaction, error)
+	Get(ctx context.Context, code pos.ChargeCode) (pos.Transaction, error)
+	Events(ctx context.Context, code pos.ChargeCode) ([]pos.Event, error)
+	ListRefunds(ctx context.Context, f pos.RefundFilter) ([]pos.Refund, error)
+}
+
+var _ JournalReader = pos.Journal(nil)
+
 // Deps is everything the screen needs from the outside, wired by main.
 // Checkout, Journal, Gateway and Clock are required; the rest may be zero.
 type Deps struct {
 	Checkout *pos.Checkout
-	Journal  pos.Journal
+	Journal  JournalReader
 	Gateway  GatewayReader
 	Clock    pos.Clock
 	Logger   *slog.Logger
@@ -36,6 +49,9 @@ type Deps struct {
 
 	// Lang is "zh-CN" (anything starting with "zh") or English.
 	Lang string
+	// Location is the shop's time zone ([register] time_zone): every time
+	// on screen is shown in it, never in the host's. nil: Asia/Shanghai.
+	Location *time.Location
 	// Merchant, Store and Register name the till in the header.
 	Merchant, Store, Register string
 	// IdleLock locks the screen after this long without a key (0: never).
@@ -60,12 +76,32 @@ type Deps struct {
 	// receipt in the journal, so the printer side prints it now rather than
 	// at its next poll. nil: nothing to wake.
 	ReceiptQueued func()
+	// PaperColumns is the receipt printer's line width in characters (32
+	// on 58 mm paper, 48 on 80 mm): receipt previews are drawn at it.
+	// 0: 32.
+	PaperColumns int
 	// ReceiptText renders a charge's receipt as the virtual printer decodes
 	// it (demo mode shows it beside the result). nil: no preview.
 	ReceiptText func(ctx context.Context, code pos.ChargeCode) (string, error)
 
+	// SlipText renders the slip of a refund (outRefundNo) or, with
+	// outRefundNo "", of the revoke of code, as the virtual printer decodes
+	// it: the refund screen previews it like a sale receipt. nil: no preview.
+	SlipText func(ctx context.Context, code pos.ChargeCode, outRefundNo string) (string, error)
+
 	// Demo is set when the register runs on the embedded sandbox.
 	Demo *Demo
+
+	// LastSettlement returns the result of the last `posterm settle` (or
+	// recheck) stored in the journal, for the Unsettled screen; ok false when
+	// there was none. nil: not shown.
+	LastSettlement func(ctx context.Context) (s pos.Settlement, ok bool, err error)
+
+	// Changes delivers the charge code of each change the journal reports
+	// (a charge, refund, settlement or print job; "" when not about one
+	// charge): main connects it to pos's change feed. nil: the screens
+	// re-read the journal every other second instead.
+	Changes <-chan pos.ChargeCode
 
 	// GatewayProbe is how often the status bar checks that the gateway
 	// answers (a channel list) while nothing else talked to it. 0: 60 s;

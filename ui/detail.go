@@ -25,6 +25,7 @@ type detailModel struct {
 	liveErr  bool
 	liveBusy bool
 	scroll   int
+	reprint  reprintNote
 }
 
 func newDetail(e *env, code pos.ChargeCode, w, h int) detailModel {
@@ -37,16 +38,72 @@ func (m detailModel) load() (detailModel, tea.Cmd) {
 	return m, tea.Batch(m.e.detailCmd(m.code), m.e.liveQueryCmd(m.code))
 }
 
-// remaining is what may still be refunded: the amount less every refund
-// not refused (those in flight included, as the checkout counts them).
-func (m detailModel) remaining() pos.Money {
-	r := m.tx.Amount
-	for _, rf := range m.refunds {
+// reload re-reads the journal's rows of the charge after a change (the
+// live query is asked again only by its key).
+func (m detailModel) reload(code pos.ChargeCode) (detailModel, tea.Cmd) {
+	if code != "" && code != m.code {
+		return m, nil
+	}
+	return m, m.e.detailCmd(m.code)
+}
+
+// printable reports whether tx has a sale receipt to print again: it was
+// paid (refunds since then included).
+func printable(tx pos.Transaction) bool {
+	switch tx.State {
+	case pos.StatePaid, pos.StatePartiallyRefunded, pos.StateRefunded:
+		return !tx.GiveUp
+	}
+	return false
+}
+
+// reprintNote is what the screen says of a reprint asked from a list or a
+// detail view: sending, sent (marked REPRINT), or failed.
+type reprintNote struct {
+	code pos.ChargeCode
+	key  string // catalogue key
+}
+
+func (n reprintNote) done(msg printDoneMsg) (reprintNote, bool) {
+	if n.code == "" || msg.Code != n.code {
+		return n, false
+	}
+	n.key = "result.reprint.queued"
+	if msg.Err != nil {
+		n.key = "result.reprint.failed"
+	}
+	return n, true
+}
+
+func (n reprintNote) view(st Styles, t tr, w int) string {
+	if n.key == "" {
+		return ""
+	}
+	s := st.Hint
+	if n.key == "result.reprint.failed" {
+		s = st.Bad
+	}
+	return paragraph(t.T(n.key), s, 1, w)
+}
+
+// remaining is what may still be refunded.
+func (m detailModel) remaining() pos.Money { return refundable(m.tx, m.refunds) }
+
+// refundable is what may still be refunded of tx: nothing unless it is
+// paid or part refunded (a revoked, closed or refunded charge has nothing
+// left), else the amount less what was refunded and every refund not
+// refused (those in flight included, as the checkout counts them).
+func refundable(tx pos.Transaction, refunds []pos.Refund) pos.Money {
+	if tx.State != pos.StatePaid && tx.State != pos.StatePartiallyRefunded {
+		return 0
+	}
+	reserved := pos.Money(0)
+	for _, rf := range refunds {
 		if rf.State != pos.RefundRefused {
-			r -= rf.Amount
+			reserved += rf.Amount
 		}
 	}
-	return max(r, 0)
+	return max(tx.Amount-max(tx.Refunded, reserved), 0)
 }
 
 func (m detailModel) canRefund() bool {
@@ -79,6 +136,9 @@ func (m detailModel) update(msg tea.Msg) (detailModel, tea.Cmd) {
 			m.live = &rep
 		}
 		return m, nil
+	case printDoneMsg:
+		m.reprint, _ = m.reprint.done(msg)
+		return m, nil
 	case tea.KeyMsg:
 		k := m.e.keys
 		switch {
@@ -86,6 +146,9 @@ func (m detailModel) update(msg tea.Msg) (detailModel, tea.Cmd) {
 			return m, func() tea.Msg { return backMsg{} }
 		case key.Matches(msg, k.Refresh):
 			return m.load()
+		case key.Matches(msg, k.PrintCopy) && m.loaded && printable(m.tx) && m.e.deps.Reprint != nil:
+			m.reprint = reprintNote{code: m.tx.ChargeCode, key: "result.reprint.sending"}
+			return m, m.e.reprintCmd(m.tx.ChargeCode)
 		case key.Matches(msg, k.Refund) && m.canRefund():
 			tx, rem := m.tx, m.remaining()
 			return m, func() tea.Msg { return openRefundMsg{Tx: tx, Remaining: rem} }
@@ -104,6 +167,9 @@ func (m detailModel) update(msg tea.Msg) (detailModel, tea.Cmd) {
 func (m detailModel) bindings() []key.Binding {
 	k := m.e.keys
 	b := []key.Binding{k.Refresh}
+	if m.loaded && printable(m.tx) && m.e.deps.Reprint != nil {
+		b = append(b, k.PrintCopy)
+	}
 	if m.canRefund() {
 		b = append(b, k.Refund)
 	}
@@ -140,10 +206,10 @@ func (m detailModel) view(w, h int) string {
 		facts += "   " + kv(t.T("detail.paycode"), tx.MaskedCode)
 	}
 	line(facts + "   " + kv(t.T("detail.cashier"), dash(tx.Cashier)))
-	line(kv(t.T("detail.created"), tx.CreatedAt.Format("2006-01-02 15:04:05")) + "   " +
+	line(kv(t.T("detail.created"), m.e.stamp(tx.CreatedAt)) + "   " +
 		kv(t.T("detail.gwcode"), dash(tx.ChargeDownCode)))
-	if tx.State == pos.StateDeclined && tx.ResultInfo != "" {
-		line(kv(t.T("detail.reason"), tx.ResultInfo))
+	if says := gatewaySays(t, tx.ResultCode, tx.ResultInfo); tx.State == pos.StateDeclined && says != "" {
+		b.WriteString(paragraph(kv(t.T("detail.reason"), says), st.Value, 1, w))
 	}
 	var live string
 	switch {
@@ -156,9 +222,10 @@ func (m detailModel) view(w, h int) string {
 	case m.live != nil && m.live.HasState:
 		live = st.Value.Render(remoteText(t, m.live.State))
 	case m.live != nil:
-		live = st.Muted.Render(firstNonEmpty(m.live.Info, m.live.Code))
+		live = st.Muted.Render(gatewaySays(t, m.live.Code, m.live.Info))
 	}
 	line(kv(t.T("detail.live"), live))
+	b.WriteString(m.reprint.view(st, t, w))
 	b.WriteString("\n")
 	rows := []string{st.Title.Render(t.T("detail.events"))}
 	for _, ev := range m.events {
@@ -172,7 +239,16 @@ func (m detailModel) view(w, h int) string {
 		if ev.From != "" && ev.From != ev.To {
 			move = name(ev.From) + " → " + move
 		}
-		rows = append(rows, clock(ev.At)+"  "+pad(opText(t, ev.Op), 9)+" "+pad(move, 22)+" "+pad(ev.Who, 14)+" "+st.Muted.Render(ev.ResultCode))
+		row := m.e.clock(ev.At) + "  " + padTo(opText(t, ev.Op), 9) + " " + padTo(move, 22) + " " + padTo(ev.Who, 14)
+		switch {
+		case ev.ResultCode == "":
+		case width(row)+1+len(ev.ResultCode) <= w-1:
+			row += " " + st.Muted.Render(ev.ResultCode)
+		default: // its own line: a result code is never cut
+			rows = append(rows, row)
+			row = strings.Repeat(" ", 10) + st.Muted.Render(ev.ResultCode)
+		}
+		rows = append(rows, row)
 		if ev.Approver != "" { // its own line: it must never be cut off at 80 columns
 			rows = append(rows, strings.Repeat(" ", 10)+st.Muted.Render(t.T("detail.approvedby", ev.Approver)))
 		}
@@ -180,8 +256,12 @@ func (m detailModel) view(w, h int) string {
 	if len(m.refunds) > 0 {
 		rows = append(rows, st.Title.Render(t.T("detail.refunds")))
 		for _, r := range m.refunds {
-			rows = append(rows, shortCode(pos.ChargeCode(r.OutRefundNo), 12)+"  "+pad(yuan(r.Amount), 11)+" "+
-				pad(t.T("refundstate."+string(r.State)), 8)+" "+pad(r.Cashier, 14)+" "+st.Muted.Render(r.Reason))
+			rows = append(rows, r.OutRefundNo+"  "+padTo(yuan(r.Amount), 11)+" "+padTo(t.T("refundstate."+string(r.State)), 8)+" "+r.Cashier)
+			if reason := pos.CleanText(r.Reason); reason != "" {
+				for _, l := range strings.Split(wrap(reason, max(w-16, 10)), "\n") {
+					rows = append(rows, strings.Repeat(" ", 14)+st.Muted.Render(l))
+				}
+			}
 			if r.Approver != "" {
 				rows = append(rows, strings.Repeat(" ", 14)+st.Muted.Render(t.T("detail.approvedby", r.Approver)))
 			}

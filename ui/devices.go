@@ -50,7 +50,7 @@ func (m devicesModel) bindings() []key.Binding {
 }
 
 // view reads the frame's own device state (r), which the status bar shows.
-func (m devicesModel) view(w, h int, r Model) string {
+func (m devicesModel) view(w, h int, r deviceView) string {
 	st, t := m.e.st, m.e.t
 	var b strings.Builder
 	row := func(label, value string) { b.WriteString("   " + pad(st.Label.Render(label), 12) + value + "\n") }
@@ -80,7 +80,7 @@ func (m devicesModel) view(w, h int, r Model) string {
 		if r.lastScan.Wedge {
 			src = t.T("dev.src.wedge")
 		}
-		row(t.T("dev.lastscan"), r.lastScan.Masked+"  "+clock(r.lastScan.At)+"  "+src)
+		row(t.T("dev.lastscan"), r.lastScan.Masked+"  "+m.e.clock(r.lastScan.At)+"  "+src)
 		row("", what)
 	}
 	b.WriteString("\n")

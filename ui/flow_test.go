@@ -23,19 +23,19 @@ func TestFlow_QRPaidByCustomer(t *testing.T) {
 	toSale(d)
 	d.amount("66", 6600)
 	d.key(tea.KeyF3)
-	d.waitModel("pick", func(m Model) bool { return m.qr.phase == qrPick })
+	d.waitModel("pick", func(m Model) bool { return m.qr().phase == qrPick })
 	d.typ("2") // WeChat Pay, by its number
-	m := d.waitModel("showing", func(m Model) bool { return m.qr.phase == qrShowing })
-	if m.qr.tx.Channel != pos.ChannelWeChat {
-		t.Fatalf("QR for channel %s, want wechat", m.qr.tx.Channel)
+	m := d.waitModel("showing", func(m Model) bool { return m.qr().phase == qrShowing })
+	if m.qr().tx.Channel != pos.ChannelWeChat {
+		t.Fatalf("QR for channel %s, want wechat", m.qr().tx.Channel)
 	}
 	d.typ("p")
-	d.waitModel("customer paid", func(m Model) bool { return m.qr.paidNote })
+	d.waitModel("customer paid", func(m Model) bool { return m.qr().paidNote })
 	f.clock.BlockUntil(1) // Await is waiting for its next query
 	f.clock.Advance(f.co.Timings().QueryInterval)
-	m = d.waitModel("paid", func(m Model) bool { return m.screen == scrResult && m.result.res.Kind == outPaid })
-	if m.result.res.How != payQR || m.result.res.Tx.Amount != 6600 {
-		t.Errorf("result %+v, want a QR payment of ¥66.00", m.result.res)
+	m = d.waitModel("paid", func(m Model) bool { return m.screen == scrResult && m.result().res.Kind == outPaid })
+	if m.result().res.How != payQR || m.result().res.Tx.Amount != 6600 {
+		t.Errorf("result %+v, want a QR payment of ¥66.00", m.result().res)
 	}
 }
 
@@ -81,12 +81,12 @@ func TestFlow_LockKeepsSaleAndNeverInterruptsPayment(t *testing.T) {
 	d.key(tea.KeyEnter) // back to the same sale, to charge another way
 	d.waitScreen(scrSale)
 	d.tm.Send(tickMsg{At: start.Add(2 * time.Hour)})
-	d.waitModel("locked", func(m Model) bool { return m.screen == scrLogin && m.login.isLocked })
+	d.waitModel("locked", func(m Model) bool { return m.screen == scrLogin && m.login().isLocked })
 	d.typ("1234")
 	d.key(tea.KeyEnter)
 	m = d.waitModel("back on the sale", func(m Model) bool { return m.loggedIn && m.screen == scrSale })
-	if m.sale.amt.Money() != 15800 || m.sale.saleID == "" {
-		t.Errorf("after the lock the sale shows %d fen, sale %q; want ¥158.00 of the same sale", m.sale.amt.Money(), m.sale.saleID)
+	if m.sale().amt.Money() != 15800 || m.sale().saleID == "" {
+		t.Errorf("after the lock the sale shows %d fen, sale %q; want ¥158.00 of the same sale", m.sale().amt.Money(), m.sale().saleID)
 	}
 }
 
@@ -142,16 +142,21 @@ func TestWedge_ScanVersusTyping(t *testing.T) {
 
 	// A scanner: every key within a millisecond.
 	m := saleModelFor(t, f)
-	m.sale.amt.Set(15800)
+	s := m.sale()
+	s.amt.Set(15800)
+	m.set(scrSale, s)
 	for _, r := range codePaid {
 		m, _ = update(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
 		wall = wall.Add(time.Millisecond)
 	}
-	m, cmd := update(t, m, tea.KeyMsg{Type: tea.KeyEnter})
-	if m.sale.amt.Money() != 15800 {
-		t.Fatalf("the scan was typed into the amount: %d fen", m.sale.amt.Money())
+	if m.sale().amt.Money() == 15800 {
+		t.Fatalf("the burst's digits were not shown as they came")
 	}
-	if msg := findMsg[startPayMsg](cmd); msg == nil || msg.Code != codePaid || msg.How != payScan || msg.Draft.Amount != 15800 {
+	m, cmd := update(t, m, tea.KeyMsg{Type: tea.KeyEnter})
+	if m.sale().amt.Money() != 15800 { // taken back
+		t.Fatalf("the scan was typed into the amount: %d fen", m.sale().amt.Money())
+	}
+	if msg := findMsg[startPayMsg](cmd); msg == nil || msg.Scan.Code != codePaid || msg.How != payScan || msg.Draft.Amount != 15800 {
 		t.Fatalf("a scan on the sale screen gave %+v, want merchant-scan of ¥158.00 with the code", msg)
 	}
 
@@ -161,10 +166,8 @@ func TestWedge_ScanVersusTyping(t *testing.T) {
 		wall = wall.Add(150 * time.Millisecond)
 		m, _ = update(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
 	}
-	wall = wall.Add(150 * time.Millisecond)
-	m, _ = update(t, m, device.WedgeFlushMsg{At: wall})
-	if m.sale.amt.Money() != 800000 {
-		t.Fatalf("typed 8000: amount %d fen, want 800000", m.sale.amt.Money())
+	if m.sale().amt.Money() != 800000 { // shown as typed, at once
+		t.Fatalf("typed 8000: amount %d fen, want 800000", m.sale().amt.Money())
 	}
 }
 
@@ -231,13 +234,15 @@ func TestScreens_IgnoreOtherCharges(t *testing.T) {
 func TestView_Sizes(t *testing.T) {
 	f := newFixture(t, "zh-CN")
 	base := saleModelFor(t, f)
-	base.sale.amt.Set(1234567)
+	s := base.sale()
+	s.amt.Set(1234567)
+	base.set(scrSale, s)
 	qr := newQR(base.e, base.cashier, saleDraft{Amount: 15800}, start)
 	qr.phase = qrShowing
 	qr.channels = []pos.ChannelInfo{{Type: pos.ChannelAlipay}}
 	qr.tx = pos.Transaction{ChargeCode: "POS0120261121140237001", Channel: pos.ChannelAlipay,
 		BarCode: "http://192.168.100.200:8089/sandbox/qr/20261121140238000095", ExpiresAt: start.Add(2 * time.Minute)}
-	base.qr = qr
+	base.set(scrQR, qr)
 	qrRows := map[int]int{}
 	for _, size := range [][2]int{{80, 25}, {100, 30}, {120, 40}, {200, 60}, {60, 20}} {
 		for _, scr := range []screenID{scrLogin, scrSale, scrQR, scrHelp, scrDevices, scrDemo} {
@@ -272,7 +277,8 @@ func TestQRScreen_ScansInBothLanguages(t *testing.T) {
 		q := newQR(m.e, m.cashier, saleDraft{Amount: 15800}, start)
 		q.phase, q.channels = qrShowing, []pos.ChannelInfo{{Type: pos.ChannelAlipay}}
 		q.tx = pos.Transaction{ChargeCode: "C1", Channel: pos.ChannelAlipay, BarCode: url, ExpiresAt: start.Add(time.Minute)}
-		m.qr, m.screen = q, scrQR
+		m.set(scrQR, q)
+		m.screen = scrQR
 		view := m.View()
 		checkFrame(t, view, 80, 25)
 		lines := strings.Split(view, "\n")[2 : 2+21] // the body

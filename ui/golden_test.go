@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ func paidSale(d *driver) Model {
 	toSale(d)
 	d.amount("158", 15800)
 	d.scanCode(codePaid)
-	return d.waitModel("paid", func(m Model) bool { return m.screen == scrResult && m.result.res.Kind == outPaid })
+	return d.waitModel("paid", func(m Model) bool { return m.screen == scrResult && m.result().res.Kind == outPaid })
 }
 
 // payingHeld starts a payment whose answer is lost while the customer is
@@ -51,7 +52,7 @@ func payingHeld(d *driver) Model {
 	d.waitScreen(scrScan)
 	d.scanCode(codePaid)
 	return d.waitModel("querying", func(m Model) bool {
-		return m.scan.phase == scanPaying && m.scan.code != "" && m.scan.prog.Phase == pos.PhaseQuerying
+		return m.scan().phase == scanPaying && m.scan().code != "" && m.scan().prog.Phase == pos.PhaseQuerying
 	})
 }
 
@@ -65,8 +66,8 @@ func advanceQueries(d *driver, n int) {
 	d.f.clock.BlockUntil(1)
 }
 
-// unknownSale ends with a charge not confirmed: no answer to the pay, the
-// cashier cancels, no answer to the cancel either.
+// unknownSale ends with a charge not confirmed: the gateway fails the pay
+// (a 503), the cashier cancels, and the cancel fails too.
 func unknownSale(d *driver) Model {
 	d.t.Helper()
 	d.f.gw.Script(postest.MPay, postest.Step{Act: postest.Down})
@@ -74,17 +75,28 @@ func unknownSale(d *driver) Model {
 	toSale(d)
 	d.amount("88", 8800)
 	d.scanCode("134567890123456794")
-	d.waitModel("querying", func(m Model) bool { return m.scan.prog.Phase == pos.PhaseQuerying })
+	d.waitModel("querying", func(m Model) bool { return m.scan().prog.Phase == pos.PhaseQuerying })
 	d.key(tea.KeyEsc)
-	return d.waitModel("not confirmed", func(m Model) bool { return m.screen == scrResult && m.result.res.Kind == outUnknown })
+	return d.waitModel("not confirmed", func(m Model) bool { return m.screen == scrResult && m.result().res.Kind == outFault })
+}
+
+// faultSale: the gateway answers the pay with a fault; the screen says so
+// at once (no countdown) and offers another way to pay.
+func faultSale(d *driver) Model {
+	d.t.Helper()
+	d.f.gw.Script(postest.MPay, postest.Step{Act: postest.Down})
+	toSale(d)
+	d.amount("88", 8800)
+	d.scanCode("134567890123456795")
+	return d.waitModel("gateway fault", func(m Model) bool { return m.scan().fault && m.gw == gwFault })
 }
 
 func openDetail(d *driver) {
 	d.t.Helper()
 	d.key(tea.KeyF5)
-	d.waitModel("history", func(m Model) bool { return m.screen == scrHistory && len(m.hist.shown) > 0 })
+	d.waitModel("history", func(m Model) bool { return m.screen == scrHistory && len(m.hist().shown) > 0 })
 	d.key(tea.KeyEnter)
-	d.waitModel("detail", func(m Model) bool { return m.screen == scrDetail && m.detail.loaded && !m.detail.liveBusy })
+	d.waitModel("detail", func(m Model) bool { return m.screen == scrDetail && m.detail().loaded && !m.detail().liveBusy })
 }
 
 // refundForm fills a refund of ¥58.00 authorised by manager01.
@@ -104,7 +116,7 @@ func fillRefund(d *driver) {
 	d.typ("manager01")
 	d.key(tea.KeyTab)
 	d.typ("8888")
-	d.waitModel("form filled", func(m Model) bool { return m.refund.mgrPW.Value() == "8888" })
+	d.waitModel("form filled", func(m Model) bool { return m.refund().mgrPW.Value() == "8888" })
 }
 
 var scenarios = []scenario{
@@ -114,14 +126,14 @@ var scenarios = []scenario{
 		d.key(tea.KeyEnter)
 		d.typ("0000")
 		d.key(tea.KeyEnter)
-		d.waitModel("refused", func(m Model) bool { return m.login.errKey == "login.err.disabled" })
+		d.waitModel("refused", func(m Model) bool { return m.login().errKey == "login.err.disabled" })
 	}},
 	{name: "login_unreachable", prep: func(f *fixture) { f.gw.Unreachable = true }, run: func(d *driver) {
 		d.typ("cashier01")
 		d.key(tea.KeyEnter)
 		d.typ("1234")
 		d.key(tea.KeyEnter)
-		d.waitModel("unreachable", func(m Model) bool { return m.login.errKey == "login.err.unreachable" })
+		d.waitModel("unreachable", func(m Model) bool { return m.login().errKey == "login.err.unreachable" })
 		d.tm.Send(probeMsg{OK: false})
 		d.waitModel("offline", func(m Model) bool { return m.gw == gwOffline })
 	}},
@@ -130,7 +142,7 @@ var scenarios = []scenario{
 		d.amount("158", 15800)
 		d.f.clock.Advance(5 * time.Minute)
 		d.tm.Send(tickMsg{At: d.f.clock.Now()})
-		d.waitModel("locked", func(m Model) bool { return m.screen == scrLogin && m.login.isLocked })
+		d.waitModel("locked", func(m Model) bool { return m.screen == scrLogin && m.login().isLocked })
 	}},
 	{name: "sale", run: func(d *driver) {
 		toSale(d)
@@ -138,13 +150,13 @@ var scenarios = []scenario{
 		d.key(tea.KeyTab)
 		d.typ("Fruit")
 		d.key(tea.KeyTab)
-		d.waitModel("subject", func(m Model) bool { return m.sale.subject.Value() == "Fruit" && !m.sale.subjectFocus })
+		d.waitModel("subject", func(m Model) bool { return m.sale().subject.Value() == "Fruit" && !m.sale().subjectFocus })
 	}},
 	{name: "sale_product_barcode", run: func(d *driver) {
 		toSale(d)
 		d.amount("158", 15800)
 		d.scanCode(eanCode)
-		d.waitModel("refused", func(m Model) bool { return m.sale.note == "scan.refused" })
+		d.waitModel("refused", func(m Model) bool { return m.sale().note == "scan.refused" })
 	}},
 	{name: "scan_waiting", run: func(d *driver) {
 		toSale(d)
@@ -152,50 +164,94 @@ var scenarios = []scenario{
 		d.key(tea.KeyF2)
 		d.waitScreen(scrScan)
 		d.scanCode(eanCode)
-		d.waitModel("refused", func(m Model) bool { return m.scan.refused != "" })
+		d.waitModel("refused", func(m Model) bool { return m.scan().refused != "" })
 	}},
 	{name: "scan_paying", run: func(d *driver) {
 		payingHeld(d)
 		advanceQueries(d, 4)
 		d.waitModel("12 s", func(m Model) bool {
-			return m.scan.prog.Queries == 4 && m.now.Equal(start.Add(12*time.Second))
+			return m.scan().prog.Queries == 4 && m.now.Equal(start.Add(12*time.Second))
 		})
 	}},
 	{name: "qr_pick", run: func(d *driver) {
 		toSale(d)
 		d.amount("158", 15800)
 		d.key(tea.KeyF3)
-		d.waitModel("pick", func(m Model) bool { return m.qr.phase == qrPick })
+		d.waitModel("pick", func(m Model) bool { return m.qr().phase == qrPick })
 	}},
 	{name: "qr", run: func(d *driver) {
 		toSale(d)
 		d.amount("158", 15800)
 		d.key(tea.KeyF3)
-		d.waitModel("pick", func(m Model) bool { return m.qr.phase == qrPick })
+		d.waitModel("pick", func(m Model) bool { return m.qr().phase == qrPick })
 		d.key(tea.KeyEnter)
-		d.waitModel("showing", func(m Model) bool { return m.qr.phase == qrShowing })
+		d.waitModel("showing", func(m Model) bool { return m.qr().phase == qrShowing })
 		d.f.clock.Advance(13 * time.Second) // the countdown moves with the clock
 		d.tm.Send(tickMsg{At: d.f.clock.Now()})
-		d.waitModel("countdown", func(m Model) bool { return m.qr.now.Equal(start.Add(13 * time.Second)) })
+		d.waitModel("countdown", func(m Model) bool { return m.qr().now.Equal(start.Add(13 * time.Second)) })
 	}},
 	{name: "result_paid", run: func(d *driver) {
 		m := paidSale(d)
-		d.f.printer <- PrinterEvent{Kind: PrinterPrinted, ChargeCode: m.result.res.Tx.ChargeCode}
-		d.waitModel("printed, preview", func(m Model) bool { return m.result.receipt == receiptPrinted && len(m.result.preview) > 0 })
+		d.f.printer <- PrinterEvent{Kind: PrinterPrinted, ChargeCode: m.result().res.Tx.ChargeCode}
+		d.waitModel("printed, preview", func(m Model) bool { return m.result().receipt == receiptPrinted && len(m.result().preview) > 0 })
 	}},
 	{name: "result_declined", run: func(d *driver) {
 		d.f.gw.Script(postest.MPay, postest.Step{Act: postest.Decline})
 		toSale(d)
 		d.amount("158", 15800)
 		d.scanCode("283456789012345692")
-		d.waitModel("declined", func(m Model) bool { return m.screen == scrResult && m.result.res.Kind == outDeclined })
+		d.waitModel("declined", func(m Model) bool { return m.screen == scrResult && m.result().res.Kind == outDeclined })
 	}},
 	{name: "result_cancelled", run: func(d *driver) {
 		payingHeld(d)
 		d.key(tea.KeyEsc)
-		d.waitModel("cancelled", func(m Model) bool { return m.screen == scrResult && m.result.res.Kind == outCancelled })
+		d.waitModel("cancelled", func(m Model) bool { return m.screen == scrResult && m.result().res.Kind == outCancelled })
 	}},
 	{name: "result_unknown", run: func(d *driver) { unknownSale(d) }},
+	// The answer is lost while the customer confirms; Esc; the cancel gets
+	// no answer: not confirmed (no fault was seen).
+	{name: "result_unknown_lost", run: func(d *driver) {
+		d.f.gw.Script(postest.MCancel, postest.Step{Act: postest.Lost, Reply: pos.Reply{}})
+		payingHeld(d)
+		d.f.gw.Script(postest.MQuery, postest.Step{Act: postest.Answer, Reply: pos.Reply{Outcome: pos.OutcomeUnknown}})
+		d.key(tea.KeyEsc)
+		d.waitModel("not confirmed", func(m Model) bool { return m.screen == scrResult })
+	}},
+	{name: "scan_fault", run: func(d *driver) { faultSale(d) }},
+	// Gateway fault, then the cashier takes the payment by QR: the charge
+	// is given up and acknowledged, and the QR screen opens for the sale.
+	{name: "fault_then_qr", run: func(d *driver) {
+		d.f.gw.Script(postest.MCancel, postest.Step{Act: postest.Down})
+		faultSale(d)
+		d.key(tea.KeyF3)
+		m := d.waitModel("QR", func(m Model) bool { return m.screen == scrQR && m.qr().phase == qrPick })
+		if m.qr().draft.Amount != 8800 {
+			d.t.Errorf("the QR charges %s, want ¥88.00", m.qr().draft.Amount)
+		}
+		txs, _ := d.f.j.List(context.Background(), pos.Filter{})
+		if len(txs) != 1 || !txs[0].GiveUp || txs[0].AckedBy == "" {
+			d.t.Errorf("the faulted charge is %+v; want given up and acknowledged", txs)
+		}
+	}},
+	// The first bug: the answer of a payment that went through is
+	// lost, the cashier presses Esc, the cancel revokes the charge. The
+	// screen must say the customer was charged and the refund is on its
+	// way — never "not charged".
+	{name: "result_revoked", run: func(d *driver) {
+		d.f.gw.Script(postest.MPay, postest.Step{Act: postest.Lost})
+		toSale(d)
+		d.amount("12.34", 1234)
+		d.scanCode("283456789012345694")
+		d.waitModel("querying", func(m Model) bool { return m.scan().prog.Phase == pos.PhaseQuerying })
+		d.key(tea.KeyEsc)
+		m := d.waitModel("revoked", func(m Model) bool { return m.screen == scrResult })
+		if k := m.result().res.Kind; k != outRevoked {
+			d.t.Fatalf("lost answer then Esc ends %v, want revoked", k)
+		}
+		if v := m.View(); strings.Contains(v, "not charged") || strings.Contains(v, "未被扣款") || strings.Contains(v, "未扣款") {
+			d.t.Errorf("a charged-then-revoked payment says not charged:\n%s", v)
+		}
+	}},
 	{name: "history", run: func(d *driver) {
 		paidSale(d)
 		d.key(tea.KeyEnter)
@@ -203,16 +259,41 @@ var scenarios = []scenario{
 		d.f.gw.Script(postest.MPay, postest.Step{Act: postest.Decline})
 		d.amount("20", 2000)
 		d.scanCode("134567890123456792")
-		d.waitModel("declined", func(m Model) bool { return m.screen == scrResult && m.result.res.Kind == outDeclined })
+		d.waitModel("declined", func(m Model) bool { return m.screen == scrResult && m.result().res.Kind == outDeclined })
 		d.key(tea.KeyF5)
-		d.waitModel("history", func(m Model) bool { return m.screen == scrHistory && len(m.hist.shown) == 2 })
+		d.waitModel("history", func(m Model) bool { return m.screen == scrHistory && len(m.hist().shown) == 2 })
+	}},
+	// Reprint from history: the selected paid charge's receipt goes to the
+	// printer again, marked REPRINT; the screen says so.
+	{name: "history_reprint", run: func(d *driver) {
+		paidSale(d)
+		d.key(tea.KeyEnter)
+		d.waitScreen(scrSale)
+		d.key(tea.KeyF5)
+		d.waitModel("history", func(m Model) bool { return m.screen == scrHistory && len(m.hist().shown) == 1 })
+		d.runes("p")
+		d.waitModel("reprinted", func(m Model) bool { return m.hist().reprint.key == "result.reprint.queued" })
+		if n := d.f.reprint.Load(); n != 1 {
+			d.t.Errorf("%d reprints asked, want 1", n)
+		}
+	}},
+	{name: "detail_reprint", run: func(d *driver) {
+		paidSale(d)
+		d.key(tea.KeyEnter)
+		d.waitScreen(scrSale)
+		openDetail(d)
+		d.runes("p")
+		d.waitModel("reprinted", func(m Model) bool { return m.detail().reprint.key == "result.reprint.queued" })
+		if n := d.f.reprint.Load(); n != 1 {
+			d.t.Errorf("%d reprints asked, want 1", n)
+		}
 	}},
 	{name: "history_gateway", run: func(d *driver) {
 		paidSale(d)
 		d.key(tea.KeyF5)
-		d.waitModel("history", func(m Model) bool { return m.screen == scrHistory && len(m.hist.shown) == 1 })
+		d.waitModel("history", func(m Model) bool { return m.screen == scrHistory && len(m.hist().shown) == 1 })
 		d.typ("g")
-		d.waitModel("batch", func(m Model) bool { return m.hist.gateway && !m.hist.batchBusy })
+		d.waitModel("batch", func(m Model) bool { return m.hist().gateway && !m.hist().batchBusy })
 	}},
 	{name: "detail", run: func(d *driver) {
 		paidSale(d)
@@ -224,14 +305,14 @@ var scenarios = []scenario{
 	{name: "refund_confirm", run: func(d *driver) {
 		fillRefund(d)
 		d.key(tea.KeyEnter)
-		d.waitModel("confirm", func(m Model) bool { return m.refund.step == refundConfirm })
+		d.waitModel("confirm", func(m Model) bool { return m.refund().step == refundConfirm })
 	}},
 	{name: "refund_done", run: func(d *driver) {
 		fillRefund(d)
 		d.key(tea.KeyEnter)
-		d.waitModel("confirm", func(m Model) bool { return m.refund.step == refundConfirm })
+		d.waitModel("confirm", func(m Model) bool { return m.refund().step == refundConfirm })
 		d.key(tea.KeyEnter)
-		d.waitModel("done", func(m Model) bool { return m.refund.step == refundDone })
+		d.waitModel("done", func(m Model) bool { return m.refund().step == refundDone && len(m.refund().slip) > 0 })
 		rs, _ := d.f.j.ListRefunds(context.Background(), pos.RefundFilter{})
 		if len(rs) != 1 || rs[0].Approver != "manager01" || rs[0].Cashier != "cashier01" || rs[0].Amount != 5800 {
 			d.t.Errorf("refund journaled as %+v; want ¥58.00 by cashier01 approved by manager01", rs)
@@ -240,20 +321,20 @@ var scenarios = []scenario{
 	{name: "unsettled", run: func(d *driver) {
 		unknownSale(d)
 		d.key(tea.KeyF8)
-		d.waitModel("unsettled", func(m Model) bool { return m.screen == scrUnsettled && m.unset.count() == 1 })
+		d.waitModel("unsettled", func(m Model) bool { return m.screen == scrUnsettled && m.unset().count() == 1 })
 	}},
 	{name: "unsettled_reconciled", run: func(d *driver) {
 		unknownSale(d)
 		d.key(tea.KeyF8)
-		d.waitModel("unsettled", func(m Model) bool { return m.screen == scrUnsettled && m.unset.count() == 1 })
+		d.waitModel("unsettled", func(m Model) bool { return m.screen == scrUnsettled && m.unset().count() == 1 })
 		d.key(tea.KeyF9)
-		d.waitModel("reconciled", func(m Model) bool { return m.unset.sum != nil && !m.unset.loading && m.unset.count() == 0 })
+		d.waitModel("reconciled", func(m Model) bool { return m.unset().sum != nil && !m.unset().loading && m.unset().count() == 0 })
 	}},
 	{name: "devices", run: func(d *driver) {
 		toSale(d)
 		d.amount("1", 100)
 		d.scanCode(eanCode)
-		d.waitModel("refused", func(m Model) bool { return m.sale.note == "scan.refused" })
+		d.waitModel("refused", func(m Model) bool { return m.sale().note == "scan.refused" })
 		d.key(tea.KeyF7)
 		d.waitScreen(scrDevices)
 	}},
@@ -267,7 +348,7 @@ var scenarios = []scenario{
 		d.key(tea.KeyF6)
 		d.waitScreen(scrDemo)
 		d.key(tea.KeyDown)
-		d.waitModel("second code", func(m Model) bool { return m.demo.sel == 1 })
+		d.waitModel("second code", func(m Model) bool { return m.demoPanel().sel == 1 })
 	}},
 }
 

@@ -14,6 +14,9 @@ type helpModel struct {
 	scroll int
 }
 
+// helpKeyW is the width of the key column of the help screen.
+const helpKeyW = 10
+
 func (m helpModel) update(msg tea.Msg) (helpModel, tea.Cmd) {
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {
@@ -23,59 +26,48 @@ func (m helpModel) update(msg tea.Msg) (helpModel, tea.Cmd) {
 	case key.Matches(k, m.e.keys.Back), key.Matches(k, m.e.keys.Help):
 		m.scroll = 0
 		return m, func() tea.Msg { return backMsg{} }
-	case key.Matches(k, m.e.keys.Up), k.Type == tea.KeyPgUp:
+	case key.Matches(k, m.e.keys.ScrollUp):
 		m.scroll = max(m.scroll-5, 0)
-	case key.Matches(k, m.e.keys.Down), k.Type == tea.KeyPgDown:
-		m.scroll = min(m.scroll+5, 40)
+	case key.Matches(k, m.e.keys.ScrollDown):
+		// The view stops where the last entry shows; this bound (every
+		// entry on up to two rows, one column) only keeps ↑ from having
+		// to climb back from far past it.
+		rows := 0
+		for _, g := range m.e.keys.helpGroups(true) {
+			rows += 2 + 2*len(g.keys)
+		}
+		m.scroll = min(m.scroll+5, rows)
 	}
 	return m, nil
-}
-
-type helpGroup struct {
-	title string
-	keys  []key.Binding
-}
-
-func (m helpModel) groups(demo bool) []helpGroup {
-	k := m.e.keys
-	global := []key.Binding{k.Help, k.History, k.Unsettled, k.Devices}
-	if demo {
-		global = append(global, k.Demo)
-	}
-	global = append(global, k.Lock, k.Quit, k.Back)
-	qr := []key.Binding{k.PickChannel, k.SwitchChannel, k.Abort}
-	if demo {
-		qr = append(qr, k.CustomerPays)
-	}
-	return []helpGroup{
-		{"help.g.global", global},
-		{"help.g.sale", []key.Binding{k.Amount, k.Clear, k.Subject, k.ScanPay, k.QRPay, k.Acknowledge}},
-		{"help.g.scan", []key.Binding{k.Submit, k.Abort}},
-		{"help.g.qr", qr},
-		{"help.g.result", []key.Binding{k.NextSale, k.Reprint, k.Acknowledge}},
-		{"help.g.history", []key.Binding{k.Open, k.Filter, k.Search, k.Batch, k.NextPage, k.PrevPage}},
-		{"help.g.detail", []key.Binding{k.Refresh, k.Refund, k.Revoke, k.NextField, k.Confirm}},
-		{"help.g.other", []key.Binding{k.Reconcile, k.TestPrint}},
-	}
 }
 
 func (m helpModel) view(w, h int, demo bool) string {
 	st, t := m.e.st, m.e.t
 	var blocks []string
-	for _, g := range m.groups(demo) {
+	groups := m.e.keys.helpGroups(demo)
+	// Columns as wide as the longest entry; as many as fit; groups flow
+	// top to bottom, balanced; ↑/↓ scroll what does not fit. A description
+	// too long for its column wraps under itself: nothing is cut.
+	colW := 0
+	for _, g := range groups {
+		colW = max(colW, width(t.T(g.title)))
+		for _, b := range g.keys {
+			colW = max(colW, helpKeyW+1+width(b.Help().Desc))
+		}
+	}
+	colW = min(colW+1, max((w-2)/2, 30), w-1)
+	descW := max(colW-1-helpKeyW-1, 8)
+	for _, g := range groups {
 		lines := []string{st.Title.Render(t.T(g.title))}
 		for _, b := range g.keys {
-			lines = append(lines, st.KeyKey.Render(pad(b.Help().Key, 10))+" "+b.Help().Desc)
+			desc := strings.Split(wrap(b.Help().Desc, descW), "\n")
+			lines = append(lines, st.KeyKey.Render(pad(b.Help().Key, helpKeyW))+" "+desc[0])
+			for _, d := range desc[1:] {
+				lines = append(lines, strings.Repeat(" ", helpKeyW+1)+d)
+			}
 		}
 		blocks = append(blocks, strings.Join(lines, "\n"))
 	}
-	// Columns as wide as the longest entry; as many as fit; groups flow
-	// top to bottom, balanced; ↑/↓ scroll what does not fit.
-	colW := 0
-	for _, b := range blocks {
-		colW = max(colW, width(b))
-	}
-	colW = min(colW+1, max((w-2)/2, 30), w-1)
 	cols := max(min((w-1)/colW, len(blocks)), 1)
 	total := 0
 	for _, b := range blocks {
@@ -103,7 +95,9 @@ func (m helpModel) view(w, h int, demo bool) string {
 		columns[i] = strings.Join(lines, "\n")
 	}
 	all := strings.Split(lipgloss.JoinHorizontal(lipgloss.Top, append([]string{" "}, interleave(columns, " ")...)...), "\n")
-	start := min(m.scroll, max(len(all)-h, 0))
+	// When it does not fit, the last row says so and h-1 rows show: the
+	// scroll stops where the last entry is on the last of them.
+	start := min(m.scroll, max(len(all)-(h-1), 0))
 	if start > 0 || len(all) > h {
 		hint := st.Muted.Render(t.T("help.more"))
 		all = append(all[start:min(start+h-1, len(all))], " "+hint)

@@ -51,6 +51,7 @@ type historyModel struct {
 	batch     pos.BatchPage
 	batchBusy bool
 	batchErr  bool
+	reprint   reprintNote
 }
 
 func newHistory(e *env, w, h int) historyModel {
@@ -70,12 +71,25 @@ func (m historyModel) resize(w, h int) historyModel {
 	return m
 }
 
+// codeWidth fits the longest charge code listed: codes are shown whole.
+func (m historyModel) codeWidth() int {
+	w := 16
+	for _, tx := range m.txs {
+		w = max(w, len(tx.ChargeCode))
+	}
+	for _, r := range m.batch.Trades {
+		w = max(w, len(r.ChargeCode))
+	}
+	return w
+}
+
 func (m historyModel) columns() []table.Column {
 	t := m.e.t
-	fixed := 8 + 16 + 10 + 12 + 4*2 + 2
+	cw := m.codeWidth()
+	fixed := 8 + cw + 10 + 12 + 4*2 + 2
 	return []table.Column{
 		{Title: t.T("col.time"), Width: 8},
-		{Title: t.T("col.code"), Width: 16},
+		{Title: t.T("col.code"), Width: cw},
 		{Title: t.T("col.channel"), Width: 10},
 		{Title: t.T("col.amount"), Width: 12},
 		{Title: t.T("col.state"), Width: max(m.w-fixed-2, 10)},
@@ -87,30 +101,70 @@ func (m historyModel) load(now time.Time) (historyModel, tea.Cmd) {
 	m.seq++
 	m.loading = true
 	m.opened = now
-	y, mo, d := now.Date()
-	m.day = time.Date(y, mo, d, 0, 0, 0, 0, now.Location())
+	y, mo, d := now.In(m.e.deps.Location).Date()
+	m.day = time.Date(y, mo, d, 0, 0, 0, 0, m.e.deps.Location)
+	return m, m.e.historyCmd(m.seq, m.day)
+}
+
+// reload re-reads the day's list after a change, keeping the filter, the
+// search and the selected row (the gateway's list is left as asked).
+func (m historyModel) reload(pos.ChargeCode) (historyModel, tea.Cmd) {
+	if m.gateway || m.loading {
+		return m, nil
+	}
+	m.seq++
 	return m, m.e.historyCmd(m.seq, m.day)
 }
 
 func (m historyModel) apply() historyModel {
+	var sel pos.ChargeCode
+	if c := m.table.Cursor(); c >= 0 && c < len(m.shown) {
+		sel = m.shown[c].ChargeCode
+	}
 	f := historyFilters[m.filter]
-	q := strings.ToUpper(strings.TrimSpace(m.search.Value()))
+	q := m.search.Value()
 	m.shown = m.shown[:0:0]
 	for i := len(m.txs) - 1; i >= 0; i-- { // newest first
 		tx := m.txs[i]
 		if f.states != nil && !containsState(f.states, tx.State) {
 			continue
 		}
-		if q != "" && !strings.Contains(strings.ToUpper(string(tx.ChargeCode)), q) {
+		if !searchMatches(tx, q) {
 			continue
 		}
 		m.shown = append(m.shown, tx)
 	}
+	m.table.SetColumns(m.columns())
 	m.table.SetRows(m.rows())
+	for i, tx := range m.shown {
+		if sel != "" && tx.ChargeCode == sel {
+			m.table.SetCursor(i)
+			return m
+		}
+	}
 	if c := m.table.Cursor(); c < 0 || c >= len(m.shown) {
 		m.table.SetCursor(max(min(c, len(m.shown)-1), 0))
 	}
 	return m
+}
+
+// searchMatches reports whether the history search q finds tx: a part of
+// its charge code, the last 4 digits of the customer's payment code, or
+// its amount ("12.34", "¥12.34", "1,234.00"; "12" finds ¥12.00).
+func searchMatches(tx pos.Transaction, q string) bool {
+	q = strings.ToUpper(strings.TrimSpace(q))
+	if q == "" {
+		return true
+	}
+	if strings.Contains(strings.ToUpper(string(tx.ChargeCode)), q) {
+		return true
+	}
+	if len(q) == 4 && len(tx.MaskedCode) >= 8 && strings.HasSuffix(tx.MaskedCode, q) {
+		return true
+	}
+	amt := strings.NewReplacer("¥", "", "￥", "", ",", "", "，", "").Replace(q)
+	want, err := pos.ParseYuan(amt)
+	return err == nil && want == tx.Amount
 }
 
 func containsState(ss []pos.State, s pos.State) bool {
@@ -129,19 +183,19 @@ func (m historyModel) rows() []table.Row {
 		for _, r := range m.batch.Trades {
 			tm := ""
 			if !r.BeginTime.IsZero() {
-				tm = clock(r.BeginTime)
+				tm = m.e.clock(r.BeginTime)
 			}
 			state := t.T("remote.unknown")
 			if r.HasState {
 				state = remoteText(t, r.State)
 			}
-			rows = append(rows, table.Row{tm, shortCode(r.ChargeCode, 16), channelText(t, r.Channel), yuan(r.Amount), state})
+			rows = append(rows, table.Row{tm, string(r.ChargeCode), channelText(t, r.Channel), yuan(r.Amount), state})
 		}
 		return rows
 	}
 	rows := make([]table.Row, 0, len(m.shown))
 	for _, tx := range m.shown {
-		rows = append(rows, table.Row{clock(tx.CreatedAt), shortCode(tx.ChargeCode, 16), channelText(t, tx.Channel),
+		rows = append(rows, table.Row{m.e.clock(tx.CreatedAt), string(tx.ChargeCode), channelText(t, tx.Channel),
 			yuan(tx.Amount), st.State(tx.State).Render(stateText(t, tx.State))})
 	}
 	return rows
@@ -164,11 +218,15 @@ func (m historyModel) update(msg tea.Msg) (historyModel, tea.Cmd) {
 		if msg.Err == nil {
 			m.batch = msg.P
 		}
+		m.table.SetColumns(m.columns())
 		m.table.SetRows(m.rows())
 		m.table.SetCursor(0)
 		if len(m.batch.Trades) == 0 {
 			m.table.SetCursor(-1)
 		}
+		return m, nil
+	case printDoneMsg:
+		m.reprint, _ = m.reprint.done(msg)
 		return m, nil
 	case tea.KeyMsg:
 		return m.key(msg)
@@ -179,12 +237,12 @@ func (m historyModel) update(msg tea.Msg) (historyModel, tea.Cmd) {
 func (m historyModel) key(msg tea.KeyMsg) (historyModel, tea.Cmd) {
 	k := m.e.keys
 	if m.searching {
-		switch msg.Type {
-		case tea.KeyEnter:
+		switch {
+		case key.Matches(msg, k.EndSearch):
 			m.searching = false
 			m.search.Blur()
 			return m.apply(), nil
-		case tea.KeyEsc:
+		case key.Matches(msg, k.CancelSearch):
 			m.searching = false
 			m.search.Blur()
 			m.search.SetValue("")
@@ -221,15 +279,22 @@ func (m historyModel) key(msg tea.KeyMsg) (historyModel, tea.Cmd) {
 			return m, func() tea.Msg { return openDetailMsg{Code: code} }
 		}
 		return m, nil
+	case key.Matches(msg, k.PrintCopy) && m.e.deps.Reprint != nil:
+		if i := m.table.Cursor(); i >= 0 && i < len(m.shown) && printable(m.shown[i]) {
+			code := m.shown[i].ChargeCode
+			m.reprint = reprintNote{code: code, key: "result.reprint.sending"}
+			return m, m.e.reprintCmd(code)
+		}
+		return m, nil
 	case key.Matches(msg, k.Search):
 		m.searching = true
 		m.search.Focus()
 		return m, nil
-	case msg.Type == tea.KeyRight:
-		m.filter = (m.filter + 1) % len(historyFilters)
-		return m.apply(), nil
-	case msg.Type == tea.KeyLeft:
+	case key.Matches(msg, k.PrevFilter):
 		m.filter = (m.filter + len(historyFilters) - 1) % len(historyFilters)
+		return m.apply(), nil
+	case key.Matches(msg, k.Filter):
+		m.filter = (m.filter + 1) % len(historyFilters)
 		return m.apply(), nil
 	case key.Matches(msg, k.Batch):
 		m.gateway, m.page, m.batchBusy, m.batch = true, 1, true, pos.BatchPage{}
@@ -245,11 +310,15 @@ func (m historyModel) bindings() []key.Binding {
 	k := m.e.keys
 	switch {
 	case m.searching:
-		return []key.Binding{k.Submit, k.Back}
+		return []key.Binding{k.EndSearch, k.CancelSearch}
 	case m.gateway:
 		return []key.Binding{k.NextPage, k.PrevPage, k.Up, k.Down, k.Back}
 	}
-	return []key.Binding{k.Open, k.Filter, k.Search, k.Batch, k.Back}
+	b := []key.Binding{k.Open, k.Filter, k.Search}
+	if i := m.table.Cursor(); m.e.deps.Reprint != nil && i >= 0 && i < len(m.shown) && printable(m.shown[i]) {
+		b = append(b, k.PrintCopy)
+	}
+	return append(b, k.Batch, k.Back)
 }
 
 func (m historyModel) view(w, h int) string {
@@ -277,7 +346,7 @@ func (m historyModel) view(w, h int) string {
 			total += tx.Amount - tx.Refunded
 		}
 	}
-	b.WriteString(" " + st.Title.Render(t.T("hist.title", m.day.Format("2006-01-02"))) + "  " +
+	b.WriteString(" " + st.Title.Render(t.T("hist.title", m.e.day(m.day))) + "  " +
 		st.Muted.Render(t.T("hist.count", len(m.shown), yuan(total))) + "\n")
 	var filters []string
 	for i, f := range historyFilters {
@@ -291,6 +360,8 @@ func (m historyModel) view(w, h int) string {
 	switch {
 	case m.searching:
 		b.WriteString(" " + st.FieldFocus.Render("/ ") + m.search.View() + "\n")
+	case m.reprint.key != "":
+		b.WriteString(strings.TrimSuffix(m.reprint.view(st, t, w), "\n") + "\n")
 	case m.search.Value() != "":
 		b.WriteString(" " + st.Muted.Render(t.T("hist.search.on", m.search.Value())) + "\n")
 	case m.loading:

@@ -39,6 +39,15 @@ func pad(s string, w int) string {
 	return s
 }
 
+// padTo extends s with spaces to at least w columns; longer text is kept
+// whole (the line grows rather than anything being cut).
+func padTo(s string, w int) string {
+	if n := w - width(s); n > 0 {
+		s += strings.Repeat(" ", n)
+	}
+	return s
+}
+
 // block makes s exactly h lines of at most w columns: long lines are cut,
 // missing lines are added, extra lines dropped.
 func block(s string, w, h int) string {
@@ -92,7 +101,22 @@ func yuan(m pos.Money) string {
 }
 
 // clock formats a time of day.
-func clock(t time.Time) string { return t.Format("15:04:05") }
+func (e *env) clock(t time.Time) string { return t.In(e.deps.Location).Format("15:04:05") }
+
+// day is t's date in the shop's zone.
+func (e *env) day(t time.Time) string { return t.In(e.deps.Location).Format("2006-01-02") }
+
+// stamp is t's date and time in the shop's zone.
+func (e *env) stamp(t time.Time) string { return t.In(e.deps.Location).Format("2006-01-02 15:04:05") }
+
+// shanghai is the default shop zone: Asia/Shanghai from the zone database,
+// or UTC+8 (no daylight saving since 1991) where there is none.
+func shanghai() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}
 
 // mmss formats a duration as m:ss (negative as 0:00).
 func mmss(d time.Duration) string {
@@ -108,15 +132,6 @@ func pad2(n int) string {
 		return "0" + strconv.Itoa(n)
 	}
 	return strconv.Itoa(n)
-}
-
-// shortCode keeps the distinctive tail of a charge code for tables.
-func shortCode(c pos.ChargeCode, n int) string {
-	s := string(c)
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n+1:]
 }
 
 // bigGlyphs is a three-row font of half blocks for the amount due: large
@@ -156,14 +171,80 @@ func bigText(s string) (lines [3]string, ok bool) {
 	return lines, true
 }
 
-// bigAmount draws the amount due as large as fits in w columns: the block
-// font, or bold text when the font does not fit.
-func bigAmount(st lipgloss.Style, m pos.Money, w int) string {
+// bigAmount draws the amount due in the block font at its smallest (three
+// rows), or bold text when that does not fit in w columns.
+func bigAmount(st lipgloss.Style, m pos.Money, w int) string { return bigAmountFit(st, m, w, 3) }
+
+// bigAmountFit draws the amount as large as fits in w columns and h rows:
+// the block font scaled by a whole factor (3 rows at 80×25, 6 at 120×40,
+// 9 at 200×60 with the screens' budgets), or bold text when even the
+// smallest does not fit.
+func bigAmountFit(st lipgloss.Style, m pos.Money, w, h int) string {
 	s := yuan(m)
-	if lines, ok := bigText(s); ok && width(lines[0]) <= w {
-		return st.Render(strings.Join(lines[:], "\n"))
+	lines, ok := bigText(s)
+	if !ok || width(lines[0]) > w || h < 3 {
+		return st.Render(s)
 	}
-	return st.Render(s)
+	k := 1
+	for k < 4 && width(lines[0])*(k+1) <= w && 3*(k+1) <= h {
+		k++
+	}
+	return st.Render(strings.Join(scaleBlocks(lines[:], k), "\n"))
+}
+
+// amountRows is the height budget of the amount on a money screen of body
+// height h: a fifth of it, so the amount grows with the terminal.
+func amountRows(h int) int { return max(h/5, 3) }
+
+// scaleBlocks scales half-block art by k: each cell is two pixels (upper,
+// lower), every pixel becomes k×k, and the pixels are drawn in half blocks
+// again.
+func scaleBlocks(lines []string, k int) []string {
+	if k <= 1 {
+		return lines
+	}
+	var px [][]bool // rows of pixels
+	for _, l := range lines {
+		up, down := []bool{}, []bool{}
+		for _, r := range l {
+			up = append(up, r == '▀' || r == '█')
+			down = append(down, r == '▄' || r == '█')
+		}
+		px = append(px, up, down)
+	}
+	var big [][]bool
+	for _, row := range px {
+		wide := make([]bool, 0, len(row)*k)
+		for _, p := range row {
+			for range k {
+				wide = append(wide, p)
+			}
+		}
+		for range k {
+			big = append(big, wide)
+		}
+	}
+	out := make([]string, 0, len(big)/2)
+	for i := 0; i+1 < len(big); i += 2 {
+		var b strings.Builder
+		for j := range big[i] {
+			switch up, down := big[i][j], big[i+1][j]; {
+			case up && down:
+				b.WriteRune('█')
+			case up:
+				b.WriteRune('▀')
+			case down:
+				b.WriteRune('▄')
+			default:
+				b.WriteRune(' ')
+			}
+		}
+		out = append(out, strings.TrimRight(b.String(), " "))
+	}
+	for len(out) > 1 && out[len(out)-1] == "" { // a blank bottom row: no taller than the digits
+		out = out[:len(out)-1]
+	}
+	return out
 }
 
 // wrap breaks s into lines of at most w columns at spaces (CJK text, which

@@ -26,7 +26,7 @@ type loginModel struct {
 
 	isLocked   bool
 	lockedUser string
-	heldSale   pos.Money
+	held       lockHeld
 }
 
 func newInput(e *env, placeholder string, limit int) textinput.Model {
@@ -49,9 +49,18 @@ func newLogin(e *env) loginModel {
 	return m
 }
 
-// locked prepares the screen shown by the idle lock.
-func (m loginModel) locked(user string, sale pos.Money) loginModel {
-	m.isLocked, m.lockedUser, m.heldSale = true, user, sale
+// lockHeld is what waits under the lock, to be said truthfully: a sale
+// being keyed, or the result of a charge (shown again after sign-in).
+type lockHeld struct {
+	sale      pos.Money
+	hasResult bool
+	result    outcomeKind
+	amount    pos.Money
+}
+
+// locked prepares the screen shown by the lock.
+func (m loginModel) locked(user string, held lockHeld) loginModel {
+	m.isLocked, m.lockedUser, m.held = true, user, held
 	m.id.SetValue(user)
 	m.id.CursorEnd()
 	m.focus = 1
@@ -110,7 +119,7 @@ func (m loginModel) update(msg tea.Msg) (loginModel, tea.Cmd) {
 			m.seq++
 			m.busy, m.errKey = true, ""
 			return m, m.e.loginCmd(m.seq, user, m.pw.Value())
-		case msg.Type == tea.KeyTab || msg.Type == tea.KeyShiftTab || msg.Type == tea.KeyUp || msg.Type == tea.KeyDown:
+		case key.Matches(msg, m.e.keys.NextField, m.e.keys.PrevField):
 			return m.setFocus(1 - m.focus), nil
 		}
 		var cmd tea.Cmd
@@ -153,9 +162,12 @@ func (m loginModel) view(w, h int) string {
 	if m.isLocked {
 		b.WriteString("   " + st.Title.Render(t.T("login.locked.title")) + "\n")
 		b.WriteString("   " + t.T("login.locked.who", m.lockedUser) + "\n")
-		if m.heldSale > 0 {
-			b.WriteString("   " + st.Hint.Render(t.T("login.locked.sale", yuan(m.heldSale))) + "\n")
-		} else {
+		switch h := m.held; {
+		case h.hasResult:
+			b.WriteString(paragraph(t.T("login.locked.result", t.pick(moneyWords[h.result].Head), yuan(h.amount)), st.Hint, 3, w))
+		case h.sale > 0:
+			b.WriteString("   " + st.Hint.Render(t.T("login.locked.sale", yuan(h.sale))) + "\n")
+		default:
 			b.WriteString("\n")
 		}
 	} else {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/mattn/go-runewidth"
 	"github.com/muesli/termenv"
@@ -64,6 +66,7 @@ func newFixture(t testing.TB, lang string, opts ...fixtureOpt) *fixture {
 		t.Fatal(err)
 	}
 	f.co = co
+	co.ChargeCodes().SetLocation(start.Location()) // pinned: the tests pass in any TZ
 	f.printer <- PrinterEvent{Kind: PrinterStatusChanged, Status: PrinterOK}
 	f.deps = Deps{
 		Checkout: co, Journal: f.j, Gateway: f.gw, Clock: f.clock,
@@ -75,7 +78,7 @@ func newFixture(t testing.TB, lang string, opts ...fixtureOpt) *fixture {
 			}
 			return r.RunOnce(ctx)
 		},
-		Lang: lang, Merchant: "Demo Store", Store: "Demo Store No. 1", Register: "POS-01",
+		Lang: lang, Merchant: "Demo Store", Store: "Demo Store No. 1", Register: "POS-01", Location: start.Location(),
 		IdleLock: 5 * time.Minute,
 		Printer:  f.printer,
 		Reprint: func(ctx context.Context, code pos.ChargeCode) error {
@@ -83,12 +86,27 @@ func newFixture(t testing.TB, lang string, opts ...fixtureOpt) *fixture {
 			return nil
 		},
 		TestPrint: func(ctx context.Context) error { return nil },
+		LastSettlement: func(context.Context) (pos.Settlement, bool, error) {
+			return pos.Settlement{Date: "2026-03-13", Gateway: 12, Journal: 12, Corrected: 1,
+				Differences: []pos.Difference{{ChargeCode: "POS01K7Q22603131200000001", Kind: pos.DiffState}}}, true, nil
+		},
 		ReceiptText: func(ctx context.Context, code pos.ChargeCode) (string, error) {
 			tx, err := f.j.Get(ctx, code)
 			if err != nil {
 				return "", err
 			}
 			return fakeReceipt(tx), nil
+		},
+		SlipText: func(ctx context.Context, code pos.ChargeCode, outRefundNo string) (string, error) {
+			tx, err := f.j.Get(ctx, code)
+			if err != nil {
+				return "", err
+			}
+			what := "REVOKE SLIP" // (the refund serial's stamp is in the host's zone: left out)
+			if outRefundNo != "" {
+				what = "REFUND SLIP"
+			}
+			return what + "\n" + fakeReceipt(tx), nil
 		},
 		Demo: &Demo{
 			SandboxURL: "http://127.0.0.1:8089",
@@ -188,7 +206,8 @@ func (f *fixture) run(t *testing.T) *driver {
 // waitModel waits until the latest drawn model satisfies cond.
 func (d *driver) waitModel(what string, cond func(Model) bool) Model {
 	d.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	// A deadline, not a timing: generous, as the machine is shared.
+	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := d.last.Load(); m != nil && cond(*m) {
 			return *m
@@ -234,7 +253,7 @@ func (d *driver) login(who, password string) {
 func (d *driver) amount(keys string, want pos.Money) {
 	d.t.Helper()
 	d.typ(keys)
-	d.waitModel("amount "+want.Yuan(), func(m Model) bool { return m.screen == scrSale && m.sale.amt.Money() == want })
+	d.waitModel("amount "+want.Yuan(), func(m Model) bool { return m.screen == scrSale && m.sale().amt.Money() == want })
 }
 
 // pay keys an amount and scans a wallet code on the sale screen (a
@@ -264,8 +283,84 @@ func (d *driver) golden() Model {
 	fm := d.tm.FinalModel(d.t, teatest.WithFinalTimeout(5*time.Second)).(recorder).m
 	view := fm.View()
 	checkFrame(d.t, view, 80, 25)
+	checkUncut(d.t, view)
+	if newTr(d.f.deps.Lang).zh {
+		checkChinese(d.t, view)
+	}
 	teatest.RequireEqualOutput(d.t, []byte(view+"\n"))
+	// The same screen on a larger terminal: its own golden, the same rules.
+	d.t.Run("120x40", func(t *testing.T) {
+		mm, _ := fm.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+		big := mm.(Model).View()
+		checkFrame(t, big, 120, 40)
+		checkUncut(t, big)
+		teatest.RequireEqualOutput(t, []byte(big+"\n"))
+	})
 	return fm
+}
+
+// isCut reports whether a line has an ellipsis that is not the end of a
+// catalogue text that ends in one ("Loading…"): that is, a cut.
+func isCut(line string) bool {
+	rest := line
+	for {
+		i := strings.Index(rest, "…")
+		if i < 0 {
+			return false
+		}
+		before := []rune(rest[:i])
+		ok := false
+		for _, e := range catalogue {
+			for _, s := range []string{e.zh, e.en} {
+				j := strings.Index(s, "…")
+				if j < 0 {
+					continue
+				}
+				want := []rune(s[:j])
+				n := min(len(want), 3)
+				if n > 0 && len(before) >= n && string(before[len(before)-n:]) == string(want[len(want)-n:]) {
+					ok = true
+				}
+			}
+		}
+		if !ok {
+			return true
+		}
+		rest = rest[i+len("…"):]
+	}
+}
+
+// englishWord is a lower-case English word: proper names are capitalised,
+// keys and codes are capitalised or upper case, logins carry digits.
+var englishWord = regexp.MustCompile(`\b[a-z]{3,}\b`)
+
+// checkChinese fails on English on a Chinese screen, but for the product's
+// name, what the cashier typed in the tests, a URL, and the receipt
+// preview (the printer's own layout).
+func checkChinese(t testing.TB, view string) {
+	t.Helper()
+	allowed := map[string]bool{"posterm": true, "item": true, "returned": true, "http": true}
+	for i, l := range strings.Split(view, "\n") {
+		if strings.Contains(l, "│") {
+			continue
+		}
+		for _, w := range englishWord.FindAllString(l, -1) {
+			if !allowed[w] {
+				t.Errorf("line %d of a Chinese screen has English %q: %q", i+1, w, l)
+			}
+		}
+	}
+}
+
+// checkUncut fails on text cut with "…": a cashier sentence, a charge code
+// or a key must wrap, shorten or be rephrased, never be cut.
+func checkUncut(t testing.TB, view string) {
+	t.Helper()
+	for i, l := range strings.Split(view, "\n") {
+		if isCut(l) {
+			t.Errorf("line %d is cut: %q", i+1, l)
+		}
+	}
 }
 
 func checkFrame(t testing.TB, view string, w, h int) {
@@ -275,10 +370,17 @@ func checkFrame(t testing.TB, view string, w, h int) {
 		t.Errorf("frame has %d lines, want %d", len(lines), h)
 	}
 	for i, l := range lines {
-		if lw := lipgloss.Width(l); lw > w {
+		if lw := max(lipgloss.Width(l), termWidth(l)); lw > w {
 			t.Errorf("line %d is %d columns wide (max %d): %q", i+1, lw, w, l)
 		}
 	}
+}
+
+// termWidth counts columns as a terminal does (wcwidth): East-Asian wide
+// characters two, ambiguous ones (▀ █ ─ · — ●) one, escape sequences none.
+func termWidth(s string) int {
+	c := runewidth.Condition{EastAsianWidth: false}
+	return c.StringWidth(ansi.Strip(s))
 }
 
 func screenName(s screenID) string {

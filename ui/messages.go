@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"time"
 
 	"posterm/device"
@@ -23,6 +24,8 @@ const (
 	scrDevices
 	scrHelp
 	scrDemo
+
+	scrCount // the number of screens
 )
 
 // ---------------------------------------------------------------------------
@@ -54,12 +57,26 @@ const (
 	payQR                 // the customer scans a QR on the screen
 )
 
-// startPayMsg moves from the sale to a payment screen; Code is a payment
-// code already scanned on the sale screen ("" = wait for one).
+// scannedCode is a code read by a scanner or keyed in, classified once
+// where it entered the register; every screen it passes through reads the
+// same classification.
+type scannedCode struct {
+	Code string // without surrounding spaces
+	device.Classification
+}
+
+func classify(raw string) scannedCode {
+	// A wedge scanner's keys are outside text: inert before anything shows them.
+	code := strings.TrimSpace(pos.CleanText(raw))
+	return scannedCode{Code: code, Classification: device.Classify(code)}
+}
+
+// startPayMsg moves from the sale to a payment screen; Scan is a payment
+// code already scanned on the sale screen (zero = wait for one).
 type startPayMsg struct {
 	Draft saleDraft
 	How   payHow
-	Code  string
+	Scan  scannedCode
 }
 
 // showResultMsg shows the outcome of a charge.
@@ -190,7 +207,9 @@ type refundDoneMsg struct {
 type unsettledMsg struct {
 	Txs     []pos.Transaction
 	Refunds []pos.Refund
-	Err     error
+	// Settlement is the last settlement's result (nil: none, or not known).
+	Settlement *pos.Settlement
+	Err        error
 }
 
 // unsettledCountMsg lists the unsettled charges (by code) and counts the
@@ -214,6 +233,17 @@ type reconcileDoneMsg struct {
 
 type probeMsg struct{ OK bool }
 
+// journalChangedMsg: the journal changed (a charge, refund, settlement or
+// print job) or may have; the screens that show journal rows re-read them,
+// and the status bar recounts. It is the one way live updates arrive: from
+// Deps.Changes (Feed), after the register's own actions, and from the
+// periodic re-read while there is no feed. Code is the charge concerned
+// ("" = any).
+type journalChangedMsg struct {
+	Code pos.ChargeCode
+	Feed bool
+}
+
 type scannerMsg struct{ Ev device.Event }
 
 // scannerClosedMsg: the serial scanner's event channel closed.
@@ -230,6 +260,14 @@ type receiptTextMsg struct {
 	Code pos.ChargeCode
 	Text string
 	Err  error
+}
+
+// slipTextMsg is a refund or revoke slip as the virtual printer decodes it.
+type slipTextMsg struct {
+	Code        pos.ChargeCode
+	OutRefundNo string
+	Text        string
+	Err         error
 }
 
 type customerPaidMsg struct {

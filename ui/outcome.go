@@ -9,46 +9,12 @@ import (
 	"posterm/pos"
 )
 
-// outcomeKind is what the result screen says about a charge.
-type outcomeKind int
-
-const (
-	outPaid      outcomeKind = iota // money taken
-	outDeclined                     // refused by the gateway or the wallet
-	outCancelled                    // the cashier cancelled; not charged
-	outNotPaid                      // ended unpaid: not confirmed in time, QR expired
-	outUnknown                      // not confirmed yet: queued for the reconciler
-)
-
 // outcome is a finished attempt as the result screen shows it.
 type outcome struct {
 	Kind  outcomeKind
 	Tx    pos.Transaction
 	How   payHow
 	Draft saleDraft // the sale, to charge again another way
-}
-
-// outcomeOf reads the state a checkout call returned. A charge the register
-// gave up on that turns out paid is not kept: it is still unsettled (to be
-// revoked), so it shows as not confirmed.
-func outcomeOf(tx pos.Transaction, how payHow, d saleDraft, aborted bool) outcome {
-	if tx.SaleID != "" {
-		d.SaleID = tx.SaleID
-	}
-	o := outcome{Tx: tx, How: how, Draft: d}
-	switch {
-	case tx.Unsettled() || tx.State == "":
-		o.Kind = outUnknown
-	case tx.State == pos.StatePaid || tx.State == pos.StatePartiallyRefunded || tx.State == pos.StateRefunded:
-		o.Kind = outPaid
-	case tx.State == pos.StateDeclined:
-		o.Kind = outDeclined
-	case aborted:
-		o.Kind = outCancelled
-	default:
-		o.Kind = outNotPaid
-	}
-	return o
 }
 
 // startErr turns an error that stopped a charge before anything was sent

@@ -53,6 +53,7 @@ type qrModel struct {
 	note      string
 	noteBad   bool
 	paidNote  bool // demo: the customer paid in the sandbox
+	fault     bool // the gateway failed while the QR was shown
 }
 
 func newQR(e *env, cashier pos.Cashier, d saleDraft, now time.Time) qrModel {
@@ -148,7 +149,7 @@ func (m qrModel) update(msg tea.Msg) (qrModel, tea.Cmd) {
 		if msg.Tx.ChargeCode == "" {
 			return m, nil
 		}
-		res := outcomeOf(msg.Tx, payQR, m.draft, false)
+		res := outcomeOf(msg.Tx, payQR, m.draft, false, false)
 		return m, func() tea.Msg { return showResultMsg{Res: res} }
 
 	case awaitProgressMsg:
@@ -156,6 +157,14 @@ func (m qrModel) update(msg tea.Msg) (qrModel, tea.Cmd) {
 			return m, nil
 		}
 		m.prog = msg.P
+		switch {
+		case msg.P.Fault:
+			// The gateway fails while the customer may be paying: say so
+			// now; the outcome shows when it answers again.
+			m.fault, m.note, m.noteBad = true, "qr.fault", true
+		case m.note == "qr.fault":
+			m.note, m.noteBad = "", false
+		}
 		return m, m.nextProgress()
 
 	case awaitDoneMsg:
@@ -174,7 +183,7 @@ func (m qrModel) update(msg tea.Msg) (qrModel, tea.Cmd) {
 			return m, nil
 		}
 		m.phase = qrFailed
-		res := outcomeOf(tx, payQR, m.draft, m.aborted)
+		res := outcomeOf(tx, payQR, m.draft, m.aborted, m.fault)
 		return m, func() tea.Msg { return showResultMsg{Res: res} }
 
 	case abortDoneMsg:
@@ -266,16 +275,16 @@ func (m qrModel) view(w, h int) string {
 	st, t := m.e.st, m.e.t
 	switch m.phase {
 	case qrLoading, qrCreating:
-		return "\n   " + st.Amount.Render(yuan(m.draft.Amount)) + "\n\n   " + st.Hint.Render(spinnerFrame(m.now)) + " " + t.T("qr.loading") + "\n"
+		return "\n" + m.amount(w, h) + "\n\n   " + st.Hint.Render(spinnerFrame(m.now)) + " " + t.T("qr.loading") + "\n"
 	case qrFailed:
-		s := "\n   " + st.Amount.Render(yuan(m.draft.Amount)) + "\n\n"
+		s := "\n" + m.amount(w, h) + "\n\n"
 		if m.note != "" {
 			s += "   " + st.Bad.Render(t.T(m.note)) + "\n"
 		}
 		return s
 	case qrPick:
 		var b strings.Builder
-		b.WriteString("\n   " + st.Amount.Render(yuan(m.draft.Amount)) + "\n\n")
+		b.WriteString("\n" + m.amount(w, h) + "\n\n")
 		b.WriteString("   " + st.Title.Render(t.T("qr.pick")) + "\n\n")
 		for i, c := range m.channels {
 			line := strconv.Itoa(i+1) + "  " + m.channelName(c.Type)
@@ -302,6 +311,11 @@ func (m qrModel) view(w, h int) string {
 	return facts + "\n\n " + st.Bad.Render(t.T("qr.toosmall"))
 }
 
+// amount is the sale's amount, as large as the screen allows.
+func (m qrModel) amount(w, h int) string {
+	return indent(bigAmountFit(m.e.st.Amount, m.draft.Amount, w-6, amountRows(h)), 3)
+}
+
 // paint colours the QR dark on light, both colours explicit, line by line.
 func (m qrModel) paint(lines []string) string {
 	out := make([]string, len(lines))
@@ -315,12 +329,9 @@ func (m qrModel) facts() string {
 	st, t := m.e.st, m.e.t
 	name := m.channelName(m.tx.Channel)
 	left := m.tx.ExpiresAt.Sub(m.now)
-	lines := []string{
-		"",
-		st.Amount.Render(yuan(m.draft.Amount)),
-		st.Title.Render(name),
-		"",
-	}
+	lines := []string{""}
+	lines = append(lines, strings.Split(bigAmount(st.Amount, m.draft.Amount, qrFactsWidth), "\n")...)
+	lines = append(lines, "", st.Title.Render(name), "")
 	lines = append(lines, strings.Split(wrap(t.T("qr.ask", name), qrFactsWidth), "\n")...)
 	lines = append(lines, "")
 	if m.phase == qrCancelling {
@@ -339,9 +350,14 @@ func (m qrModel) facts() string {
 		}
 		lines = append(lines, "", s.Render(t.T(m.note)))
 	}
-	lines = append(lines, "", st.Muted.Render(t.T("qr.charge", string(m.tx.ChargeCode))))
-	for i := range lines {
-		lines[i] = truncate(lines[i], qrFactsWidth)
+	lines = append(lines, "")
+	for _, l := range strings.Split(wrap(t.T("qr.charge", string(m.tx.ChargeCode)), qrFactsWidth), "\n") {
+		lines = append(lines, st.Muted.Render(l))
+	}
+	for i := range lines { // what does not fit wraps above; nothing is cut
+		if width(lines[i]) > qrFactsWidth {
+			lines[i] = wrap(lines[i], qrFactsWidth)
+		}
 	}
 	return strings.Join(lines, "\n")
 }

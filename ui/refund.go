@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"posterm/pos"
 )
@@ -51,6 +52,7 @@ type refundModel struct {
 	doneArgs       []any
 	doneGood       bool
 	doneUnknownish bool
+	slip           []string // the slip as the virtual printer decodes it
 }
 
 func newRefund(e *env, cashier pos.Cashier, msg openRefundMsg) refundModel {
@@ -142,13 +144,43 @@ func (m refundModel) validate() (refundModel, bool) {
 	return m, true
 }
 
+// reload re-reads the charge after a change, so the header's refunded
+// and remaining are the journal's (not while a refund is being sent).
+func (m refundModel) reload(code pos.ChargeCode) (refundModel, tea.Cmd) {
+	if (code != "" && code != m.tx.ChargeCode) || m.step == refundSending {
+		return m, nil
+	}
+	return m, m.e.detailCmd(m.tx.ChargeCode)
+}
+
 func (m refundModel) update(msg tea.Msg) (refundModel, tea.Cmd) {
 	switch msg := msg.(type) {
+	case detailMsg:
+		if msg.Code != m.tx.ChargeCode || msg.Err != nil || m.step == refundSending {
+			return m, nil
+		}
+		m.tx, m.remaining = msg.Tx, refundable(msg.Tx, msg.Refunds)
+		return m, nil
 	case refundDoneMsg:
 		if msg.Code != m.tx.ChargeCode || m.step != refundSending {
 			return m, nil
 		}
-		return m.done(msg), nil
+		m = m.done(msg)
+		var cmd tea.Cmd
+		switch {
+		case !m.doneGood:
+		case m.revoke:
+			cmd = m.e.slipTextCmd(m.tx.ChargeCode, "")
+		default:
+			cmd = m.e.slipTextCmd(m.tx.ChargeCode, msg.Refund.OutRefundNo)
+		}
+		return m, cmd
+	case slipTextMsg:
+		if msg.Code != m.tx.ChargeCode || msg.Err != nil || m.step != refundDone {
+			return m, nil
+		}
+		m.slip = strings.Split(strings.TrimRight(msg.Text, "\n"), "\n")
+		return m, nil
 	case tea.KeyMsg:
 		return m.key(msg)
 	}
@@ -175,6 +207,11 @@ func (m refundModel) done(msg refundDoneMsg) refundModel {
 		return m
 	}
 	m.step = refundDone
+	if msg.Tx.ChargeCode == m.tx.ChargeCode {
+		// The header says what the journal says now; the next re-read
+		// (journalChangedMsg) brings the refunds in flight too.
+		m.tx, m.remaining = msg.Tx, min(m.remaining, refundable(msg.Tx, nil))
+	}
 	if m.revoke {
 		switch {
 		case msg.Tx.State == pos.StateRevoked:
@@ -188,7 +225,7 @@ func (m refundModel) done(msg refundDoneMsg) refundModel {
 	case pos.RefundDone:
 		m.doneKey, m.doneArgs, m.doneGood = "refund.done", []any{yuan(msg.Refund.Amount)}, true
 	case pos.RefundRefused:
-		m.doneKey, m.doneArgs = "refund.refused", []any{firstNonEmpty(msg.Refund.ResultInfo, msg.Refund.ResultCode)}
+		m.doneKey, m.doneArgs = "refund.refused", []any{gatewaySays(m.e.t, msg.Refund.ResultCode, msg.Refund.ResultInfo)}
 	default:
 		m.doneKey, m.doneUnknownish = "refund.unknown", true
 	}
@@ -251,9 +288,9 @@ func (m refundModel) key(msg tea.KeyMsg) (refundModel, tea.Cmd) {
 			m.step = refundConfirm
 		}
 		return m, nil
-	case msg.Type == tea.KeyTab || msg.Type == tea.KeyDown:
+	case key.Matches(msg, k.NextField):
 		return m.move(1), nil
-	case msg.Type == tea.KeyShiftTab || msg.Type == tea.KeyUp:
+	case key.Matches(msg, k.PrevField):
 		return m.move(-1), nil
 	}
 	m.errKey = ""
@@ -261,7 +298,7 @@ func (m refundModel) key(msg tea.KeyMsg) (refundModel, tea.Cmd) {
 	switch m.focus {
 	case fAmount:
 		switch {
-		case msg.Type == tea.KeyBackspace:
+		case key.Matches(msg, k.Erase):
 			m.amt.Backspace()
 		case key.Matches(msg, k.Clear):
 			m.amt.Clear()
@@ -291,7 +328,20 @@ func (m refundModel) bindings() []key.Binding {
 	return nil
 }
 
+// view draws the form, and once the refund or revoke is done, its slip
+// beside it as the printer will print it, where the terminal is wide
+// enough for both.
 func (m refundModel) view(w, h int) string {
+	pw := paperWidth(m.e) + 4
+	if len(m.slip) == 0 || w-pw-1 < 56 {
+		return m.form(w, h)
+	}
+	lw := w - pw - 1
+	panel := previewPanel(m.e, m.e.t.T("refund.slip.preview"), m.slip, 0, h, pw)
+	return lipgloss.JoinHorizontal(lipgloss.Top, block(m.form(lw, h), lw, h), " ", panel)
+}
+
+func (m refundModel) form(w, h int) string {
 	st, t := m.e.st, m.e.t
 	var b strings.Builder
 	line := func(s string) { b.WriteString("   " + s + "\n") }
@@ -301,8 +351,13 @@ func (m refundModel) view(w, h int) string {
 	}
 	b.WriteString("\n")
 	line(st.Title.Render(t.T(title)) + "  " + st.Muted.Render(string(m.tx.ChargeCode)))
+	back := m.amt.Money() // what goes back to the customer: the biggest thing here
+	if m.revoke {
+		back = m.tx.Amount
+	}
+	b.WriteString("\n" + indent(bigAmountFit(st.Amount, back, w-6, amountRows(h)), 3) + "\n\n")
 	line(st.Label.Render(t.T("refund.paid")) + " " + yuan(m.tx.Amount) + "   " +
-		st.Label.Render(t.T("detail.refunded")) + " " + yuan(m.tx.Amount-m.remaining) + "   " +
+		st.Label.Render(t.T("detail.refunded")) + " " + yuan(m.tx.Refunded) + "   " +
 		st.Label.Render(t.T("detail.remaining")) + " " + yuan(m.remaining))
 	b.WriteString("\n")
 	field := func(f int, label, value string) {

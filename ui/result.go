@@ -38,9 +38,37 @@ type resultModel struct {
 	ackErr  string
 }
 
-// previewWidth is the receipt panel's width: 32 columns of 58 mm paper
-// (48 on 80 mm) plus the border and padding.
-const previewWidth = 36
+// previewWidth is the receipt panel's width: the paper's columns (32 on
+// 58 mm, 48 on 80 mm: Deps.PaperColumns) plus the border and padding.
+func (m resultModel) previewWidth() int { return paperWidth(m.e) + 4 }
+
+// paperWidth is the receipt printer's line width in characters.
+func paperWidth(e *env) int {
+	if e.deps.PaperColumns > 0 {
+		return e.deps.PaperColumns
+	}
+	return 32
+}
+
+// previewPanel draws lines of a receipt or slip in a panel pw wide (the
+// paper's columns, border and padding), from line scroll, at most h rows.
+func previewPanel(e *env, title string, text []string, scroll, h, pw int) string {
+	st := e.st
+	inner := pw - 4
+	rows := max(h-3, 1)
+	lines := append([]string(nil), text[min(scroll, max(len(text)-1, 0)):]...)
+	if len(lines) > rows {
+		lines = lines[:rows]
+	}
+	for i := range lines {
+		lines[i] = padTo(lines[i], inner)
+	}
+	return st.PanelTitle.Render(title) + "\n" + st.Panel.Width(pw-2).Render(strings.Join(lines, "\n"))
+}
+
+// minSummaryWidth is the narrowest the result's text may be beside the
+// receipt panel; below it the panel is not shown.
+const minSummaryWidth = 40
 
 func newResult(e *env, cashier pos.Cashier, res outcome, w, h int) resultModel {
 	m := resultModel{e: e, cashier: cashier, res: res, w: w, h: h}
@@ -127,12 +155,12 @@ func (m resultModel) key(msg tea.KeyMsg) (resultModel, tea.Cmd) {
 		case key.Matches(msg, k.Reprint):
 			m.reprint = "result.reprint.sending"
 			return m, m.e.reprintCmd(m.code())
-		case msg.Type == tea.KeyUp || msg.Type == tea.KeyPgUp:
+		case key.Matches(msg, k.ScrollUp):
 			m.scroll = max(m.scroll-1, 0)
-		case msg.Type == tea.KeyDown || msg.Type == tea.KeyPgDown:
+		case key.Matches(msg, k.ScrollDown):
 			m.scroll = min(m.scroll+1, max(len(m.preview)-1, 0))
 		}
-	case outUnknown:
+	case outUnknown, outFault:
 		switch {
 		case key.Matches(msg, k.NextSale):
 			return m, func() tea.Msg { return backToSaleMsg{} }
@@ -140,13 +168,13 @@ func (m resultModel) key(msg tea.KeyMsg) (resultModel, tea.Cmd) {
 			m.acking, m.ackErr = true, ""
 			return m, m.e.ackCmd([]pos.ChargeCode{m.code()}, m.cashier)
 		}
-	default: // declined, cancelled, not paid: charge the same sale another way
+	default: // not charged, or charged and revoked: charge the same sale again
 		switch {
 		case key.Matches(msg, k.OtherMethod), key.Matches(msg, k.Back):
 			return m, func() tea.Msg { return backToSaleMsg{Keep: true, Draft: d} }
-		case msg.Type == tea.KeyF2:
+		case key.Matches(msg, k.ScanPayFn):
 			return m, func() tea.Msg { return startPayMsg{Draft: d, How: payScan} }
-		case msg.Type == tea.KeyF3:
+		case key.Matches(msg, k.QRPayFn):
 			return m, func() tea.Msg { return startPayMsg{Draft: d, How: payQR} }
 		}
 	}
@@ -162,40 +190,28 @@ func (m resultModel) bindings() []key.Binding {
 			b = append(b, k.Receipt)
 		}
 		return b
-	case outUnknown:
+	case outUnknown, outFault:
 		return []key.Binding{k.NextSale, k.Acknowledge, k.Unsettled}
 	}
-	scan := key.NewBinding(key.WithKeys("f2"), key.WithHelp("F2", m.e.t.T("key.scanpay")))
-	qr := key.NewBinding(key.WithKeys("f3"), key.WithHelp("F3", m.e.t.T("key.qrpay")))
-	return []key.Binding{k.OtherMethod, scan, qr}
+	return []key.Binding{k.OtherMethod, k.ScanPayFn, k.QRPayFn}
 }
 
 func (m resultModel) view(w, h int) string {
-	left := m.summary(w)
-	if m.res.Kind != outPaid || len(m.preview) == 0 || w < 70 {
+	left := m.summary(w, h)
+	pw := m.previewWidth()
+	lw := w - pw - 1
+	if m.res.Kind != outPaid || len(m.preview) == 0 || lw < minSummaryWidth {
 		return left
 	}
-	lw := w - previewWidth - 1
 	panel := m.previewPanel(h)
-	return lipgloss.JoinHorizontal(lipgloss.Top, block(m.summary(lw), lw, h), " ", panel)
+	return lipgloss.JoinHorizontal(lipgloss.Top, block(m.summary(lw, h), lw, h), " ", panel)
 }
 
 func (m resultModel) previewPanel(h int) string {
-	st, t := m.e.st, m.e.t
-	inner := previewWidth - 4
-	rows := max(h-3, 1)
-	lines := m.preview[min(m.scroll, len(m.preview)-1):]
-	if len(lines) > rows {
-		lines = lines[:rows]
-	}
-	for i := range lines {
-		lines[i] = pad(lines[i], inner)
-	}
-	title := st.PanelTitle.Render(t.T("result.preview"))
-	return title + "\n" + st.Panel.Width(previewWidth-2).Render(strings.Join(lines, "\n"))
+	return previewPanel(m.e, m.e.t.T("result.preview"), m.preview, m.scroll, h, m.previewWidth())
 }
 
-func (m resultModel) summary(w int) string {
+func (m resultModel) summary(w, h int) string {
 	st, t := m.e.st, m.e.t
 	tx := m.res.Tx
 	var b strings.Builder
@@ -206,17 +222,33 @@ func (m resultModel) summary(w int) string {
 	if tx.Channel != pos.ChannelAuto {
 		ch = " · " + channelText(t, tx.Channel)
 	}
-	amount := bigAmount(st.Amount, tx.Amount, w-6)
+	amount := bigAmountFit(st.Amount, tx.Amount, w-6, amountRows(h))
+	words := moneyWords[m.res.Kind]
+	var head, next lipgloss.Style
+	icon := "✘ "
 	switch m.res.Kind {
 	case outPaid:
-		line(st.Paid.Render("✔ "+t.T("result.paid")) + st.Value.Render(ch))
-		b.WriteString("\n" + indent(st.Paid.Render(amount), 3) + "\n\n")
-		line(st.Muted.Render(t.T("result.code", string(tx.ChargeCode))))
+		head, next, icon = st.Paid, st.Value, "✔ "
+	case outDeclined:
+		head, next = st.Declined, st.Value
+	case outClosed, outCancelled:
+		head, next = st.Cancelled, st.Value
+	case outRevoked:
+		head, next, icon = st.Declined, st.Bad, "↺ "
+	default: // unknown, fault
+		head, next, icon = st.Unknown, st.Bad, "? "
+	}
+	line(head.Render(icon+t.pick(words.Head)) + st.Value.Render(ch))
+	b.WriteString("\n" + indent(head.Render(amount), 3) + "\n\n")
+	wrapped(t.pick(words.Money), st.Value)
+	wrapped(t.pick(words.Next), next)
+	switch m.res.Kind {
+	case outPaid:
+		b.WriteString("\n")
 		line(st.Muted.Render(t.T("result.gwcode", dash(tx.ChargeDownCode))))
 		if fb := fundBills(t, tx.FundBills); fb != "" {
 			line(fb)
 		}
-		b.WriteString("\n")
 		switch m.receipt {
 		case receiptPrinted:
 			line(st.OK.Render(t.T("result.receipt.printed")))
@@ -230,40 +262,21 @@ func (m resultModel) summary(w int) string {
 			if m.reprint == "result.reprint.failed" {
 				s = st.Bad
 			}
-			line(s.Render(t.T(m.reprint)))
+			wrapped(t.T(m.reprint), s)
 		}
 	case outDeclined:
-		line(st.Declined.Render("✘ "+t.T("result.declined")) + st.Value.Render(ch))
-		b.WriteString("\n" + indent(st.Declined.Render(amount), 3) + "\n\n")
-		if tx.ResultInfo != "" || tx.ResultCode != "" {
-			wrapped(t.T("result.reason", firstNonEmpty(tx.ResultInfo, tx.ResultCode)), st.Value)
+		if says := gatewaySays(t, tx.ResultCode, tx.ResultInfo); says != "" {
+			wrapped(t.T("result.reason", says), st.Muted)
 		}
-		wrapped(t.T("result.declined.next"), st.Bad)
-		b.WriteString("\n")
-		line(st.Muted.Render(t.T("result.code", string(tx.ChargeCode))))
-	case outCancelled, outNotPaid:
-		word, next := "result.cancelled", "result.cancelled.next"
-		if m.res.Kind == outNotPaid {
-			word, next = "result.notpaid", "result.notpaid.next"
-			if m.res.How == payQR {
-				next = "result.expired.next"
-			}
+	case outClosed:
+		if m.res.How == payQR {
+			wrapped(t.T("result.expired"), st.Muted)
 		}
-		line(st.Cancelled.Render("✘ "+t.T(word)) + st.Value.Render(ch))
-		b.WriteString("\n" + indent(st.Cancelled.Render(amount), 3) + "\n\n")
-		wrapped(t.T(next), st.Value)
+	case outUnknown, outFault:
 		b.WriteString("\n")
-		line(st.Muted.Render(t.T("result.code", string(tx.ChargeCode))))
-	case outUnknown:
-		line(st.Unknown.Render("? "+t.T("result.unknown")) + st.Value.Render(ch))
-		b.WriteString("\n" + indent(st.Unknown.Render(amount), 3) + "\n\n")
 		if tx.GiveUp {
 			wrapped(t.T("result.unknown.giveup"), st.Warn)
-		} else {
-			wrapped(t.T("result.unknown.checking"), st.Warn)
 		}
-		wrapped(t.T("result.unknown.dont"), st.Bad)
-		b.WriteString("\n")
 		wrapped(t.T("result.unknown.ack", m.e.keys.Acknowledge.Help().Key), st.Value)
 		switch {
 		case m.acking:
@@ -271,9 +284,9 @@ func (m resultModel) summary(w int) string {
 		case m.ackErr != "":
 			wrapped(t.T(m.ackErr), st.Bad)
 		}
-		b.WriteString("\n")
-		line(st.Muted.Render(t.T("result.code", string(tx.ChargeCode))))
 	}
+	b.WriteString("\n")
+	wrapped(t.T("result.code", string(tx.ChargeCode)), st.Muted)
 	return b.String()
 }
 

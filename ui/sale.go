@@ -8,7 +8,6 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"posterm/device"
 	"posterm/pos"
 )
 
@@ -62,7 +61,7 @@ func (m saleModel) setNote(bad bool, key string, args ...any) saleModel {
 }
 
 // pay asks for a payment screen, or says why not.
-func (m saleModel) pay(how payHow, code string, cashier pos.Cashier) (saleModel, tea.Cmd) {
+func (m saleModel) pay(how payHow, cashier pos.Cashier) (saleModel, tea.Cmd) {
 	amount := m.amt.Money()
 	switch {
 	case amount <= 0:
@@ -73,14 +72,13 @@ func (m saleModel) pay(how payHow, code string, cashier pos.Cashier) (saleModel,
 		return m.setNote(true, "sale.open"), nil
 	}
 	d := m.draft()
-	return m, func() tea.Msg { return startPayMsg{Draft: d, How: how, Code: code} }
+	return m, func() tea.Msg { return startPayMsg{Draft: d, How: how} }
 }
 
 // scanned handles a code read by a scanner while the sale is on screen.
-func (m saleModel) scanned(code string) (saleModel, tea.Cmd) {
-	c := device.Classify(code)
-	if !c.Payable() {
-		return m.setNote(true, "scan.refused", c.Reason.Text(m.e.t.lang())), nil
+func (m saleModel) scanned(sc scannedCode) (saleModel, tea.Cmd) {
+	if !sc.Payable() {
+		return m.setNote(true, "scan.refused", sc.Reason.Text(m.e.t.lang())), nil
 	}
 	if m.amt.Money() <= 0 {
 		return m.setNote(true, "sale.scan.noamount"), nil
@@ -89,7 +87,7 @@ func (m saleModel) scanned(code string) (saleModel, tea.Cmd) {
 		return m.setNote(true, "sale.open"), nil
 	}
 	d := m.draft()
-	return m, func() tea.Msg { return startPayMsg{Draft: d, How: payScan, Code: code} }
+	return m, func() tea.Msg { return startPayMsg{Draft: d, How: payScan, Scan: sc} }
 }
 
 // blocked is called when the checkout refused to start a charge because an
@@ -119,12 +117,12 @@ func (m saleModel) update(msg tea.Msg, cashier pos.Cashier) (saleModel, tea.Cmd)
 		k := m.e.keys
 		if m.subjectFocus {
 			switch {
-			case msg.Type == tea.KeyTab || msg.Type == tea.KeyEnter || msg.Type == tea.KeyEsc || msg.Type == tea.KeyShiftTab:
+			case key.Matches(msg, k.EndSubject):
 				return m.focus(), nil
-			case msg.Type == tea.KeyF2:
-				return m.focus().pay(payScan, "", cashier)
-			case msg.Type == tea.KeyF3:
-				return m.focus().pay(payQR, "", cashier)
+			case key.Matches(msg, k.ScanPayFn):
+				return m.focus().pay(payScan, cashier)
+			case key.Matches(msg, k.QRPayFn):
+				return m.focus().pay(payQR, cashier)
 			}
 			var cmd tea.Cmd
 			m.subject, cmd = m.subject.Update(msg)
@@ -136,17 +134,17 @@ func (m saleModel) update(msg tea.Msg, cashier pos.Cashier) (saleModel, tea.Cmd)
 			m.subject.Focus()
 			return m, nil
 		case key.Matches(msg, k.ScanPay):
-			return m.pay(payScan, "", cashier)
+			return m.pay(payScan, cashier)
 		case key.Matches(msg, k.QRPay):
-			return m.pay(payQR, "", cashier)
+			return m.pay(payQR, cashier)
 		case key.Matches(msg, k.Acknowledge) && len(m.openCodes) > 0 && !m.acking:
 			m.acking = true
 			return m.setNote(false, "sale.acking"), m.e.ackCmd(m.openCodes, cashier)
-		case key.Matches(msg, k.Clear), msg.Type == tea.KeyEsc:
+		case key.Matches(msg, k.Clear):
 			m.amt.Clear()
 			m.note = ""
 			return m, nil
-		case msg.Type == tea.KeyBackspace:
+		case key.Matches(msg, k.Erase):
 			m.amt.Backspace()
 			m.note = ""
 			return m, nil
@@ -176,7 +174,7 @@ func (m saleModel) view(w, h int) string {
 	var b strings.Builder
 	b.WriteString("\n   " + st.Label.Render(t.T("sale.due")) + "\n\n")
 	amount := m.amt.Money()
-	b.WriteString(indent(bigAmount(st.Amount, amount, w-8), 6) + "\n\n")
+	b.WriteString(indent(bigAmountFit(st.Amount, amount, w-8, amountRows(h)), 6) + "\n\n")
 	if txt := m.amt.Text(); txt != "" && txt != strings.TrimSuffix(amount.Yuan(), ".00") && txt != amount.Yuan() {
 		b.WriteString("   " + st.Muted.Render(t.T("sale.keyed", txt)) + "\n")
 	} else {

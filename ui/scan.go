@@ -44,7 +44,16 @@ type scanModel struct {
 	aborted  bool
 	refused  device.Reason
 	note     string
-	now      time.Time
+	// fault: the gateway failed while this charge ran (sticky: the screen
+	// keeps saying so until the outcome is known).
+	fault bool
+	// switchTo: the cashier chose another way to pay after a fault; the
+	// charge is being given up (and, if its outcome stays unknown,
+	// acknowledged as "revoked if it went through") before the next starts.
+	switchTo  payHow
+	switching bool
+	acking    bool
+	now       time.Time
 }
 
 func newScan(e *env, cashier pos.Cashier, d saleDraft, now time.Time) scanModel {
@@ -54,7 +63,7 @@ func newScan(e *env, cashier pos.Cashier, d saleDraft, now time.Time) scanModel 
 	return scanModel{e: e, cashier: cashier, draft: d, input: in, now: now}
 }
 
-func (m scanModel) inFlight() bool { return m.phase != scanWaiting }
+func (m scanModel) inFlight() bool { return m.phase != scanWaiting || m.acking }
 
 func (m scanModel) tick(now time.Time) scanModel {
 	m.now = now
@@ -63,20 +72,19 @@ func (m scanModel) tick(now time.Time) scanModel {
 
 // start begins the payment at once when a code was scanned on the sale
 // screen; otherwise it waits for one.
-func (m scanModel) start(code string) (scanModel, tea.Cmd) {
-	if code == "" {
+func (m scanModel) start(sc scannedCode) (scanModel, tea.Cmd) {
+	if sc.Code == "" {
 		return m, nil
 	}
-	return m.scanned(code)
+	return m.scanned(sc)
 }
 
 // scanned takes a code from a scanner or from the manual entry.
-func (m scanModel) scanned(code string) (scanModel, tea.Cmd) {
+func (m scanModel) scanned(sc scannedCode) (scanModel, tea.Cmd) {
 	if m.phase != scanWaiting {
 		return m, nil // one payment at a time: a second scan is ignored
 	}
-	code = strings.TrimSpace(code)
-	c := device.Classify(code)
+	code, c := sc.Code, sc.Classification
 	if !c.Payable() {
 		m.refused = c.Reason
 		m.note = ""
@@ -117,6 +125,7 @@ func (m scanModel) update(msg tea.Msg) (scanModel, tea.Cmd) {
 		}
 		first := m.code == ""
 		m.code, m.prog = msg.P.ChargeCode, msg.P
+		m.fault = m.fault || msg.P.Fault
 		if first {
 			m.started = m.now.Add(-msg.P.Elapsed)
 		}
@@ -134,6 +143,9 @@ func (m scanModel) update(msg tea.Msg) (scanModel, tea.Cmd) {
 			return m, nil
 		}
 		m.phase = scanWaiting
+		if m.switching && msg.Err == nil {
+			return m.switched(msg.Tx)
+		}
 		if msg.Err != nil {
 			if back, ok := startErr(msg.Err, msg.Tx, m.draft, m.cashier); ok {
 				return m, func() tea.Msg { return back }
@@ -142,7 +154,7 @@ func (m scanModel) update(msg tea.Msg) (scanModel, tea.Cmd) {
 				return m, nil
 			}
 		}
-		res := outcomeOf(msg.Tx, payScan, m.draft, m.aborted || m.abortReq)
+		res := outcomeOf(msg.Tx, payScan, m.draft, m.aborted || m.abortReq, m.fault)
 		return m, func() tea.Msg { return showResultMsg{Res: res} }
 
 	case abortDoneMsg:
@@ -151,9 +163,32 @@ func (m scanModel) update(msg tea.Msg) (scanModel, tea.Cmd) {
 		}
 		return m, nil // the payment call returns the outcome
 
+	case ackDoneMsg:
+		if !m.acking || len(msg.Codes) != 1 || msg.Codes[0] != m.code {
+			return m, nil
+		}
+		m.acking = false
+		d := m.draft
+		if msg.Err != nil { // it settled meanwhile (paid?) or the journal failed: show it as it stands
+			res := outcomeOf(pos.Transaction{ChargeCode: m.code, Amount: d.Amount, State: pos.StateUnknown, SaleID: d.SaleID},
+				payScan, d, true, m.fault)
+			return m, func() tea.Msg { return showResultMsg{Res: res} }
+		}
+		how := m.switchTo
+		return m, func() tea.Msg { return startPayMsg{Draft: d, How: how} }
+
 	case tea.KeyMsg:
 		k := m.e.keys
 		if m.phase != scanWaiting {
+			if m.fault && !m.aborted && m.phase == scanPaying && m.code != "" {
+				// After a gateway fault: another way to pay, now.
+				switch {
+				case key.Matches(msg, k.QRPayFn):
+					return m.switchPay(payQR)
+				case key.Matches(msg, k.ScanPayFn):
+					return m.switchPay(payScan)
+				}
+			}
 			if key.Matches(msg, k.Abort) && !m.aborted {
 				m.aborted = true
 				m.phase = scanCancelling
@@ -174,7 +209,7 @@ func (m scanModel) update(msg tea.Msg) (scanModel, tea.Cmd) {
 				m.note = "scan.need.code"
 				return m, nil
 			}
-			return m.scanned(m.input.Value())
+			return m.scanned(classify(m.input.Value()))
 		case msg.Type == tea.KeyRunes:
 			// Manual entry takes digits only: a payment code has nothing else.
 			digits := strings.Map(func(r rune) rune {
@@ -196,8 +231,42 @@ func (m scanModel) update(msg tea.Msg) (scanModel, tea.Cmd) {
 	return m, nil
 }
 
+// switchPay gives the charge up to take the payment another way: the
+// charge is cancelled (a paid one is revoked) and the next way starts when
+// the checkout has its outcome (switched).
+func (m scanModel) switchPay(how payHow) (scanModel, tea.Cmd) {
+	m.switchTo, m.switching, m.aborted = how, true, true
+	m.phase = scanCancelling
+	return m, m.e.abortCmd(m.code)
+}
+
+// switched: the charge given up for another way to pay has its outcome.
+// Paid (it went through after all) or revoked: the result says so and
+// nothing new starts. Not charged: the next way starts. Unknown: it is
+// acknowledged as "revoked if it went through" (the screen said so), then
+// the next way starts; the reconciler settles it under the existing rule.
+func (m scanModel) switched(tx pos.Transaction) (scanModel, tea.Cmd) {
+	res := outcomeOf(tx, payScan, m.draft, true, m.fault)
+	if tx.SaleID != "" {
+		m.draft.SaleID = tx.SaleID
+	}
+	d := m.draft
+	switch res.Kind {
+	case outClosed, outCancelled, outDeclined:
+		how := m.switchTo
+		return m, func() tea.Msg { return startPayMsg{Draft: d, How: how} }
+	case outUnknown, outFault:
+		m.acking = true
+		return m, m.e.ackCmd([]pos.ChargeCode{tx.ChargeCode}, m.cashier)
+	}
+	return m, func() tea.Msg { return showResultMsg{Res: res} }
+}
+
 func (m scanModel) bindings() []key.Binding {
 	k := m.e.keys
+	if m.phase == scanPaying && m.fault && !m.aborted && m.code != "" {
+		return []key.Binding{k.QRPayFn, k.ScanPayFn, k.Abort}
+	}
 	if m.phase == scanPaying {
 		return []key.Binding{k.Abort}
 	}
@@ -224,12 +293,12 @@ func spinnerFrame(now time.Time) string {
 func (m scanModel) view(w, h int) string {
 	st, t := m.e.st, m.e.t
 	var b strings.Builder
-	b.WriteString("\n   " + st.Amount.Render(yuan(m.draft.Amount)))
+	b.WriteString("\n" + indent(bigAmountFit(st.Amount, m.draft.Amount, w-6, amountRows(h)), 3) + "\n")
 	if m.draft.Subject != "" {
-		b.WriteString("  " + st.Muted.Render(m.draft.Subject))
+		b.WriteString(paragraph(pos.CleanText(m.draft.Subject), st.Muted, 3, w))
 	}
-	b.WriteString("\n\n")
-	if m.phase == scanWaiting {
+	b.WriteString("\n")
+	if m.phase == scanWaiting && !m.acking {
 		b.WriteString("   " + st.Title.Render(t.T("scan.title")) + "\n")
 		b.WriteString("   " + st.Muted.Render(t.T("scan.manual")) + "\n\n")
 		b.WriteString("   " + st.Label.Render(t.T("scan.code")) + "  " + st.FieldFocus.Render("[") +
@@ -243,7 +312,10 @@ func (m scanModel) view(w, h int) string {
 		return b.String()
 	}
 	wallet := m.kind.Text(t.lang())
-	b.WriteString("   " + st.Title.Render(wallet) + "  " + st.Value.Render(maskGroups(m.masked)) + "\n\n")
+	b.WriteString("   " + st.Title.Render(wallet) + "  " + st.Value.Render(m.masked) + "\n\n")
+	if m.fault || m.switching {
+		return b.String() + m.faultView(w)
+	}
 	var phase string
 	switch {
 	case m.phase == scanCancelling:
@@ -274,10 +346,28 @@ func (m scanModel) view(w, h int) string {
 	return b.String()
 }
 
-// maskGroups shows a masked code as "2842 •••• 4755".
-func maskGroups(masked string) string {
-	if len(masked) <= 8 {
-		return masked
+// faultView is the scan screen after a gateway fault: what happened, in the
+// money table's words, and the ways on — another way to pay, or waiting.
+func (m scanModel) faultView(w int) string {
+	st, t, k := m.e.st, m.e.t, m.e.keys
+	words := moneyWords[outFault]
+	var b strings.Builder
+	b.WriteString("   " + st.Bad.Render("✘ "+t.pick(words.Head)) + "  " + st.Hint.Render(spinnerFrame(m.now)) + "\n\n")
+	b.WriteString(paragraph(t.pick(words.Money), st.Value, 3, w))
+	b.WriteString(paragraph(t.pick(words.Next), st.Bad, 3, w))
+	b.WriteString("\n")
+	switch {
+	case m.switching:
+		how := t.T("scan.switch.qr")
+		if m.switchTo == payScan {
+			how = t.T("scan.switch.code")
+		}
+		b.WriteString(paragraph(t.T("scan.switching", how), st.Warn, 3, w))
+	case m.aborted:
+		b.WriteString(paragraph(t.T("scan.cancelling.note"), st.Warn, 3, w))
+	default:
+		b.WriteString(paragraph(t.T("scan.fault.options", k.QRPayFn.Help().Key, k.ScanPayFn.Help().Key,
+			k.Abort.Help().Key), st.Value, 3, w))
 	}
-	return masked[:4] + " •••• " + masked[len(masked)-4:]
+	return b.String()
 }

@@ -247,7 +247,9 @@ func (g *Gateway) settle(s Step, act func() pos.Reply) (rep pos.Reply, err error
 	case Answer:
 		return s.Reply, nil
 	case Down:
-		return unknown("HTTP 503"), nil
+		r := unknown("HTTP 503")
+		r.Fault = true
+		return r, nil
 	}
 	g.mu.Lock()
 	r := act()
