@@ -1,0 +1,25 @@
+-- 0003 (branch hub): the outbox — every transaction or refund change, for the
+-- store hub. One row per change, written in the same SQL transaction as the
+-- change (Journal.change); the forwarder publishes pending rows in seq order
+-- and sets sent_at once the hub acknowledged them. The event id is
+-- till || '-' || seq. Rows are never deleted.
+CREATE TABLE outbox (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    till          TEXT    NOT NULL,
+    kind          TEXT    NOT NULL,
+    charge_code   TEXT    NOT NULL,
+    out_refund_no TEXT    NOT NULL DEFAULT '',
+    state         TEXT    NOT NULL,
+    amount        INTEGER NOT NULL,
+    refunded      INTEGER NOT NULL DEFAULT 0,
+    cashier       TEXT    NOT NULL DEFAULT '',
+    channel       INTEGER NOT NULL DEFAULT 0,
+    at            TEXT    NOT NULL,
+    payload       TEXT    NOT NULL,
+    sent_at       TEXT    NOT NULL DEFAULT ''
+) STRICT;
+
+CREATE INDEX outbox_pending ON outbox (seq) WHERE sent_at = '';
+
+CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox
+BEGIN SELECT RAISE(ABORT, 'journal: the outbox is append-only'); END;

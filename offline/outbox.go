@@ -1,0 +1,148 @@
+package offline
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"posterm/pos"
+)
+
+// The outbox (pos.OutboxPort): change() calls writeOutbox for every
+// transaction or refund event fn reported, inside the same SQL transaction,
+// so a change and its outbox row commit together or not at all. Print-job
+// and settlement events are not forwarded.
+
+var _ pos.OutboxPort = (*Journal)(nil)
+
+// writeOutbox appends one outbox row per transaction or refund event in
+// evs, reading the row's state after the change from tx.
+func (j *Journal) writeOutbox(ctx context.Context, tx *sql.Tx, evs []pos.FeedEvent) error {
+	at := ts(j.now())
+	for _, e := range evs {
+		var (
+			o       pos.OutboxEvent
+			payload []byte
+			err     error
+		)
+		switch e.Kind {
+		case pos.FeedTransaction:
+			t, gerr := getTx(ctx, tx, e.ChargeCode)
+			if gerr != nil {
+				return fmt.Errorf("outbox: %w", gerr)
+			}
+			t.Queue = pos.Queue{} // lease and retry bookkeeping stay local
+			o = pos.OutboxEvent{Kind: e.Kind, ChargeCode: t.ChargeCode, State: string(t.State),
+				Amount: t.Amount, Refunded: t.Refunded, Cashier: t.Cashier, Channel: t.Channel}
+			payload, err = json.Marshal(t)
+		case pos.FeedRefund:
+			r, gerr := getRefund(ctx, tx, e.OutRefundNo)
+			if gerr != nil {
+				return fmt.Errorf("outbox: %w", gerr)
+			}
+			r.Queue = pos.Queue{}
+			o = pos.OutboxEvent{Kind: e.Kind, ChargeCode: r.ChargeCode, OutRefundNo: r.OutRefundNo,
+				State: string(r.State), Amount: r.Amount, Cashier: r.Cashier}
+			if t, gerr := getTx(ctx, tx, r.ChargeCode); gerr == nil {
+				o.Channel = t.Channel
+			}
+			payload, err = json.Marshal(r)
+		default:
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("outbox: encode: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (till, kind, charge_code, out_refund_no, state,
+			amount, refunded, cashier, channel, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			j.till, string(o.Kind), string(o.ChargeCode), o.OutRefundNo, o.State, int64(o.Amount), int64(o.Refunded),
+			o.Cashier, int(o.Channel), at, string(payload)); err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+	}
+	return nil
+}
+
+const outboxColumns = "seq, till, kind, charge_code, out_refund_no, state, amount, refunded, cashier, channel, at, payload"
+
+// PendingOutbox implements pos.OutboxPort.
+func (j *Journal) PendingOutbox(ctx context.Context, limit int) ([]pos.OutboxEvent, error) {
+	if limit <= 0 {
+		limit = 256
+	}
+	return queryAll(ctx, j.db, "outbox", scanOutbox,
+		"SELECT "+outboxColumns+" FROM outbox WHERE sent_at = '' ORDER BY seq LIMIT ?", limit)
+}
+
+func scanOutbox(row scanner) (pos.OutboxEvent, error) {
+	var (
+		o       pos.OutboxEvent
+		kind    string
+		code    string
+		payload string
+		tsc     timeScanner
+	)
+	if err := row.Scan(&o.Seq, &o.Till, &kind, &code, &o.OutRefundNo, &o.State, &o.Amount, &o.Refunded,
+		&o.Cashier, &o.Channel, tsc.t(&o.At), &payload); err != nil {
+		return o, err
+	}
+	if err := tsc.done(); err != nil {
+		return o, err
+	}
+	o.Kind, o.ChargeCode, o.Payload = pos.FeedKind(kind), pos.ChargeCode(code), []byte(payload)
+	o.ID = pos.EventID(o.Till, o.Seq)
+	return o, nil
+}
+
+// MarkSent implements pos.OutboxPort.
+func (j *Journal) MarkSent(ctx context.Context, seqs []int64, at time.Time) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(seqs)+1)
+	args = append(args, ts(at))
+	for _, s := range seqs {
+		args = append(args, s)
+	}
+	return j.write(ctx, "outbox mark sent", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE outbox SET sent_at = ? WHERE sent_at = '' AND seq IN ("+
+			strings.TrimSuffix(strings.Repeat("?,", len(seqs)), ",")+")", args...)
+		return err
+	})
+}
+
+// OutboxStatus implements pos.OutboxPort.
+func (j *Journal) OutboxStatus(ctx context.Context) (pos.OutboxStatus, error) {
+	var (
+		st              pos.OutboxStatus
+		oldest, lastAck sql.NullString
+		lastSeq         sql.NullInt64
+		lastTill        sql.NullString
+	)
+	err := j.db.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM outbox WHERE sent_at = ''),
+		(SELECT count(*) FROM outbox WHERE sent_at <> ''),
+		(SELECT min(at) FROM outbox WHERE sent_at = '')`).Scan(&st.Pending, &st.Sent, &oldest)
+	if err != nil {
+		return st, fmt.Errorf("outbox status: %w", err)
+	}
+	err = j.db.QueryRowContext(ctx, `SELECT sent_at, seq, till FROM outbox WHERE sent_at <> ''
+		ORDER BY sent_at DESC, seq DESC LIMIT 1`).Scan(&lastAck, &lastSeq, &lastTill)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return st, fmt.Errorf("outbox status: %w", err)
+	}
+	if st.OldestAt, err = pt(oldest.String); err != nil {
+		return st, err
+	}
+	if st.LastAckAt, err = pt(lastAck.String); err != nil {
+		return st, err
+	}
+	if lastSeq.Valid {
+		st.LastAckID = pos.EventID(lastTill.String, lastSeq.Int64)
+	}
+	return st, nil
+}

@@ -1,0 +1,62 @@
+package pos
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// The outbox: how a till's journal changes reach the store hub.
+//
+// Every committed transaction or refund change also writes one outbox row in
+// the same SQL transaction (offline). A forwarder (hub.Forwarder) reads the
+// pending rows in order, publishes each with its ID as the message id (the
+// hub deduplicates on it) and marks it sent once the hub acknowledged it. A
+// till never waits for the hub: a sale commits whether or not the hub is
+// reachable, and the rows wait in the journal until it is.
+
+// OutboxEvent is one journal change as the hub receives it.
+type OutboxEvent struct {
+	// ID is the event id: the till identity, "-", and Seq. Unique forever
+	// (a renewed till identity starts with a new prefix).
+	ID          string     `json:"id"`
+	Till        string     `json:"till"`
+	Seq         int64      `json:"seq"`
+	Kind        FeedKind   `json:"kind"` // FeedTransaction or FeedRefund
+	ChargeCode  ChargeCode `json:"charge_code"`
+	OutRefundNo string     `json:"out_refund_no,omitempty"`
+	State       string     `json:"state"`
+	// Amount is the transaction's amount (for a refund, the refund's).
+	Amount Money `json:"amount_fen"`
+	// Refunded is the transaction's refunded total after the change (0 for
+	// a refund event).
+	Refunded Money     `json:"refunded_fen"`
+	Cashier  string    `json:"cashier,omitempty"`
+	Channel  Channel   `json:"channel"`
+	At       time.Time `json:"at"`
+	// Payload is the JSON of the Transaction or Refund after the change.
+	Payload []byte `json:"payload,omitempty"`
+}
+
+// EventID is the id of the seq-th outbox event of till.
+func EventID(till string, seq int64) string { return fmt.Sprintf("%s-%d", till, seq) }
+
+// OutboxStatus is what `posterm outbox` shows.
+type OutboxStatus struct {
+	Pending   int       // events not yet acknowledged by the hub
+	Sent      int       // events acknowledged
+	OldestAt  time.Time // the oldest pending event's time (zero when none)
+	LastAckAt time.Time // when the hub last acknowledged one (zero: never)
+	LastAckID string
+}
+
+// OutboxPort is the journal's side of the outbox. Safe for concurrent use.
+type OutboxPort interface {
+	// PendingOutbox returns up to limit unsent events, oldest first.
+	PendingOutbox(ctx context.Context, limit int) ([]OutboxEvent, error)
+	// MarkSent records that the hub acknowledged the events with these
+	// sequence numbers at at. Marking one twice is harmless.
+	MarkSent(ctx context.Context, seqs []int64, at time.Time) error
+	// OutboxStatus summarises the outbox.
+	OutboxStatus(ctx context.Context) (OutboxStatus, error)
+}
