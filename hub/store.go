@@ -1,0 +1,284 @@
+package hub
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the hub's store
+
+	"posterm/pos"
+)
+
+// Store is the hub's own SQLite database: every event once (by event id),
+// and per till the latest known row of each charge and refund.
+type Store struct {
+	db *sql.DB
+}
+
+const storeSchema = `
+CREATE TABLE IF NOT EXISTS events (
+    event_id      TEXT    PRIMARY KEY,
+    till          TEXT    NOT NULL,
+    seq           INTEGER NOT NULL,
+    kind          TEXT    NOT NULL,
+    charge_code   TEXT    NOT NULL,
+    out_refund_no TEXT    NOT NULL,
+    state         TEXT    NOT NULL,
+    amount        INTEGER NOT NULL,
+    at            TEXT    NOT NULL,
+    received_at   TEXT    NOT NULL,
+    payload       TEXT    NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS charges (
+    till        TEXT    NOT NULL,
+    charge_code TEXT    NOT NULL,
+    seq         INTEGER NOT NULL,
+    state       TEXT    NOT NULL,
+    created_at  TEXT    NOT NULL,
+    payload     TEXT    NOT NULL,
+    PRIMARY KEY (till, charge_code)
+) STRICT;
+CREATE TABLE IF NOT EXISTS refunds (
+    till          TEXT    NOT NULL,
+    out_refund_no TEXT    NOT NULL,
+    charge_code   TEXT    NOT NULL,
+    seq           INTEGER NOT NULL,
+    state         TEXT    NOT NULL,
+    created_at    TEXT    NOT NULL,
+    payload       TEXT    NOT NULL,
+    PRIMARY KEY (till, out_refund_no)
+) STRICT;
+CREATE TABLE IF NOT EXISTS tills (
+    till        TEXT    PRIMARY KEY,
+    events      INTEGER NOT NULL,
+    last_seq    INTEGER NOT NULL,
+    last_at     TEXT    NOT NULL,
+    received_at TEXT    NOT NULL
+) STRICT;
+`
+
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func ts(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// OpenStore opens (creating) the hub's store at path.
+func OpenStore(path string) (*Store, error) {
+	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=5000&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("hub store %s: %w", path, err)
+	}
+	if _, err := db.Exec(storeSchema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("hub store %s: schema: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the store.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ingest stores evs in one SQL transaction and returns how many were new.
+// An event already stored (same id) changes nothing.
+func (s *Store) Ingest(ctx context.Context, evs []pos.OutboxEvent, received time.Time) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("hub ingest: %w", err)
+	}
+	defer tx.Rollback()
+	n := 0
+	for _, e := range evs {
+		res, err := tx.ExecContext(ctx, `INSERT INTO events (event_id, till, seq, kind, charge_code, out_refund_no,
+			state, amount, at, received_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (event_id) DO NOTHING`,
+			e.ID, e.Till, e.Seq, string(e.Kind), string(e.ChargeCode), e.OutRefundNo, e.State, int64(e.Amount),
+			ts(e.At), ts(received), string(e.Payload))
+		if err != nil {
+			return 0, fmt.Errorf("hub ingest %s: %w", e.ID, err)
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			continue
+		}
+		n++
+		switch e.Kind {
+		case pos.FeedTransaction:
+			var t pos.Transaction
+			if err := json.Unmarshal(e.Payload, &t); err != nil {
+				return 0, fmt.Errorf("hub ingest %s: payload: %w", e.ID, err)
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO charges (till, charge_code, seq, state, created_at, payload)
+				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (till, charge_code) DO UPDATE SET
+				seq = excluded.seq, state = excluded.state, payload = excluded.payload WHERE excluded.seq > charges.seq`,
+				e.Till, string(e.ChargeCode), e.Seq, e.State, ts(t.CreatedAt), string(e.Payload))
+		case pos.FeedRefund:
+			var r pos.Refund
+			if err := json.Unmarshal(e.Payload, &r); err != nil {
+				return 0, fmt.Errorf("hub ingest %s: payload: %w", e.ID, err)
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO refunds (till, out_refund_no, charge_code, seq, state, created_at, payload)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (till, out_refund_no) DO UPDATE SET
+				seq = excluded.seq, state = excluded.state, payload = excluded.payload WHERE excluded.seq > refunds.seq`,
+				e.Till, e.OutRefundNo, string(e.ChargeCode), e.Seq, e.State, ts(r.CreatedAt), string(e.Payload))
+		}
+		if err != nil {
+			return 0, fmt.Errorf("hub ingest %s: %w", e.ID, err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO tills (till, events, last_seq, last_at, received_at) VALUES (?, 1, ?, ?, ?)
+			ON CONFLICT (till) DO UPDATE SET events = events + 1, received_at = excluded.received_at,
+			last_seq = max(last_seq, excluded.last_seq),
+			last_at = CASE WHEN excluded.last_seq > last_seq THEN excluded.last_at ELSE last_at END`,
+			e.Till, e.Seq, ts(e.At), ts(received))
+		if err != nil {
+			return 0, fmt.Errorf("hub ingest %s: till: %w", e.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("hub ingest: commit: %w", err)
+	}
+	return n, nil
+}
+
+// TillSeen is one till as the hub knows it.
+type TillSeen struct {
+	Till       string
+	Events     int       // events stored
+	LastSeq    int64     // the highest outbox seq received
+	LastAt     time.Time // when that event happened at the till
+	ReceivedAt time.Time // when the hub last stored one of its events
+}
+
+// Lag is how far behind the till's last event the hub stored it.
+func (t TillSeen) Lag() time.Duration { return t.ReceivedAt.Sub(t.LastAt) }
+
+// Tills lists the tills seen, by identity.
+func (s *Store) Tills(ctx context.Context) ([]TillSeen, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT till, events, last_seq, last_at, received_at FROM tills ORDER BY till")
+	if err != nil {
+		return nil, fmt.Errorf("hub tills: %w", err)
+	}
+	defer rows.Close()
+	var out []TillSeen
+	for rows.Next() {
+		var t TillSeen
+		var at, rec string
+		if err := rows.Scan(&t.Till, &t.Events, &t.LastSeq, &at, &rec); err != nil {
+			return nil, fmt.Errorf("hub tills: %w", err)
+		}
+		t.LastAt, _ = time.Parse(timeLayout, at)
+		t.ReceivedAt, _ = time.Parse(timeLayout, rec)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// EventCount returns how many events are stored for each till.
+func (s *Store) EventCount(ctx context.Context) (map[string]int, error) {
+	ts, err := s.Tills(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]int{}
+	for _, t := range ts {
+		m[t.Till] = t.Events
+	}
+	return m, nil
+}
+
+// Totals computes each till's shift totals over [since, until) (zero until:
+// open end) from the charges and refunds as that till last reported them —
+// pos.ComputeShift, the same rule as `posterm shift` on the till.
+func (s *Store) Totals(ctx context.Context, since, until time.Time) (map[string]pos.ShiftTotals, error) {
+	txs := map[string][]pos.Transaction{}
+	byCode := map[string]map[pos.ChargeCode]pos.Transaction{}
+	if err := s.each(ctx, "SELECT till, payload FROM charges ORDER BY till, created_at, charge_code", func(till string, payload []byte) error {
+		var t pos.Transaction
+		if err := json.Unmarshal(payload, &t); err != nil {
+			return err
+		}
+		if byCode[till] == nil {
+			byCode[till] = map[pos.ChargeCode]pos.Transaction{}
+		}
+		byCode[till][t.ChargeCode] = t
+		if in(t.CreatedAt, since, until) {
+			txs[till] = append(txs[till], t)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	rs := map[string][]pos.Refund{}
+	if err := s.each(ctx, "SELECT till, payload FROM refunds ORDER BY till, created_at, out_refund_no", func(till string, payload []byte) error {
+		var r pos.Refund
+		if err := json.Unmarshal(payload, &r); err != nil {
+			return err
+		}
+		if in(r.CreatedAt, since, until) {
+			rs[till] = append(rs[till], r)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	tills := map[string]bool{}
+	for t := range txs {
+		tills[t] = true
+	}
+	for t := range rs {
+		tills[t] = true
+	}
+	out := map[string]pos.ShiftTotals{}
+	for till := range tills {
+		var earlier []pos.Transaction
+		inShift := map[pos.ChargeCode]bool{}
+		for _, t := range txs[till] {
+			inShift[t.ChargeCode] = true
+		}
+		for _, r := range rs[till] {
+			if t, ok := byCode[till][r.ChargeCode]; ok && !inShift[r.ChargeCode] {
+				inShift[r.ChargeCode] = true
+				earlier = append(earlier, t)
+			}
+		}
+		out[till] = pos.ComputeShift(since, until, txs[till], rs[till], earlier)
+	}
+	return out, nil
+}
+
+// TillIDs returns the keys of m sorted.
+func TillIDs[V any](m map[string]V) []string {
+	ids := make([]string, 0, len(m))
+	for k := range m {
+		ids = append(ids, k)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func in(t, since, until time.Time) bool {
+	return !t.Before(since) && (until.IsZero() || t.Before(until))
+}
+
+func (s *Store) each(ctx context.Context, q string, fn func(till string, payload []byte) error) error {
+	rows, err := s.db.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("hub store: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var till, payload string
+		if err := rows.Scan(&till, &payload); err != nil {
+			return fmt.Errorf("hub store: %w", err)
+		}
+		if err := fn(till, []byte(payload)); err != nil {
+			return fmt.Errorf("hub store: %w", err)
+		}
+	}
+	return rows.Err()
+}
+
+// ErrNoStore is returned when the hub's store file does not exist.
+var ErrNoStore = errors.New("hub store not found")
