@@ -88,17 +88,20 @@ type ConnOptions struct {
 	// TLS: a CA to trust and a client certificate; "" for none.
 	CAFile, CertFile, KeyFile string
 	Name                      string // the connection's name, shown by the server
+	// Once: fail at once when NATS is unreachable (a status command)
+	// instead of retrying in the background.
+	Once bool
 }
 
 // Connect connects to NATS and keeps reconnecting for ever: a hub outage
 // only delays events. The first connection may fail (a till started while
 // the hub is down); it is retried in the background.
 func Connect(o ConnOptions) (*nats.Conn, error) {
-	opts := []nats.Option{
-		nats.Name(o.Name),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(250 * time.Millisecond),
-		nats.RetryOnFailedConnect(true),
+	opts := []nats.Option{nats.Name(o.Name)}
+	if o.Once {
+		opts = append(opts, nats.Timeout(3*time.Second), nats.NoReconnect())
+	} else {
+		opts = append(opts, nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond), nats.RetryOnFailedConnect(true))
 	}
 	if o.Creds != "" {
 		opts = append(opts, nats.UserCredentials(o.Creds))

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"posterm/config"
+	"posterm/gateway"
+	"posterm/gateway/sandbox"
+	"posterm/hub"
+	"posterm/offline"
+	"posterm/pos"
+)
+
+func init() {
+	register(command{
+		name:    "hub",
+		summary: "the store hub: every till's events on NATS JetStream; `hub status` shows tills, lag, stream depth",
+		run:     runHub,
+	})
+}
+
+// hubConfig is the hub's own [hub] section as hub.Config.
+func hubConfig(cfg config.Config, logger *slog.Logger) hub.Config {
+	h := cfg.Hub
+	return hub.Config{
+		NATSURL: h.NATSURL, Listen: h.Listen, StoreDir: h.StoreDir, Replicas: h.Replicas,
+		Conn:   hub.ConnOptions{Creds: h.Creds, CAFile: h.CAFile, CertFile: h.CertFile, KeyFile: h.KeyFile},
+		DBPath: h.Database, Log: logger.With("subsystem", "hub"),
+	}
+}
+
+func runHub(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "status" {
+		return runHubStatus(args[1:], stdout, stderr)
+	}
+	fs := flag.NewFlagSet("posterm hub", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	com := addCommon(fs)
+	demoTills := fs.Int("demo-tills", 0, "also run N demo tills in this process on the embedded sandbox, each selling every --demo-every")
+	demoEvery := fs.Duration("demo-every", 3*time.Second, "with --demo-tills: time between a demo till's sales")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: posterm hub [--demo-tills N]
+       posterm hub status [--json]
+
+Runs the store hub until interrupted: an embedded NATS server with
+JetStream ([hub] listen, store_dir) — or [hub] nats_url, an existing NATS —
+and a consumer that stores every till's journal events once in [hub]
+database. Tills set [hub] url to the hub's NATS and forward their outbox.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if code, failed := flagsFailed(fs.Parse(args)); failed {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(stderr, "hub", fmt.Sprintf("unexpected argument %q", fs.Arg(0)), fs.Usage)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := com.load()
+	if err != nil {
+		return fail(stderr, "hub", err)
+	}
+	if com.demo {
+		// The demo keeps the hub's files next to the demo journal.
+		if cfg.Hub.StoreDir == config.Default().Hub.StoreDir {
+			cfg.Hub.StoreDir = filepath.Join(com.dataDir, "hub-jetstream")
+		}
+		if cfg.Hub.Database == config.Default().Hub.Database {
+			cfg.Hub.Database = filepath.Join(com.dataDir, "hub.db")
+		}
+	}
+	logger, closeLog, err := openLog(cfg.Log, stderr)
+	if err != nil {
+		return fail(stderr, "hub", err)
+	}
+	defer closeLog()
+	if dir := filepath.Dir(cfg.Hub.Database); dir != "." {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fail(stderr, "hub", err)
+		}
+	}
+	h, err := hub.Start(ctx, hubConfig(cfg, logger))
+	if err != nil {
+		return fail(stderr, "hub", err)
+	}
+	defer h.Close()
+	fmt.Fprintf(stderr, "hub: NATS at %s · store %s · tills set [hub] url = %q\n", h.URL(), cfg.Hub.Database, h.URL())
+	if *demoTills > 0 {
+		stopDemo, err := runDemoTills(ctx, cfg, com.dataDir, *demoTills, *demoEvery, h.URL(), logger, stderr)
+		if err != nil {
+			return fail(stderr, "hub", err)
+		}
+		defer stopDemo()
+	}
+	<-ctx.Done()
+	fmt.Fprintln(stderr, "hub: stopping")
+	return exitDone
+}
+
+func runHubStatus(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("posterm hub status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	com := addCommon(fs)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: posterm hub status [--json]\n\nThe tills the hub has seen (events, last one, lag), the stream's depth and today's takings by till.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if code, failed := flagsFailed(fs.Parse(args)); failed {
+		return code
+	}
+	cfg, err := com.load()
+	if err != nil {
+		return fail(stderr, "hub status", err)
+	}
+	if com.demo {
+		if cfg.Hub.Database == config.Default().Hub.Database {
+			cfg.Hub.Database = filepath.Join(com.dataDir, "hub.db")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := os.Stat(cfg.Hub.Database); err != nil {
+		return fail(stderr, "hub status", fmt.Errorf("[hub] database %s: %w (has the hub run here?)", cfg.Hub.Database, err))
+	}
+	store, err := hub.OpenStore(cfg.Hub.Database)
+	if err != nil {
+		return fail(stderr, "hub status", err)
+	}
+	defer store.Close()
+	url := cfg.Hub.NATSURL
+	if url == "" {
+		url = "nats://" + cfg.Hub.Listen
+	}
+	var st hub.Status
+	co := hubConfig(cfg, slog.New(slog.DiscardHandler)).Conn
+	co.URL, co.Name, co.Once = url, "posterm-hub-status", true
+	streamErr := errors.New("not asked")
+	if nc, err := hub.Connect(co); err != nil {
+		streamErr = err
+	} else {
+		defer nc.Close()
+		if js, err := hub.NewJetStream(nc); err != nil {
+			streamErr = err
+		} else {
+			st, streamErr = hub.ReadStatus(ctx, js, store)
+		}
+	}
+	if streamErr != nil {
+		if st.Tills, err = store.Tills(ctx); err != nil {
+			return fail(stderr, "hub status", err)
+		}
+	}
+	zone, err := cfg.Register.Location()
+	if err != nil {
+		return fail(stderr, "hub status", err)
+	}
+	now := time.Now().In(zone)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, zone)
+	totals, err := store.Totals(ctx, today, time.Time{})
+	if err != nil {
+		return fail(stderr, "hub status", err)
+	}
+	if com.jsonOut {
+		out := map[string]any{"nats": url, "tills": st.Tills, "totals_today": totals}
+		if streamErr == nil {
+			out["stream"] = map[string]any{"messages": st.StreamMsgs, "bytes": st.StreamBytes,
+				"pending": st.Pending, "ack_pending": st.AckPending}
+		} else {
+			out["stream_error"] = streamErr.Error()
+		}
+		return jsonOrFail(stdout, stderr, out)
+	}
+	if streamErr == nil {
+		fmt.Fprintf(stdout, "stream %s at %s: %d events (%d bytes), %d not yet stored by the hub\n",
+			hub.StreamName, pos.CleanText(url), st.StreamMsgs, st.StreamBytes, st.Pending+uint64(st.AckPending))
+	} else {
+		fmt.Fprintf(stdout, "stream at %s: unreachable (%s)\n", pos.CleanText(url), pos.CleanText(streamErr.Error()))
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TILL\tEVENTS\tLAST SEQ\tLAST EVENT\tLAG\tSALES TODAY\tREFUNDS\tNET TODAY")
+	seen := map[string]bool{}
+	for _, t := range st.Tills {
+		seen[t.Till] = true
+		tt := totals[t.Till]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%d / %s\t%s\t%s\n", pos.CleanText(t.Till), t.Events, t.LastSeq,
+			t.LastAt.In(zone).Format("2006-01-02 15:04:05"), t.Lag().Round(time.Millisecond),
+			tt.Total.Sales.Count, tt.Total.Sales.Amount, tt.Total.Refunds.Amount, tt.Total.Net)
+	}
+	tw.Flush()
+	var store0 pos.Money
+	ids := hub.TillIDs(totals)
+	sort.Strings(ids)
+	for _, id := range ids {
+		store0 += totals[id].Total.Net
+	}
+	fmt.Fprintf(stdout, "store net today: %s (%d tills)\n", store0, len(st.Tills))
+	return exitDone
+}
+
+// runDemoTills runs n demo tills in this process: each has its journal in
+// dataDir, pays on one embedded sandbox, and forwards to the hub at url.
+func runDemoTills(ctx context.Context, cfg config.Config, dataDir string, n int, every time.Duration, url string,
+	logger *slog.Logger, stderr io.Writer) (func(), error) {
+	sb, err := sandbox.Start("127.0.0.1:0", sandbox.Options{TimeScale: 0.01,
+		Now: func() time.Time { return time.Now().In(gateway.Shanghai) }})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var closers []func()
+	stopAll := func() {
+		cancel()
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+		sb.Close()
+	}
+	zone, err := cfg.Register.Location()
+	if err != nil {
+		stopAll()
+		return nil, err
+	}
+	for i := range n {
+		name := fmt.Sprintf("demo-till-%d", i+1)
+		j, err := offline.Open(filepath.Join(dataDir, name+".db"), offline.Options{Logger: logger,
+			Binding: func() (string, error) { return name, nil }})
+		if err != nil {
+			stopAll()
+			return nil, err
+		}
+		closers = append(closers, func() { j.Close() })
+		c, err := gateway.New(gateway.Config{URL: sb.ServiceURL(), BusiID: sandbox.DemoBusiID, Secret: sandbox.DemoSecret,
+			OperID: "cashier01", DevID: fmt.Sprintf("POS%02d", i+1), Format: gateway.FormatJSON, Logger: logger})
+		if err != nil {
+			stopAll()
+			return nil, err
+		}
+		co, err := pos.NewCheckout(pos.CheckoutConfig{Register: fmt.Sprintf("POS%02d", i+1), BusiID: sandbox.DemoBusiID,
+			Gateway: gateway.ForPOS(c), Journal: j, Logger: logger, Location: zone})
+		if err != nil {
+			stopAll()
+			return nil, err
+		}
+		tc := cfg
+		tc.Hub.URL = url
+		done, err := startForwarder(ctx, tc, j, logger)
+		if err != nil {
+			stopAll()
+			return nil, err
+		}
+		closers = append(closers, func() { <-done })
+		till, _ := j.TillID(ctx)
+		fmt.Fprintf(stderr, "hub: demo till %s (%s) sells every %s\n", till, name, every)
+		sold := make(chan struct{})
+		closers = append(closers, func() { <-sold })
+		go func() {
+			defer close(sold)
+			demoSales(ctx, co, every)
+		}()
+	}
+	return stopAll, nil
+}
+
+func demoSales(ctx context.Context, co *pos.Checkout, every time.Duration) {
+	cashier, err := co.Login(ctx, "cashier01", "1234")
+	if err != nil {
+		return
+	}
+	for {
+		t := time.NewTimer(every)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		prefix := []string{"28", "13"}[rand.IntN(2)]
+		var b strings.Builder
+		b.WriteString(prefix)
+		for b.Len() < 16 {
+			b.WriteByte(byte('0' + rand.IntN(10)))
+		}
+		last := "00"
+		if prefix == "13" {
+			last = "45"
+		}
+		_, _ = co.PayByCode(ctx, pos.PayInput{Cashier: cashier, Amount: pos.Money(100 + rand.IntN(20000)), Code: b.String() + last})
+	}
+}
