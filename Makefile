@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/posterm
 DEMO_DIR ?= posterm-demo
 
-.PHONY: help run build test e2e bench bench-report soak fuzz vet clean
+.PHONY: help run run-hub build test e2e bench bench-report soak fuzz vet clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -13,6 +13,10 @@ help: ## list the targets
 run: build ## start the register on the embedded sandbox gateway (demo merchant, demo cashiers)
 	@mkdir -p $(DEMO_DIR)
 	./$(BIN) register --demo --data-dir $(DEMO_DIR)
+
+run-hub: build ## start a demo store hub (embedded NATS JetStream) with two demo tills selling on the sandbox
+	@mkdir -p $(DEMO_DIR)/hub
+	./$(BIN) hub --demo --data-dir $(DEMO_DIR)/hub --demo-tills 2
 
 build: ## build bin/posterm
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .

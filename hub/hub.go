@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -170,55 +169,83 @@ func (h *Hub) consume(ctx context.Context, cons jetstream.Consumer) {
 	if batch <= 0 {
 		batch = 256
 	}
-	for ctx.Err() == nil {
-		mb, err := cons.Fetch(batch, jetstream.FetchMaxWait(time.Second))
-		if err != nil {
-			if ctx.Err() == nil {
-				h.log.Warn("hub: fetch", "err", err)
-				h.sleep(ctx, time.Second)
-			}
-			continue
+	// Consume delivers as messages arrive; the loop below stores what has
+	// arrived so far in one SQL transaction (one at a time when idle, up to
+	// batch under load) and acks after the commit.
+	in := make(chan jetstream.Msg, batch)
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		select {
+		case in <- m:
+		case <-ctx.Done():
 		}
-		var (
-			msgs []jetstream.Msg
-			evs  []pos.OutboxEvent
-		)
-		for m := range mb.Messages() {
-			var e pos.OutboxEvent
-			if err := json.Unmarshal(m.Data(), &e); err != nil || e.ID == "" || e.ID != pos.EventID(e.Till, e.Seq) {
-				// Kept in the stream, reported, never silently lost.
-				h.log.Error("hub: an event that cannot be read is left in the stream", "subject", m.Subject(), "err", err)
-				_ = m.Term()
-				continue
-			}
-			msgs = append(msgs, m)
-			evs = append(evs, e)
+	}, jetstream.PullMaxMessages(batch), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		if ctx.Err() == nil {
+			h.log.Debug("hub: consume", "err", err)
 		}
-		if err := mb.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
-			h.log.Debug("hub: fetch batch", "err", err)
-		}
-		if len(evs) == 0 {
-			continue
-		}
-		n, err := h.store.Ingest(context.WithoutCancel(ctx), evs, h.clock.Now())
-		if err != nil {
-			// Not acked: JetStream redelivers after AckWait.
-			h.log.Error("hub: store", "err", err)
-			for _, m := range msgs {
-				_ = m.Nak()
-			}
-			h.sleep(ctx, time.Second)
-			continue
-		}
-		for _, m := range msgs {
-			_ = m.Ack()
-		}
-		h.mu.Lock()
-		h.ingested += n
-		close(h.notify)
-		h.notify = make(chan struct{})
-		h.mu.Unlock()
+	}))
+	if err != nil {
+		h.log.Error("hub: consume", "err", err)
+		return
 	}
+	defer cc.Stop()
+	for {
+		var first jetstream.Msg
+		select {
+		case <-ctx.Done():
+			return
+		case first = <-in:
+		}
+		msgs := []jetstream.Msg{first}
+	drain:
+		for len(msgs) < batch {
+			select {
+			case m := <-in:
+				msgs = append(msgs, m)
+			default:
+				break drain
+			}
+		}
+		h.ingest(ctx, msgs)
+	}
+}
+
+func (h *Hub) ingest(ctx context.Context, all []jetstream.Msg) {
+	var (
+		msgs []jetstream.Msg
+		evs  []pos.OutboxEvent
+	)
+	for _, m := range all {
+		var e pos.OutboxEvent
+		if err := json.Unmarshal(m.Data(), &e); err != nil || e.ID == "" || e.ID != pos.EventID(e.Till, e.Seq) {
+			// Kept in the stream (Term stops redelivery, the message stays),
+			// and reported.
+			h.log.Error("hub: an event that cannot be read is left in the stream", "subject", m.Subject(), "err", err)
+			_ = m.Term()
+			continue
+		}
+		msgs = append(msgs, m)
+		evs = append(evs, e)
+	}
+	if len(evs) == 0 {
+		return
+	}
+	n, err := h.store.Ingest(context.WithoutCancel(ctx), evs, h.clock.Now())
+	if err != nil {
+		// Not acked: JetStream redelivers them.
+		h.log.Error("hub: store", "err", err)
+		for _, m := range msgs {
+			_ = m.NakWithDelay(time.Second)
+		}
+		return
+	}
+	for _, m := range msgs {
+		_ = m.Ack()
+	}
+	h.mu.Lock()
+	h.ingested += n
+	close(h.notify)
+	h.notify = make(chan struct{})
+	h.mu.Unlock()
 }
 
 func (h *Hub) sleep(ctx context.Context, d time.Duration) {
