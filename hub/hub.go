@@ -91,6 +91,9 @@ func Start(ctx context.Context, cfg Config) (*Hub, error) {
 	if _, err := EnsureStream(sctx, h.js, cfg.Replicas); err != nil {
 		return nil, err
 	}
+	if err := EnsureNotifyStream(sctx, h.js, cfg.Replicas); err != nil {
+		return nil, err
+	}
 	cons, err := h.js.CreateOrUpdateConsumer(sctx, StreamName, jetstream.ConsumerConfig{
 		Durable:       ConsumerName,
 		AckPolicy:     jetstream.AckExplicitPolicy,
@@ -272,6 +275,8 @@ type Status struct {
 	StreamBytes uint64
 	Pending     uint64 // not yet delivered to the hub's consumer
 	AckPending  int    // delivered, not yet stored
+	// UnknownTill: notifications kept for a till the hub has not seen.
+	UnknownTill []KeptNotification
 }
 
 // ReadStatus reads the stream's depth from js and the tills from store.
@@ -279,6 +284,9 @@ func ReadStatus(ctx context.Context, js jetstream.JetStream, store *Store) (Stat
 	var st Status
 	var err error
 	if st.Tills, err = store.Tills(ctx); err != nil {
+		return st, err
+	}
+	if st.UnknownTill, err = store.UnknownTillNotifications(ctx); err != nil {
 		return st, err
 	}
 	s, err := js.Stream(ctx, StreamName)

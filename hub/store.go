@@ -11,6 +11,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3" // the hub's store
 
+	"posterm/gateway"
 	"posterm/pos"
 )
 
@@ -52,6 +53,16 @@ CREATE TABLE IF NOT EXISTS refunds (
     created_at    TEXT    NOT NULL,
     payload       TEXT    NOT NULL,
     PRIMARY KEY (till, out_refund_no)
+) STRICT;
+CREATE TABLE IF NOT EXISTS notifications (
+    charge_code TEXT    PRIMARY KEY,
+    till        TEXT    NOT NULL,
+    state       INTEGER NOT NULL,
+    amount      INTEGER NOT NULL,
+    received    INTEGER NOT NULL,
+    first_at    TEXT    NOT NULL,
+    last_at     TEXT    NOT NULL,
+    payload     TEXT    NOT NULL
 ) STRICT;
 CREATE TABLE IF NOT EXISTS tills (
     till        TEXT    PRIMARY KEY,
@@ -278,6 +289,60 @@ func (s *Store) each(ctx context.Context, q string, fn func(till string, payload
 		}
 	}
 	return rows.Err()
+}
+
+// KeepNotification records a gateway notification (the latest of each
+// charge, and how many times it came).
+func (s *Store) KeepNotification(ctx context.Context, n gateway.Notification, till string, payload []byte, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO notifications (charge_code, till, state, amount, received, first_at, last_at, payload)
+		VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (charge_code) DO UPDATE SET state = excluded.state,
+		amount = excluded.amount, received = received + 1, last_at = excluded.last_at, payload = excluded.payload`,
+		n.ChargeCode, till, n.State, int64(n.Amt), ts(at), ts(at), string(payload))
+	if err != nil {
+		return fmt.Errorf("hub: keep notification: %w", err)
+	}
+	return nil
+}
+
+// TillKnown reports whether the hub has had an event from till.
+func (s *Store) TillKnown(ctx context.Context, till string) (bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM tills WHERE till = ?", till).Scan(&n); err != nil {
+		return false, fmt.Errorf("hub store: %w", err)
+	}
+	return n > 0, nil
+}
+
+// KeptNotification is a notification the hub received.
+type KeptNotification struct {
+	ChargeCode string
+	Till       string // "" when the code names none
+	State      int
+	Amount     pos.Money
+	Received   int // times the gateway sent it
+	LastAt     time.Time
+}
+
+// UnknownTillNotifications lists the notifications whose charge code names
+// no till the hub has seen (or no till at all): kept, and to be looked at.
+func (s *Store) UnknownTillNotifications(ctx context.Context) ([]KeptNotification, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT charge_code, till, state, amount, received, last_at FROM notifications
+		WHERE till NOT IN (SELECT till FROM tills) ORDER BY last_at, charge_code`)
+	if err != nil {
+		return nil, fmt.Errorf("hub store: %w", err)
+	}
+	defer rows.Close()
+	var out []KeptNotification
+	for rows.Next() {
+		var k KeptNotification
+		var at string
+		if err := rows.Scan(&k.ChargeCode, &k.Till, &k.State, &k.Amount, &k.Received, &at); err != nil {
+			return nil, fmt.Errorf("hub store: %w", err)
+		}
+		k.LastAt, _ = time.Parse(timeLayout, at)
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }
 
 // ErrNoStore is returned when the hub's store file does not exist.

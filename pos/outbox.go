@@ -60,3 +60,25 @@ type OutboxPort interface {
 	// OutboxStatus summarises the outbox.
 	OutboxStatus(ctx context.Context) (OutboxStatus, error)
 }
+
+// TillOfCharge returns the till identity inside a charge code (REGISTER +
+// TILL + yyMMddHHmmss + NNNN, see chargecode.go), so that a notification or
+// a lookup reaches the till that made the charge. ok is false for a code
+// not of that form (made by an older posterm, or by someone else).
+func TillOfCharge(code ChargeCode) (till string, ok bool) {
+	s := string(code)
+	const tail = TillIDLen + stampLen + 4
+	if len(s) <= tail || len(s) > MaxChargeCodeLen {
+		return "", false
+	}
+	till, rest := s[len(s)-tail:len(s)-tail+TillIDLen], s[len(s)-tail+TillIDLen:]
+	for i := 0; i < len(rest); i++ {
+		if rest[i] < '0' || rest[i] > '9' {
+			return "", false
+		}
+	}
+	if ValidTillID(till) != nil || ValidRegisterID(s[:len(s)-tail]) != nil {
+		return "", false
+	}
+	return till, true
+}
