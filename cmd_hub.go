@@ -8,6 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -102,8 +105,21 @@ Flags:
 	}
 	defer h.Close()
 	fmt.Fprintf(stderr, "hub: NATS at %s · store %s · tills set [hub] url = %q\n", h.URL(), cfg.Hub.Database, h.URL())
+	notifyURL := ""
+	if addr := strings.TrimSpace(cfg.Hub.HTTPListen); addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fail(stderr, "hub", fmt.Errorf("hub.http_listen: %w", err))
+		}
+		srv := &http.Server{Handler: hubMux(h, cfg), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		notifyURL = "http://" + ln.Addr().String() + "/notify"
+		fmt.Fprintf(stderr, "hub: notifications at %s (tills' [gateway] notify_url) · manager's page at http://%s/\n",
+			notifyURL, ln.Addr())
+	}
 	if *demoTills > 0 {
-		stopDemo, err := runDemoTills(ctx, cfg, com.dataDir, *demoTills, *demoEvery, h.URL(), logger, stderr)
+		stopDemo, err := runDemoTills(ctx, cfg, com.dataDir, *demoTills, *demoEvery, h.URL(), notifyURL, logger, stderr)
 		if err != nil {
 			return fail(stderr, "hub", err)
 		}
@@ -178,7 +194,10 @@ func runHubStatus(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "hub status", err)
 	}
 	if com.jsonOut {
-		out := map[string]any{"nats": url, "tills": st.Tills, "totals_today": totals}
+		if streamErr != nil {
+			st.UnknownTill, _ = store.UnknownTillNotifications(ctx)
+		}
+		out := map[string]any{"nats": url, "tills": st.Tills, "totals_today": totals, "unknown_till_notifications": st.UnknownTill}
 		if streamErr == nil {
 			out["stream"] = map[string]any{"messages": st.StreamMsgs, "bytes": st.StreamBytes,
 				"pending": st.Pending, "ack_pending": st.AckPending}
@@ -211,12 +230,34 @@ func runHubStatus(args []string, stdout, stderr io.Writer) int {
 		store0 += totals[id].Total.Net
 	}
 	fmt.Fprintf(stdout, "store net today: %s (%d tills)\n", store0, len(st.Tills))
+	if streamErr != nil {
+		st.UnknownTill, _ = store.UnknownTillNotifications(ctx)
+	}
+	if len(st.UnknownTill) > 0 {
+		fmt.Fprintf(stdout, "%d notification(s) for tills the hub has not seen (kept; delivered when the till connects):\n", len(st.UnknownTill))
+		for _, k := range st.UnknownTill {
+			till := k.Till
+			if till == "" {
+				till = "(no till in the code)"
+			}
+			fmt.Fprintf(stdout, "  %s  till %s  state %d  %s  ×%d  %s\n", pos.CleanText(k.ChargeCode), pos.CleanText(till),
+				k.State, k.Amount, k.Received, k.LastAt.In(zone).Format("2006-01-02 15:04:05"))
+		}
+	}
 	return exitDone
+}
+
+// hubMux serves the hub's HTTP side: the gateway's notifications, verified
+// with the merchant's key ([gateway] secret).
+func hubMux(h *hub.Hub, cfg config.Config) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("POST /notify", h.NotifyHandler(cfg.Gateway.Secret))
+	return mux
 }
 
 // runDemoTills runs n demo tills in this process: each has its journal in
 // dataDir, pays on one embedded sandbox, and forwards to the hub at url.
-func runDemoTills(ctx context.Context, cfg config.Config, dataDir string, n int, every time.Duration, url string,
+func runDemoTills(ctx context.Context, cfg config.Config, dataDir string, n int, every time.Duration, url, notifyURL string,
 	logger *slog.Logger, stderr io.Writer) (func(), error) {
 	sb, err := sandbox.Start("127.0.0.1:0", sandbox.Options{TimeScale: 0.01,
 		Now: func() time.Time { return time.Now().In(gateway.Shanghai) }})
@@ -252,15 +293,19 @@ func runDemoTills(ctx context.Context, cfg config.Config, dataDir string, n int,
 			stopAll()
 			return nil, err
 		}
+		gw := gateway.ForPOS(c)
+		gw.NodifyURL = notifyURL
 		co, err := pos.NewCheckout(pos.CheckoutConfig{Register: fmt.Sprintf("POS%02d", i+1), BusiID: sandbox.DemoBusiID,
-			Gateway: gateway.ForPOS(c), Journal: j, Logger: logger, Location: zone})
+			Gateway: gw, Journal: j, Logger: logger, Location: zone})
 		if err != nil {
 			stopAll()
 			return nil, err
 		}
 		tc := cfg
 		tc.Hub.URL = url
-		done, err := startForwarder(ctx, tc, j, logger)
+		done, err := startForwarder(ctx, tc, j, logger, func(ctx context.Context, n gateway.Notification) error {
+			return ignoreNotFound(co.Notify(ctx, gateway.NotificationReply(n)))
+		})
 		if err != nil {
 			stopAll()
 			return nil, err
@@ -272,13 +317,16 @@ func runDemoTills(ctx context.Context, cfg config.Config, dataDir string, n int,
 		closers = append(closers, func() { <-sold })
 		go func() {
 			defer close(sold)
-			demoSales(ctx, co, every)
+			demoSales(ctx, co, sb, every)
 		}()
 	}
 	return stopAll, nil
 }
 
-func demoSales(ctx context.Context, co *pos.Checkout, every time.Duration) {
+// demoSales sells every every: merchant-scan mostly, and every third sale
+// a QR the "customer" pays on the sandbox, settled by the hub's
+// notification.
+func demoSales(ctx context.Context, co *pos.Checkout, sb *sandbox.Running, every time.Duration) {
 	cashier, err := co.Login(ctx, "cashier01", "1234")
 	if err != nil {
 		return
@@ -291,6 +339,17 @@ func demoSales(ctx context.Context, co *pos.Checkout, every time.Duration) {
 			return
 		case <-t.C:
 		}
+		amount := pos.Money(100 + rand.IntN(20000))
+		if rand.IntN(3) == 0 {
+			tx, err := co.Precreate(ctx, pos.PrecreateInput{Cashier: cashier, Amount: amount, Channel: pos.ChannelAlipay})
+			if err == nil && tx.BarCode != "" {
+				resp, err := http.Post(sb.URL+sandbox.CustomerPayPath+"?barcode="+url.QueryEscape(tx.BarCode), "text/plain", nil)
+				if err == nil {
+					resp.Body.Close()
+				}
+			}
+			continue
+		}
 		prefix := []string{"28", "13"}[rand.IntN(2)]
 		var b strings.Builder
 		b.WriteString(prefix)
@@ -301,6 +360,6 @@ func demoSales(ctx context.Context, co *pos.Checkout, every time.Duration) {
 		if prefix == "13" {
 			last = "45"
 		}
-		_, _ = co.PayByCode(ctx, pos.PayInput{Cashier: cashier, Amount: pos.Money(100 + rand.IntN(20000)), Code: b.String() + last})
+		_, _ = co.PayByCode(ctx, pos.PayInput{Cashier: cashier, Amount: amount, Code: b.String() + last})
 	}
 }

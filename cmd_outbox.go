@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,10 +10,12 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"posterm/config"
+	"posterm/gateway"
 	"posterm/hub"
 	"posterm/offline"
 	"posterm/pos"
@@ -32,9 +35,11 @@ func tillConn(h config.Hub, name string) hub.ConnOptions {
 }
 
 // startForwarder runs the outbox forwarder of j to [hub] url in the
-// background until ctx ends; done is closed when it has stopped. Nothing
-// is started without a [hub] url.
-func startForwarder(ctx context.Context, cfg config.Config, j *offline.Journal, logger *slog.Logger) (done <-chan struct{}, err error) {
+// background until ctx ends — and, with accept, the listener that hands the
+// till's notifications from the hub to accept; done is closed when both
+// have stopped. Nothing is started without a [hub] url.
+func startForwarder(ctx context.Context, cfg config.Config, j *offline.Journal, logger *slog.Logger,
+	accept func(context.Context, gateway.Notification) error) (done <-chan struct{}, err error) {
 	if strings.TrimSpace(cfg.Hub.URL) == "" {
 		return nil, nil
 	}
@@ -48,14 +53,32 @@ func startForwarder(ctx context.Context, cfg config.Config, j *offline.Journal, 
 		nc.Close()
 		return nil, err
 	}
-	f := &hub.Forwarder{Outbox: j, Feed: j, JS: js, Log: logger.With("subsystem", "hub")}
+	log := logger.With("subsystem", "hub")
+	f := &hub.Forwarder{Outbox: j, Feed: j, JS: js, Log: log}
 	ch := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = f.Run(ctx) }()
+	if accept != nil {
+		l := &hub.NotificationListener{JS: js, Till: till, Accept: accept, Log: log}
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = l.Run(ctx) }()
+	}
 	go func() {
 		defer close(ch)
-		defer nc.Close()
-		_ = f.Run(ctx)
+		wg.Wait()
+		nc.Close()
 	}()
 	return ch, nil
+}
+
+// ignoreNotFound: a notification for a charge this till never journaled is
+// acknowledged — it is not ours to settle.
+func ignoreNotFound(err error) error {
+	if errors.Is(err, pos.ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 func runOutbox(args []string, stdout, stderr io.Writer) int {
@@ -196,7 +219,7 @@ func jsonOrFail(stdout, stderr io.Writer, v any) int {
 // stops with the app's background work. A hub that cannot be reached is
 // logged, never fatal: the till works alone and the events wait.
 func (a *app) startHub() {
-	done, err := startForwarder(a.ctx, a.cfg, a.journal, a.log)
+	done, err := startForwarder(a.ctx, a.cfg, a.journal, a.log, a.acceptNotification)
 	if err != nil {
 		a.log.Error("hub forwarder not started; events wait in the outbox", "subsystem", "hub", "err", err)
 		return

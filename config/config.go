@@ -194,6 +194,10 @@ type Hub struct {
 	NATSURL  string `toml:"nats_url"`
 	Replicas int    `toml:"replicas"`
 	Database string `toml:"database"`
+	// HTTPListen: where the hub serves the gateway's notifications (POST
+	// /notify; point the tills' [gateway] notify_url there) and the
+	// manager's page; "" for neither.
+	HTTPListen string `toml:"http_listen"`
 }
 
 func (c *Config) validateHub(bad func(key, format string, args ...any)) {
@@ -251,7 +255,8 @@ func Default() Config {
 			CustomerCopies: 1, MerchantCopies: 0, Cut: "partial", WriteTimeout: D(5 * time.Second),
 		},
 		Sandbox: Sandbox{Listen: "127.0.0.1:0", TimeScale: 1},
-		Hub:     Hub{Listen: "127.0.0.1:4222", StoreDir: "hub-jetstream", Replicas: 1, Database: "hub.db"},
+		Hub: Hub{Listen: "127.0.0.1:4222", StoreDir: "hub-jetstream", Replicas: 1, Database: "hub.db",
+			HTTPListen: "127.0.0.1:8090"},
 	}
 }
 
