@@ -230,3 +230,31 @@ func (a *app) startHub() {
 	a.bg.Add(1)
 	go func() { defer a.bg.Done(); <-done }()
 }
+
+// importFromHub copies a charge made at another till of the store into
+// this till's journal (asking the hub at [hub] url), so that it can be
+// refunded here; the copy names the till that made it. An error when there
+// is no hub or the hub does not know the charge.
+func (a *app) importFromHub(ctx context.Context, code pos.ChargeCode, who string) error {
+	if strings.TrimSpace(a.cfg.Hub.URL) == "" {
+		return errors.New("no store hub configured ([hub] url)")
+	}
+	co := tillConn(a.cfg.Hub, "posterm-lookup")
+	co.Once = true
+	nc, err := hub.Connect(co)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	t, origin, err := hub.LookupCharge(lctx, nc, code)
+	if err != nil {
+		return err
+	}
+	if err := a.journal.ImportCharge(ctx, t, origin, who); err != nil {
+		return err
+	}
+	a.log.Info("charge of another till copied from the hub", "subsystem", "hub", "charge_code", string(code), "origin_till", origin)
+	return nil
+}

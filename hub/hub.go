@@ -106,6 +106,9 @@ func Start(ctx context.Context, cfg Config) (*Hub, error) {
 	if h.store, err = OpenStore(cfg.DBPath); err != nil {
 		return nil, err
 	}
+	if err := h.serveLookups(); err != nil {
+		return nil, err
+	}
 	rctx, rcancel := context.WithCancel(context.Background())
 	h.cancel = rcancel
 	go h.consume(rctx, cons)

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS charges (
     seq         INTEGER NOT NULL,
     state       TEXT    NOT NULL,
     created_at  TEXT    NOT NULL,
+    origin      TEXT    NOT NULL, -- "" for the till's own charge, else the till that made it
     payload     TEXT    NOT NULL,
     PRIMARY KEY (till, charge_code)
 ) STRICT;
@@ -121,10 +122,10 @@ func (s *Store) Ingest(ctx context.Context, evs []pos.OutboxEvent, received time
 			if err := json.Unmarshal(e.Payload, &t); err != nil {
 				return 0, fmt.Errorf("hub ingest %s: payload: %w", e.ID, err)
 			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO charges (till, charge_code, seq, state, created_at, payload)
-				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (till, charge_code) DO UPDATE SET
+			_, err = tx.ExecContext(ctx, `INSERT INTO charges (till, charge_code, seq, state, created_at, origin, payload)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (till, charge_code) DO UPDATE SET
 				seq = excluded.seq, state = excluded.state, payload = excluded.payload WHERE excluded.seq > charges.seq`,
-				e.Till, string(e.ChargeCode), e.Seq, e.State, ts(t.CreatedAt), string(e.Payload))
+				e.Till, string(e.ChargeCode), e.Seq, e.State, ts(t.CreatedAt), e.Origin, string(e.Payload))
 		case pos.FeedRefund:
 			var r pos.Refund
 			if err := json.Unmarshal(e.Payload, &r); err != nil {
@@ -205,7 +206,7 @@ func (s *Store) EventCount(ctx context.Context) (map[string]int, error) {
 func (s *Store) Totals(ctx context.Context, since, until time.Time) (map[string]pos.ShiftTotals, error) {
 	txs := map[string][]pos.Transaction{}
 	byCode := map[string]map[pos.ChargeCode]pos.Transaction{}
-	if err := s.each(ctx, "SELECT till, payload FROM charges ORDER BY till, created_at, charge_code", func(till string, payload []byte) error {
+	if err := s.each(ctx, "SELECT till, payload, origin FROM charges ORDER BY till, created_at, charge_code", func(till string, payload []byte, origin string) error {
 		var t pos.Transaction
 		if err := json.Unmarshal(payload, &t); err != nil {
 			return err
@@ -214,7 +215,8 @@ func (s *Store) Totals(ctx context.Context, since, until time.Time) (map[string]
 			byCode[till] = map[pos.ChargeCode]pos.Transaction{}
 		}
 		byCode[till][t.ChargeCode] = t
-		if in(t.CreatedAt, since, until) {
+		// A charge copied from another till is not a sale here.
+		if origin == "" && in(t.CreatedAt, since, until) {
 			txs[till] = append(txs[till], t)
 		}
 		return nil
@@ -222,7 +224,7 @@ func (s *Store) Totals(ctx context.Context, since, until time.Time) (map[string]
 		return nil, err
 	}
 	rs := map[string][]pos.Refund{}
-	if err := s.each(ctx, "SELECT till, payload FROM refunds ORDER BY till, created_at, out_refund_no", func(till string, payload []byte) error {
+	if err := s.each(ctx, "SELECT till, payload, '' FROM refunds ORDER BY till, created_at, out_refund_no", func(till string, payload []byte, _ string) error {
 		var r pos.Refund
 		if err := json.Unmarshal(payload, &r); err != nil {
 			return err
@@ -273,18 +275,18 @@ func in(t, since, until time.Time) bool {
 	return !t.Before(since) && (until.IsZero() || t.Before(until))
 }
 
-func (s *Store) each(ctx context.Context, q string, fn func(till string, payload []byte) error) error {
+func (s *Store) each(ctx context.Context, q string, fn func(till string, payload []byte, origin string) error) error {
 	rows, err := s.db.QueryContext(ctx, q)
 	if err != nil {
 		return fmt.Errorf("hub store: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var till, payload string
-		if err := rows.Scan(&till, &payload); err != nil {
+		var till, payload, origin string
+		if err := rows.Scan(&till, &payload, &origin); err != nil {
 			return fmt.Errorf("hub store: %w", err)
 		}
-		if err := fn(till, []byte(payload)); err != nil {
+		if err := fn(till, []byte(payload), origin); err != nil {
 			return fmt.Errorf("hub store: %w", err)
 		}
 	}
@@ -343,6 +345,41 @@ func (s *Store) UnknownTillNotifications(ctx context.Context) ([]KeptNotificatio
 		out = append(out, k)
 	}
 	return out, rows.Err()
+}
+
+// LookupCharge finds a charge made at any till: the row its own till last
+// reported, with Refunded raised to the most any till has refunded of it
+// (a refund made at another till updates that till's copy). found is false
+// when no till has reported it.
+func (s *Store) LookupCharge(ctx context.Context, code pos.ChargeCode) (t pos.Transaction, till string, found bool, err error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT till, origin, payload FROM charges WHERE charge_code = ?", string(code))
+	if err != nil {
+		return t, "", false, fmt.Errorf("hub lookup: %w", err)
+	}
+	defer rows.Close()
+	var refunded pos.Money
+	for rows.Next() {
+		var rowTill, origin, payload string
+		if err := rows.Scan(&rowTill, &origin, &payload); err != nil {
+			return t, "", false, fmt.Errorf("hub lookup: %w", err)
+		}
+		var c pos.Transaction
+		if err := json.Unmarshal([]byte(payload), &c); err != nil {
+			return t, "", false, fmt.Errorf("hub lookup: %w", err)
+		}
+		refunded = max(refunded, c.Refunded)
+		if origin == "" {
+			t, till, found = c, rowTill, true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return t, "", false, fmt.Errorf("hub lookup: %w", err)
+	}
+	if found && refunded > t.Refunded {
+		t.Refunded = refunded
+		t.State = pos.StateAfterRefund(t.Amount, refunded)
+	}
+	return t, till, found, nil
 }
 
 // ErrNoStore is returned when the hub's store file does not exist.

@@ -57,17 +57,23 @@ func (j *Journal) writeOutbox(ctx context.Context, tx *sql.Tx, evs []pos.FeedEve
 		if err != nil {
 			return fmt.Errorf("outbox: encode: %w", err)
 		}
+		if o.Kind == pos.FeedTransaction {
+			if err := tx.QueryRowContext(ctx, "SELECT origin_till FROM foreign_charges WHERE charge_code = ?",
+				string(o.ChargeCode)).Scan(&o.Origin); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("outbox: %w", err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (till, kind, charge_code, out_refund_no, state,
-			amount, refunded, cashier, channel, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			amount, refunded, cashier, channel, at, payload, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			j.till, string(o.Kind), string(o.ChargeCode), o.OutRefundNo, o.State, int64(o.Amount), int64(o.Refunded),
-			o.Cashier, int(o.Channel), at, string(payload)); err != nil {
+			o.Cashier, int(o.Channel), at, string(payload), o.Origin); err != nil {
 			return fmt.Errorf("outbox: %w", err)
 		}
 	}
 	return nil
 }
 
-const outboxColumns = "seq, till, kind, charge_code, out_refund_no, state, amount, refunded, cashier, channel, at, payload"
+const outboxColumns = "seq, till, kind, charge_code, out_refund_no, state, amount, refunded, cashier, channel, at, payload, origin"
 
 // PendingOutbox implements pos.OutboxPort.
 func (j *Journal) PendingOutbox(ctx context.Context, limit int) ([]pos.OutboxEvent, error) {
@@ -87,7 +93,7 @@ func scanOutbox(row scanner) (pos.OutboxEvent, error) {
 		tsc     timeScanner
 	)
 	if err := row.Scan(&o.Seq, &o.Till, &kind, &code, &o.OutRefundNo, &o.State, &o.Amount, &o.Refunded,
-		&o.Cashier, &o.Channel, tsc.t(&o.At), &payload); err != nil {
+		&o.Cashier, &o.Channel, tsc.t(&o.At), &payload, &o.Origin); err != nil {
 		return o, err
 	}
 	if err := tsc.done(); err != nil {
@@ -145,4 +151,69 @@ func (j *Journal) OutboxStatus(ctx context.Context) (pos.OutboxStatus, error) {
 		st.LastAckID = pos.EventID(lastTill.String, lastSeq.Int64)
 	}
 	return st, nil
+}
+
+// ImportCharge copies t, a charge made at till origin (as the hub reported
+// it), into this journal so that a refund or reprint can be made here. The
+// copy is recorded as foreign: pos.Shift does not count it as this till's
+// sale, and its outbox events name origin. Importing a charge already here
+// is pos.ErrDuplicate.
+func (j *Journal) ImportCharge(ctx context.Context, t pos.Transaction, origin string, who string) error {
+	if err := pos.ValidTillID(origin); err != nil {
+		return fmt.Errorf("import %s: %w", t.ChargeCode, err)
+	}
+	if origin == j.till {
+		return fmt.Errorf("import %s: it was made at this till (%s)", t.ChargeCode, origin)
+	}
+	if t.Unsettled() {
+		return fmt.Errorf("import %s in state %s: %w", t.ChargeCode, t.State, pos.ErrIllegalTransition)
+	}
+	if looksUnmasked(t.MaskedCode) {
+		return fmt.Errorf("import %s: %w", t.ChargeCode, ErrUnmaskedCode)
+	}
+	t.Queue = pos.Queue{}
+	// The copy does not take its sale's gate here: the sale was the other till's.
+	t.SaleID = ""
+	at := j.now()
+	return j.change(ctx, "import "+string(t.ChargeCode), func(tx *sql.Tx, pub func(pos.FeedEvent)) error {
+		if _, err := getTx(ctx, tx, t.ChargeCode); err == nil {
+			return fmt.Errorf("import %s: %w", t.ChargeCode, pos.ErrDuplicate)
+		} else if !errors.Is(err, pos.ErrNotFound) {
+			return err
+		}
+		if err := insertTx(ctx, tx, t); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO foreign_charges (charge_code, origin_till, imported_at) VALUES (?, ?, ?)",
+			string(t.ChargeCode), origin, ts(at)); err != nil {
+			return fmt.Errorf("import %s: %w", t.ChargeCode, err)
+		}
+		ev := pos.Event{ChargeCode: t.ChargeCode, Op: "import", From: "", To: string(t.State), Who: who,
+			Note: "charge of till " + origin + ", copied from the store hub"}
+		if err := insertEvent(ctx, tx, ev, at); err != nil {
+			return err
+		}
+		pub(pos.FeedEvent{Kind: pos.FeedTransaction, ChargeCode: t.ChargeCode, State: string(t.State)})
+		return nil
+	})
+}
+
+var _ pos.ForeignCharges = (*Journal)(nil)
+
+// ForeignCharges implements pos.ForeignCharges.
+func (j *Journal) ForeignCharges(ctx context.Context) (map[pos.ChargeCode]string, error) {
+	rows, err := j.db.QueryContext(ctx, "SELECT charge_code, origin_till FROM foreign_charges")
+	if err != nil {
+		return nil, fmt.Errorf("foreign charges: %w", err)
+	}
+	defer rows.Close()
+	out := map[pos.ChargeCode]string{}
+	for rows.Next() {
+		var code, origin string
+		if err := rows.Scan(&code, &origin); err != nil {
+			return nil, fmt.Errorf("foreign charges: %w", err)
+		}
+		out[pos.ChargeCode(code)] = origin
+	}
+	return out, rows.Err()
 }

@@ -73,3 +73,42 @@ func TestOutbox_EveryChangeWritesOneRowInOrder(t *testing.T) {
 		t.Fatalf("pending after = %+v, %v", rest, err)
 	}
 }
+
+func TestImportCharge_ForeignCopyNotASaleHere(t *testing.T) {
+	ctx := context.Background()
+	a, b := openTemp(t), openTemp(t)
+	payTx(t, a, "POS01AAAA2601010000000001")
+	got, err := a.Get(ctx, "POS01AAAA2601010000000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := tillOf(t, a)
+	tests := []struct {
+		name   string
+		origin string
+		ok     bool
+	}{
+		{"own till refused", tillOf(t, b), false},
+		{"bad till refused", "x", false},
+		{"other till", origin, true},
+		{"twice refused", origin, false},
+	}
+	for _, tt := range tests {
+		err := b.ImportCharge(ctx, got, tt.origin, "manager01")
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+	}
+	foreign, err := b.ForeignCharges(ctx)
+	if err != nil || foreign[got.ChargeCode] != origin || len(foreign) != 1 {
+		t.Fatalf("foreign = %v, %v", foreign, err)
+	}
+	s, err := pos.Shift(ctx, b, time.Time{}, time.Time{})
+	if err != nil || s.Attempts != 0 || s.Total.Sales.Count != 0 {
+		t.Fatalf("b's shift counts the copy: %+v, %v", s, err)
+	}
+	ob, err := b.PendingOutbox(ctx, 0)
+	if err != nil || len(ob) != 1 || ob[0].Origin != origin || ob[0].State != "paid" {
+		t.Fatalf("b's outbox = %+v, %v", ob, err)
+	}
+}

@@ -34,6 +34,9 @@ type OutboxEvent struct {
 	Cashier  string    `json:"cashier,omitempty"`
 	Channel  Channel   `json:"channel"`
 	At       time.Time `json:"at"`
+	// Origin: for a transaction copied from another till (a refund made
+	// here of a charge made there), that till's identity; "" otherwise.
+	Origin string `json:"origin,omitempty"`
 	// Payload is the JSON of the Transaction or Refund after the change.
 	Payload []byte `json:"payload,omitempty"`
 }
@@ -81,4 +84,13 @@ func TillOfCharge(code ChargeCode) (till string, ok bool) {
 		return "", false
 	}
 	return till, true
+}
+
+// ForeignCharges is implemented by a journal that holds copies of charges
+// made at other tills (fetched from the store hub to refund or reprint
+// them here). Such a copy is not this till's sale: Shift counts only the
+// refunds made here.
+type ForeignCharges interface {
+	// ForeignCharges maps each copied charge to the till that made it.
+	ForeignCharges(ctx context.Context) (map[ChargeCode]string, error)
 }

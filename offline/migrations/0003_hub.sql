@@ -16,10 +16,23 @@ CREATE TABLE outbox (
     channel       INTEGER NOT NULL DEFAULT 0,
     at            TEXT    NOT NULL,
     payload       TEXT    NOT NULL,
-    sent_at       TEXT    NOT NULL DEFAULT ''
+    sent_at       TEXT    NOT NULL DEFAULT '',
+    origin        TEXT    NOT NULL DEFAULT '' -- a charge copied from that till (foreign_charges)
 ) STRICT;
 
 CREATE INDEX outbox_pending ON outbox (seq) WHERE sent_at = '';
 
 CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox
 BEGIN SELECT RAISE(ABORT, 'journal: the outbox is append-only'); END;
+
+-- Charges made at another till of the store, copied here (from the hub) so
+-- that a refund or reprint can be made at this till. The copy is not this
+-- till's sale: shift totals count only the refund made here. Never deleted.
+CREATE TABLE foreign_charges (
+    charge_code TEXT PRIMARY KEY,
+    origin_till TEXT NOT NULL,
+    imported_at TEXT NOT NULL
+) STRICT;
+
+CREATE TRIGGER foreign_charges_no_delete BEFORE DELETE ON foreign_charges
+BEGIN SELECT RAISE(ABORT, 'journal: imported charges are never deleted'); END;
