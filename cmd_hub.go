@@ -99,6 +99,15 @@ Flags:
 			return fail(stderr, "hub", err)
 		}
 	}
+	var sb *sandbox.Running
+	if cfg.Sandbox.Enabled {
+		// The demo: the manager's page logs in on the embedded sandbox, and
+		// the demo tills pay on it.
+		if sb, cfg, err = startSandbox(cfg, cfg.Sandbox.Listen, logger); err != nil {
+			return fail(stderr, "hub", err)
+		}
+		defer sb.Close()
+	}
 	h, err := hub.Start(ctx, hubConfig(cfg, logger))
 	if err != nil {
 		return fail(stderr, "hub", err)
@@ -111,7 +120,11 @@ Flags:
 		if err != nil {
 			return fail(stderr, "hub", fmt.Errorf("hub.http_listen: %w", err))
 		}
-		srv := &http.Server{Handler: hubMux(h, cfg), ReadHeaderTimeout: 10 * time.Second}
+		mux, err := hubMux(h, cfg, logger)
+		if err != nil {
+			return fail(stderr, "hub", err)
+		}
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
 		notifyURL = "http://" + ln.Addr().String() + "/notify"
@@ -119,7 +132,10 @@ Flags:
 			notifyURL, ln.Addr())
 	}
 	if *demoTills > 0 {
-		stopDemo, err := runDemoTills(ctx, cfg, com.dataDir, *demoTills, *demoEvery, h.URL(), notifyURL, logger, stderr)
+		if sb == nil {
+			return fail(stderr, "hub", errors.New("--demo-tills needs the embedded sandbox (--demo)"))
+		}
+		stopDemo, err := runDemoTills(ctx, cfg, sb, com.dataDir, *demoTills, *demoEvery, h.URL(), notifyURL, logger, stderr)
 		if err != nil {
 			return fail(stderr, "hub", err)
 		}
@@ -248,22 +264,32 @@ func runHubStatus(args []string, stdout, stderr io.Writer) int {
 }
 
 // hubMux serves the hub's HTTP side: the gateway's notifications, verified
-// with the merchant's key ([gateway] secret).
-func hubMux(h *hub.Hub, cfg config.Config) *http.ServeMux {
+// with the merchant's key ([gateway] secret), and the manager's page, whose
+// logins are checked with the gateway ([gateway] url).
+func hubMux(h *hub.Hub, cfg config.Config, logger *slog.Logger) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	mux.Handle("POST /notify", h.NotifyHandler(cfg.Gateway.Secret))
-	return mux
+	client, err := newGatewayClient(cfg, logger)
+	if err != nil {
+		return nil, fmt.Errorf("the manager's page logs in on the gateway: %w", err)
+	}
+	gw := gateway.ForPOS(client)
+	zone, err := cfg.Register.Location()
+	if err != nil {
+		return nil, err
+	}
+	page := &hub.Page{Store: h.Store(), BusiID: cfg.Gateway.BusiID, Zone: zone, Log: logger.With("subsystem", "hub"),
+		Login: func(ctx context.Context, user, pw string) (pos.Cashier, error) {
+			return pos.Login(ctx, gw, logger, user, pw)
+		}}
+	mux.Handle("/", page.Handler())
+	return mux, nil
 }
 
 // runDemoTills runs n demo tills in this process: each has its journal in
 // dataDir, pays on one embedded sandbox, and forwards to the hub at url.
-func runDemoTills(ctx context.Context, cfg config.Config, dataDir string, n int, every time.Duration, url, notifyURL string,
+func runDemoTills(ctx context.Context, cfg config.Config, sb *sandbox.Running, dataDir string, n int, every time.Duration, url, notifyURL string,
 	logger *slog.Logger, stderr io.Writer) (func(), error) {
-	sb, err := sandbox.Start("127.0.0.1:0", sandbox.Options{TimeScale: 0.01,
-		Now: func() time.Time { return time.Now().In(gateway.Shanghai) }})
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	var closers []func()
 	stopAll := func() {
@@ -271,7 +297,6 @@ func runDemoTills(ctx context.Context, cfg config.Config, dataDir string, n int,
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
-		sb.Close()
 	}
 	zone, err := cfg.Register.Location()
 	if err != nil {

@@ -204,61 +204,11 @@ func (s *Store) EventCount(ctx context.Context) (map[string]int, error) {
 // open end) from the charges and refunds as that till last reported them —
 // pos.ComputeShift, the same rule as `posterm shift` on the till.
 func (s *Store) Totals(ctx context.Context, since, until time.Time) (map[string]pos.ShiftTotals, error) {
-	txs := map[string][]pos.Transaction{}
-	byCode := map[string]map[pos.ChargeCode]pos.Transaction{}
-	if err := s.each(ctx, "SELECT till, payload, origin FROM charges ORDER BY till, created_at, charge_code", func(till string, payload []byte, origin string) error {
-		var t pos.Transaction
-		if err := json.Unmarshal(payload, &t); err != nil {
-			return err
-		}
-		if byCode[till] == nil {
-			byCode[till] = map[pos.ChargeCode]pos.Transaction{}
-		}
-		byCode[till][t.ChargeCode] = t
-		// A charge copied from another till is not a sale here.
-		if origin == "" && in(t.CreatedAt, since, until) {
-			txs[till] = append(txs[till], t)
-		}
-		return nil
-	}); err != nil {
+	cs, rs, err := s.load(ctx)
+	if err != nil {
 		return nil, err
 	}
-	rs := map[string][]pos.Refund{}
-	if err := s.each(ctx, "SELECT till, payload, '' FROM refunds ORDER BY till, created_at, out_refund_no", func(till string, payload []byte, _ string) error {
-		var r pos.Refund
-		if err := json.Unmarshal(payload, &r); err != nil {
-			return err
-		}
-		if in(r.CreatedAt, since, until) {
-			rs[till] = append(rs[till], r)
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	tills := map[string]bool{}
-	for t := range txs {
-		tills[t] = true
-	}
-	for t := range rs {
-		tills[t] = true
-	}
-	out := map[string]pos.ShiftTotals{}
-	for till := range tills {
-		var earlier []pos.Transaction
-		inShift := map[pos.ChargeCode]bool{}
-		for _, t := range txs[till] {
-			inShift[t.ChargeCode] = true
-		}
-		for _, r := range rs[till] {
-			if t, ok := byCode[till][r.ChargeCode]; ok && !inShift[r.ChargeCode] {
-				inShift[r.ChargeCode] = true
-				earlier = append(earlier, t)
-			}
-		}
-		out[till] = pos.ComputeShift(since, until, txs[till], rs[till], earlier)
-	}
-	return out, nil
+	return group(since, until, cs, rs, func(c charge) string { return c.till }, func(r refund) string { return r.till }), nil
 }
 
 // TillIDs returns the keys of m sorted.
