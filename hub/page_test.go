@@ -93,7 +93,7 @@ func TestPage_ManagerSeesTakingsCashierRefused(t *testing.T) {
 	sales := tl.sell(t, 2) // 1.00 and 1.37
 	waitHub(t, h, map[string]int{tl.id: tl.outboxSize(t)})
 	_, body = get(t, mgr, srv.URL+"/?lang=en")
-	if !strings.Contains(body, "Takings today") || !strings.Contains(body, "<td>"+tl.id+"</td>") ||
+	if !strings.Contains(body, "Takings today") || !strings.Contains(body, "<td>"+tl.id+"</td>") || !strings.HasSuffix(strings.TrimSpace(body), "</html>") ||
 		!strings.Contains(body, `<td class="net">`+(sales[0].Amount+sales[1].Amount).String()+`</td>`) {
 		t.Fatalf("after two sales:\n%s", body)
 	}
