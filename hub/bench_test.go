@@ -52,7 +52,9 @@ func (m *memOutbox) MarkSent(_ context.Context, seqs []int64, _ time.Time) error
 	return nil
 }
 
-func (m *memOutbox) OutboxStatus(context.Context) (pos.OutboxStatus, error) { return pos.OutboxStatus{}, nil }
+func (m *memOutbox) OutboxStatus(context.Context) (pos.OutboxStatus, error) {
+	return pos.OutboxStatus{}, nil
+}
 
 func benchEvents(till string, n int) []pos.OutboxEvent {
 	now := time.Now()
