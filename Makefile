@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/posterm
 DEMO_DIR ?= posterm-demo
 
-.PHONY: help run run-hub build test e2e bench bench-report soak fuzz vet clean
+.PHONY: help run run-hub test-cluster build test e2e bench bench-report soak fuzz vet clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -17,6 +17,9 @@ run: build ## start the register on the embedded sandbox gateway (demo merchant,
 run-hub: build ## start a demo store hub (embedded NATS JetStream) with two demo tills selling on the sandbox
 	@mkdir -p $(DEMO_DIR)/hub
 	./$(BIN) hub --demo --data-dir $(DEMO_DIR)/hub --demo-tills 2
+
+test-cluster: ## the store hub on a 3-node in-process NATS cluster losing a node (build tag cluster)
+	$(GO) test -race -tags cluster -run Cluster ./hub/
 
 build: ## build bin/posterm
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
