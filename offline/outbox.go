@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"posterm/pos"
@@ -75,13 +74,13 @@ func (j *Journal) writeOutbox(ctx context.Context, tx *sql.Tx, evs []pos.FeedEve
 
 const outboxColumns = "seq, till, kind, charge_code, out_refund_no, state, amount, refunded, cashier, channel, at, payload, origin"
 
-// PendingOutbox implements pos.OutboxPort.
+// PendingOutbox implements pos.OutboxPort: the rows past the watermark.
 func (j *Journal) PendingOutbox(ctx context.Context, limit int) ([]pos.OutboxEvent, error) {
 	if limit <= 0 {
 		limit = 256
 	}
-	return queryAll(ctx, j.db, "outbox", scanOutbox,
-		"SELECT "+outboxColumns+" FROM outbox WHERE sent_at = '' ORDER BY seq LIMIT ?", limit)
+	return queryAll(ctx, j.db, "outbox", scanOutbox, "SELECT "+outboxColumns+
+		" FROM outbox WHERE seq > (SELECT seq FROM outbox_sent WHERE id = 1) ORDER BY seq LIMIT ?", limit)
 }
 
 func scanOutbox(row scanner) (pos.OutboxEvent, error) {
@@ -104,19 +103,48 @@ func scanOutbox(row scanner) (pos.OutboxEvent, error) {
 	return o, nil
 }
 
-// MarkSent implements pos.OutboxPort.
+// MarkSent implements pos.OutboxPort. The watermark moves over the acked
+// rows that follow it without a gap; an acked row after an unacked one is
+// published again later (the hub drops the repeat by its id).
 func (j *Journal) MarkSent(ctx context.Context, seqs []int64, at time.Time) error {
 	if len(seqs) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(seqs)+1)
-	args = append(args, ts(at))
+	acked := make(map[int64]bool, len(seqs))
 	for _, s := range seqs {
-		args = append(args, s)
+		acked[s] = true
 	}
 	return j.write(ctx, "outbox mark sent", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "UPDATE outbox SET sent_at = ? WHERE sent_at = '' AND seq IN ("+
-			strings.TrimSuffix(strings.Repeat("?,", len(seqs)), ",")+")", args...)
+		rows, err := tx.QueryContext(ctx, `SELECT seq, till FROM outbox WHERE seq > (SELECT seq FROM outbox_sent WHERE id = 1)
+			ORDER BY seq LIMIT ?`, len(seqs))
+		if err != nil {
+			return err
+		}
+		var (
+			last     int64
+			lastTill string
+		)
+		for rows.Next() {
+			var s int64
+			var till string
+			if err := rows.Scan(&s, &till); err != nil {
+				rows.Close()
+				return err
+			}
+			if !acked[s] {
+				break
+			}
+			last, lastTill = s, till
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if last == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE outbox_sent SET seq = ?, till = ?, acked_at = ? WHERE id = 1 AND seq < ?",
+			last, lastTill, ts(at), last)
 		return err
 	})
 }
@@ -125,30 +153,25 @@ func (j *Journal) MarkSent(ctx context.Context, seqs []int64, at time.Time) erro
 func (j *Journal) OutboxStatus(ctx context.Context) (pos.OutboxStatus, error) {
 	var (
 		st              pos.OutboxStatus
-		oldest, lastAck sql.NullString
-		lastSeq         sql.NullInt64
-		lastTill        sql.NullString
+		mark            int64
+		markTill, acked string
+		oldest          sql.NullString
 	)
-	err := j.db.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM outbox WHERE sent_at = ''),
-		(SELECT count(*) FROM outbox WHERE sent_at <> ''),
-		(SELECT min(at) FROM outbox WHERE sent_at = '')`).Scan(&st.Pending, &st.Sent, &oldest)
+	err := j.db.QueryRowContext(ctx, `SELECT s.seq, s.till, s.acked_at,
+		(SELECT count(*) FROM outbox WHERE seq > s.seq), (SELECT count(*) FROM outbox WHERE seq <= s.seq),
+		(SELECT at FROM outbox WHERE seq > s.seq ORDER BY seq LIMIT 1)
+		FROM outbox_sent s WHERE s.id = 1`).Scan(&mark, &markTill, &acked, &st.Pending, &st.Sent, &oldest)
 	if err != nil {
-		return st, fmt.Errorf("outbox status: %w", err)
-	}
-	err = j.db.QueryRowContext(ctx, `SELECT sent_at, seq, till FROM outbox WHERE sent_at <> ''
-		ORDER BY sent_at DESC, seq DESC LIMIT 1`).Scan(&lastAck, &lastSeq, &lastTill)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return st, fmt.Errorf("outbox status: %w", err)
 	}
 	if st.OldestAt, err = pt(oldest.String); err != nil {
 		return st, err
 	}
-	if st.LastAckAt, err = pt(lastAck.String); err != nil {
+	if st.LastAckAt, err = pt(acked); err != nil {
 		return st, err
 	}
-	if lastSeq.Valid {
-		st.LastAckID = pos.EventID(lastTill.String, lastSeq.Int64)
+	if mark > 0 {
+		st.LastAckID = pos.EventID(markTill, mark)
 	}
 	return st, nil
 }
