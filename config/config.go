@@ -202,7 +202,8 @@ type Hub struct {
 
 func (c *Config) validateHub(bad func(key, format string, args ...any)) {
 	h := c.Hub
-	for key, u := range map[string]string{"hub.url": h.URL, "hub.nats_url": h.NATSURL} {
+	for _, ku := range [][2]string{{"hub.url", h.URL}, {"hub.nats_url", h.NATSURL}} {
+		key, u := ku[0], ku[1]
 		if u == "" {
 			continue
 		}

@@ -221,10 +221,10 @@ func (h *Hub) ingest(ctx context.Context, all []jetstream.Msg) {
 		evs  []pos.OutboxEvent
 	)
 	for _, m := range all {
-		var e pos.OutboxEvent
-		if err := json.Unmarshal(m.Data(), &e); err != nil || e.ID == "" || e.ID != pos.EventID(e.Till, e.Seq) {
+		e, err := DecodeEvent(m.Data())
+		if err != nil {
 			// Kept in the stream (Term stops redelivery, the message stays),
-			// and reported.
+			// and reported; it must not hold up the events after it.
 			h.log.Error("hub: an event that cannot be read is left in the stream", "subject", m.Subject(), "err", err)
 			_ = m.Term()
 			continue
@@ -252,6 +252,34 @@ func (h *Hub) ingest(ctx context.Context, all []jetstream.Msg) {
 	close(h.notify)
 	h.notify = make(chan struct{})
 	h.mu.Unlock()
+}
+
+// DecodeEvent reads one event message (outside bytes: any till, or anyone
+// with access to the subject, may have published it) and checks what the
+// store relies on.
+func DecodeEvent(data []byte) (pos.OutboxEvent, error) {
+	var e pos.OutboxEvent
+	if err := json.Unmarshal(data, &e); err != nil {
+		return e, fmt.Errorf("event: %w", err)
+	}
+	if pos.ValidTillID(e.Till) != nil || e.Seq <= 0 || e.ID != pos.EventID(e.Till, e.Seq) {
+		return e, fmt.Errorf("event: bad id %q (till %q, seq %d)", pos.CleanText(e.ID), pos.CleanText(e.Till), e.Seq)
+	}
+	switch e.Kind {
+	case pos.FeedTransaction:
+		var t pos.Transaction
+		if err := json.Unmarshal(e.Payload, &t); err != nil || t.ChargeCode != e.ChargeCode {
+			return e, fmt.Errorf("event %s: transaction payload does not match", e.ID)
+		}
+	case pos.FeedRefund:
+		var r pos.Refund
+		if err := json.Unmarshal(e.Payload, &r); err != nil || r.OutRefundNo != e.OutRefundNo || r.ChargeCode != e.ChargeCode {
+			return e, fmt.Errorf("event %s: refund payload does not match", e.ID)
+		}
+	default:
+		return e, fmt.Errorf("event %s: unknown kind %q", e.ID, pos.CleanText(string(e.Kind)))
+	}
+	return e, nil
 }
 
 func (h *Hub) sleep(ctx context.Context, d time.Duration) {

@@ -1,6 +1,7 @@
 package pos_test
 
 import (
+	"strings"
 	"testing"
 
 	"posterm/pos"
@@ -37,4 +38,22 @@ func TestTillOfCharge_RoundTrip(t *testing.T) {
 			t.Errorf("%s: %q %v", code, till, ok)
 		}
 	}
+}
+
+func FuzzTillOfCharge(f *testing.F) {
+	for _, s := range []string{"POS01K7Q22603140926530001", "A0000000000000000000", "", "POS01K7Q2260314092653000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		till, ok := pos.TillOfCharge(pos.ChargeCode(s))
+		if !ok {
+			if till != "" {
+				t.Fatalf("%q: not ok but till %q", s, till)
+			}
+			return
+		}
+		if pos.ValidTillID(till) != nil || len(s) > pos.MaxChargeCodeLen || !strings.Contains(s, till) {
+			t.Fatalf("%q: till %q", s, till)
+		}
+	})
 }
