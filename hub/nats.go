@@ -24,6 +24,9 @@ const (
 	// republishes an event within it (killed between the publish and the
 	// mark) is dropped by JetStream; later ones by the hub's store.
 	DefaultDuplicates = 10 * time.Minute
+	// DefaultRetention is how long the events stream keeps an event (the
+	// hub stores each within moments; this covers a hub down for weeks).
+	DefaultRetention = 90 * 24 * time.Hour
 )
 
 // EventSubject is the subject a till's events go to.
@@ -131,6 +134,9 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, replicas int) (je
 		Storage:    jetstream.FileStorage,
 		Duplicates: DefaultDuplicates,
 		Replicas:   replicas,
+		// The hub's store is the record; the stream only carries events
+		// to it, so it need not grow for ever on the back-office disk.
+		MaxAge: DefaultRetention,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("hub: stream %s: %w", StreamName, err)
