@@ -24,7 +24,7 @@ func newPage(t *testing.T, sb *sandbox.Running, h *hub.Hub) *httptest.Server {
 		t.Fatal(err)
 	}
 	gw := gateway.ForPOS(c)
-	p := &hub.Page{Store: h.Store(), BusiID: sandbox.DemoBusiID, Log: quiet,
+	p := &hub.Page{Store: h.Store(), BusiID: sandbox.DemoBusiID, Log: quiet, RefreshSeconds: 1,
 		Login: func(ctx context.Context, user, pw string) (pos.Cashier, error) {
 			return pos.Login(ctx, gw, quiet, user, pw)
 		}}
