@@ -41,7 +41,7 @@ func hubConfig(cfg config.Config, logger *slog.Logger) hub.Config {
 	h := cfg.Hub
 	return hub.Config{
 		NATSURL: h.NATSURL, Listen: h.Listen, StoreDir: h.StoreDir, Replicas: h.Replicas,
-		Conn:   hub.ConnOptions{Creds: h.Creds, CAFile: h.CAFile, CertFile: h.CertFile, KeyFile: h.KeyFile},
+		Conn:   hub.ConnOptions{Token: h.Token, Creds: h.Creds, CAFile: h.CAFile, CertFile: h.CertFile, KeyFile: h.KeyFile},
 		DBPath: h.Database, Log: logger.With("subsystem", "hub"),
 	}
 }
@@ -113,6 +113,11 @@ Flags:
 		return fail(stderr, "hub", err)
 	}
 	defer h.Close()
+	if host, _, _ := net.SplitHostPort(cfg.Hub.Listen); cfg.Hub.NATSURL == "" && cfg.Hub.Token == "" && !isLoopback(host) {
+		logger.Warn("hub: NATS listens beyond this machine without [hub] token: anyone on the network can publish",
+			"subsystem", "hub", "listen", cfg.Hub.Listen)
+		fmt.Fprintf(stderr, "hub: warning: %s is reachable from the network and [hub] token is empty\n", cfg.Hub.Listen)
+	}
 	fmt.Fprintf(stderr, "hub: NATS at %s · store %s · tills set [hub] url = %q\n", h.URL(), cfg.Hub.Database, h.URL())
 	notifyURL := ""
 	if addr := strings.TrimSpace(cfg.Hub.HTTPListen); addr != "" {
@@ -261,6 +266,14 @@ func runHubStatus(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return exitDone
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // hubMux serves the hub's HTTP side: the gateway's notifications, verified

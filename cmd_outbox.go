@@ -31,7 +31,7 @@ func init() {
 
 // tillConn is how a till reaches the hub's NATS ([hub] url, creds, TLS).
 func tillConn(h config.Hub, name string) hub.ConnOptions {
-	return hub.ConnOptions{URL: h.URL, Creds: h.Creds, CAFile: h.CAFile, CertFile: h.CertFile, KeyFile: h.KeyFile, Name: name}
+	return hub.ConnOptions{URL: h.URL, Token: h.Token, Creds: h.Creds, CAFile: h.CAFile, CertFile: h.CertFile, KeyFile: h.KeyFile, Name: name}
 }
 
 // startForwarder runs the outbox forwarder of j to [hub] url in the

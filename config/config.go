@@ -184,7 +184,11 @@ type Sandbox struct {
 // kept in StoreDir — or NATSURL, an existing NATS cluster (then with Creds
 // and the TLS files) — and the hub's own store in Database.
 type Hub struct {
-	URL      string `toml:"url"`
+	URL string `toml:"url"`
+	// Token: a shared secret the embedded NATS asks of every client (the
+	// hub's and the tills' [hub] token must match); "" for none — then
+	// keep listen on loopback or a closed LAN. Never logged.
+	Token    string `toml:"token"`
 	Creds    string `toml:"creds"`
 	CAFile   string `toml:"ca_file"`
 	CertFile string `toml:"cert_file"`

@@ -24,6 +24,7 @@ type Config struct {
 	// Replicas of the stream (3 on a 3-node cluster); 1 when zero.
 	Replicas int
 	// Conn is how to reach NATSURL (credentials, TLS); its URL is ignored.
+	// Its Token is also what the embedded server asks of every client.
 	Conn ConnOptions
 	// DBPath is the hub's SQLite store.
 	DBPath string
@@ -70,7 +71,7 @@ func Start(ctx context.Context, cfg Config) (*Hub, error) {
 	}()
 	url := cfg.NATSURL
 	if url == "" {
-		emb, err := StartEmbedded(cfg.Listen, cfg.StoreDir)
+		emb, err := StartEmbedded(cfg.Listen, cfg.StoreDir, cfg.Conn.Token)
 		if err != nil {
 			return nil, err
 		}

@@ -39,7 +39,7 @@ type Embedded struct {
 
 // StartEmbedded starts a NATS server with JetStream on listen ("host:port";
 // port 0 picks a free one) keeping its data in storeDir.
-func StartEmbedded(listen, storeDir string) (*Embedded, error) {
+func StartEmbedded(listen, storeDir, token string) (*Embedded, error) {
 	host, portS, err := net.SplitHostPort(listen)
 	if err != nil {
 		return nil, fmt.Errorf("hub: listen %q: %w", listen, err)
@@ -62,6 +62,8 @@ func StartEmbedded(listen, storeDir string) (*Embedded, error) {
 		StoreDir:   storeDir,
 		NoSigs:     true,
 		NoLog:      true,
+		// Every client (the hub's own too) must present the token.
+		Authorization: token,
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
@@ -88,6 +90,7 @@ func (e *Embedded) Close() {
 type ConnOptions struct {
 	URL   string // nats://host:port[,nats://…]
 	Creds string // a .creds file (JWT + NKey seed); "" for none
+	Token string // the embedded server's shared secret; "" for none
 	// TLS: a CA to trust and a client certificate; "" for none.
 	CAFile, CertFile, KeyFile string
 	Name                      string // the connection's name, shown by the server
@@ -108,6 +111,9 @@ func Connect(o ConnOptions) (*nats.Conn, error) {
 	}
 	if o.Creds != "" {
 		opts = append(opts, nats.UserCredentials(o.Creds))
+	}
+	if o.Token != "" {
+		opts = append(opts, nats.Token(o.Token))
 	}
 	if o.CAFile != "" {
 		opts = append(opts, nats.RootCAs(o.CAFile))

@@ -136,7 +136,7 @@ func TestHub_NotificationSettlesQRSaleAtItsTill(t *testing.T) {
 	feedA, unsubA := a.journal.Subscribe()
 	defer unsubA()
 	tx := a.precreate(t, 1888)
-	waitHub(t, h, map[string]int{a.id: 1})
+	waitHub(t, h, map[string]int{a.id: outboxRows(t, a.journal)}) // the hub knows till a
 	start := time.Now()
 	customerPays(t, sb, tx.BarCode)
 	waitPaid(t, a.journal, tx.ChargeCode, feedA)
