@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/posterm
 DEMO_DIR ?= posterm-demo
 
-.PHONY: help run run-hub test-cluster test-browser build test e2e bench bench-report soak fuzz vet clean
+.PHONY: help run run-hub test-cluster test-browser test-postgres build test e2e bench bench-report soak fuzz vet clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ test-cluster: ## the store hub on a 3-node in-process NATS cluster losing a node
 
 test-browser: ## the manager's page in headless Chromium (build tag browser; needs Debian's chromium)
 	$(GO) test -tags browser -run Browser ./hub/
+
+test-postgres: ## the hub's store on PostgreSQL (build tag postgres; POSTERM_TEST_DATABASE_URL=postgres://…)
+	$(GO) test -tags postgres -run Postgres ./hub/
 
 build: ## build bin/posterm
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .

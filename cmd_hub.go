@@ -42,8 +42,17 @@ func hubConfig(cfg config.Config, logger *slog.Logger) hub.Config {
 	return hub.Config{
 		NATSURL: h.NATSURL, Listen: h.Listen, StoreDir: h.StoreDir, Replicas: h.Replicas,
 		Conn:   hub.ConnOptions{Token: h.Token, Creds: h.Creds, CAFile: h.CAFile, CertFile: h.CertFile, KeyFile: h.KeyFile},
-		DBPath: h.Database, Log: logger.With("subsystem", "hub"),
+		DBPath: hubStore(h), Log: logger.With("subsystem", "hub"),
 	}
+}
+
+// hubStore is where the hub keeps its store: [hub] database_url
+// (PostgreSQL) when set, else the SQLite file [hub] database.
+func hubStore(h config.Hub) string {
+	if h.DatabaseURL != "" {
+		return h.DatabaseURL
+	}
+	return h.Database
 }
 
 func runHub(args []string, stdout, stderr io.Writer) int {
@@ -94,7 +103,7 @@ Flags:
 		return fail(stderr, "hub", err)
 	}
 	defer closeLog()
-	if dir := filepath.Dir(cfg.Hub.Database); dir != "." {
+	if dir := filepath.Dir(cfg.Hub.Database); cfg.Hub.DatabaseURL == "" && dir != "." {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return fail(stderr, "hub", err)
 		}
@@ -118,7 +127,7 @@ Flags:
 			"subsystem", "hub", "listen", cfg.Hub.Listen)
 		fmt.Fprintf(stderr, "hub: warning: %s is reachable from the network and [hub] token is empty\n", cfg.Hub.Listen)
 	}
-	fmt.Fprintf(stderr, "hub: NATS at %s · store %s · tills set [hub] url = %q\n", h.URL(), cfg.Hub.Database, h.URL())
+	fmt.Fprintf(stderr, "hub: NATS at %s · store %s · tills set [hub] url = %q\n", h.URL(), hub.StoreName(hubStore(cfg.Hub)), h.URL())
 	notifyURL := ""
 	if addr := strings.TrimSpace(cfg.Hub.HTTPListen); addr != "" {
 		ln, err := net.Listen("tcp", addr)
@@ -173,10 +182,10 @@ func runHubStatus(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if _, err := os.Stat(cfg.Hub.Database); err != nil {
+	if _, err := os.Stat(cfg.Hub.Database); cfg.Hub.DatabaseURL == "" && err != nil {
 		return fail(stderr, "hub status", fmt.Errorf("[hub] database %s: %w (has the hub run here?)", cfg.Hub.Database, err))
 	}
-	store, err := hub.OpenStore(cfg.Hub.Database)
+	store, err := hub.OpenStore(hubStore(cfg.Hub))
 	if err != nil {
 		return fail(stderr, "hub status", err)
 	}

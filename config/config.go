@@ -198,6 +198,9 @@ type Hub struct {
 	NATSURL  string `toml:"nats_url"`
 	Replicas int    `toml:"replicas"`
 	Database string `toml:"database"`
+	// DatabaseURL: the hub's store on PostgreSQL (postgres://…) instead of
+	// the SQLite file Database — for a chain's regional hub. Never logged.
+	DatabaseURL string `toml:"database_url"`
 	// HTTPListen: where the hub serves the gateway's notifications (POST
 	// /notify; point the tills' [gateway] notify_url there) and the
 	// manager's page; "" for neither.
@@ -216,6 +219,9 @@ func (c *Config) validateHub(bad func(key, format string, args ...any)) {
 				bad(key, "want nats://HOST:PORT or tls://HOST:PORT (comma-separated for a cluster), got %q", one)
 			}
 		}
+	}
+	if u := h.DatabaseURL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		bad("hub.database_url", "want a postgres:// URL")
 	}
 	if h.Replicas < 1 || h.Replicas > 5 {
 		bad("hub.replicas", "want 1 (one server) to 5, got %d", h.Replicas)

@@ -17,6 +17,8 @@ func TestLoad_HubSection(t *testing.T) {
 		{"http url", minimal + "[hub]\nurl = \"http://backoffice:4222\"\n", "config.toml:6: hub.url: want nats://HOST:PORT"},
 		{"bad cluster member", minimal + "[hub]\nnats_url = \"nats://a:4222,b:4222\"\n", "hub.nats_url: want nats://"},
 		{"replicas", minimal + "[hub]\nreplicas = 0\n", "config.toml:6: hub.replicas: want 1"},
+		{"postgres", minimal + "[hub]\ndatabase_url = \"postgres://hub:pw@db/hub\"\n", ""},
+		{"not postgres", minimal + "[hub]\ndatabase_url = \"mysql://db/hub\"\n", "hub.database_url: want a postgres:// URL"},
 		{"cert without key", minimal + "[hub]\ncert_file = \"c.pem\"\n", "hub.cert_file: set both"},
 	}
 	for _, tt := range tests {

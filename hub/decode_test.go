@@ -38,3 +38,16 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 	})
 }
+
+func TestStoreName_HidesThePassword(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"hub.db", "hub.db"},
+		{"postgres://hub:s3cret@db.example:5432/posterm?sslmode=require", "PostgreSQL db.example:5432/posterm"},
+		{"postgresql://db/posterm", "PostgreSQL db/posterm"},
+	}
+	for _, tt := range tests {
+		if got := hub.StoreName(tt.in); got != tt.want {
+			t.Errorf("StoreName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

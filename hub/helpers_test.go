@@ -33,8 +33,15 @@ func startSandbox(t testing.TB) *sandbox.Running {
 
 func startHub(t testing.TB, dir string) *hub.Hub {
 	t.Helper()
+	return startHubDB(t, dir, filepath.Join(dir, "hub.db"))
+}
+
+// startHubDB starts a hub whose store is db (a SQLite path or a
+// PostgreSQL URL).
+func startHubDB(t testing.TB, dir, db string) *hub.Hub {
+	t.Helper()
 	h, err := hub.Start(context.Background(), hub.Config{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "js"),
-		DBPath: filepath.Join(dir, "hub.db"), Log: quiet})
+		DBPath: db, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

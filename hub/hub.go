@@ -26,7 +26,7 @@ type Config struct {
 	// Conn is how to reach NATSURL (credentials, TLS); its URL is ignored.
 	// Its Token is also what the embedded server asks of every client.
 	Conn ConnOptions
-	// DBPath is the hub's SQLite store.
+	// DBPath is the hub's store: a SQLite file, or a postgres:// URL.
 	DBPath string
 	Clock  pos.Clock // pos.SystemClock() when nil
 	Log    *slog.Logger
@@ -114,7 +114,7 @@ func Start(ctx context.Context, cfg Config) (*Hub, error) {
 	h.cancel = rcancel
 	go h.consume(rctx, cons)
 	ok = true
-	h.log.Info("hub started", "nats", url, "store", cfg.DBPath)
+	h.log.Info("hub started", "nats", url, "store", StoreName(cfg.DBPath))
 	return h, nil
 }
 

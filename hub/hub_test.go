@@ -3,6 +3,7 @@ package hub_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,10 +14,15 @@ import (
 // Three tills and a hub: sales (and a refund) on every till reach the hub
 // once each, and the hub's totals per till equal `posterm shift` there.
 func TestHub_ThreeTillsTotalsEqualTheirJournals(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
+	threeTills(t, dir, filepath.Join(dir, "hub.db"))
+}
+
+// threeTills runs the three-till store against a hub whose store is db.
+func threeTills(t *testing.T, dir, db string) {
+	ctx := context.Background()
 	sb := startSandbox(t)
-	h := startHub(t, dir)
+	h := startHubDB(t, dir, db)
 	var tills []*till
 	for _, name := range []string{"a", "b", "c"} {
 		tl := newTill(t, sb, dir, name)

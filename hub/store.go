@@ -6,10 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the hub's store
+	_ "github.com/jackc/pgx/v5/stdlib" // the hub's store on PostgreSQL
+	_ "github.com/mattn/go-sqlite3"    // the hub's store on SQLite
 
 	"posterm/gateway"
 	"posterm/pos"
@@ -19,6 +23,25 @@ import (
 // and per till the latest known row of each charge and refund.
 type Store struct {
 	db *sql.DB
+	pg bool // PostgreSQL ([hub] database_url); SQLite otherwise
+}
+
+// q adapts a query written with ? placeholders to the store's database.
+func (s *Store) q(query string) string {
+	if !s.pg {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 const storeSchema = `
@@ -78,8 +101,35 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z"
 
 func ts(t time.Time) string { return t.UTC().Format(timeLayout) }
 
-// OpenStore opens (creating) the hub's store at path.
+// StoreName is how a store location is shown: a PostgreSQL URL (which may
+// hold a password) only as its host and database.
+func StoreName(path string) string {
+	if !strings.HasPrefix(path, "postgres://") && !strings.HasPrefix(path, "postgresql://") {
+		return path
+	}
+	u, err := url.Parse(path)
+	if err != nil {
+		return "PostgreSQL"
+	}
+	return "PostgreSQL " + u.Host + u.Path
+}
+
+// OpenStore opens (creating) the hub's store: a PostgreSQL database when
+// path is a postgres:// or postgresql:// URL ([hub] database_url), else the
+// SQLite file at path.
 func OpenStore(path string) (*Store, error) {
+	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
+		db, err := sql.Open("pgx", path)
+		if err != nil {
+			return nil, fmt.Errorf("hub store (PostgreSQL): %w", err)
+		}
+		if _, err := db.Exec(strings.ReplaceAll(storeSchema, ") STRICT;", ");")); err != nil {
+			db.Close()
+			// The URL may hold a password: not in the error.
+			return nil, fmt.Errorf("hub store (PostgreSQL): schema: %w", err)
+		}
+		return &Store{db: db, pg: true}, nil
+	}
 	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=5000&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("hub store %s: %w", path, err)
@@ -104,9 +154,9 @@ func (s *Store) Ingest(ctx context.Context, evs []pos.OutboxEvent, received time
 	defer tx.Rollback()
 	n := 0
 	for _, e := range evs {
-		res, err := tx.ExecContext(ctx, `INSERT INTO events (event_id, till, seq, kind, charge_code, out_refund_no,
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO events (event_id, till, seq, kind, charge_code, out_refund_no,
 			state, amount, at, received_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (event_id) DO NOTHING`,
+			ON CONFLICT (event_id) DO NOTHING`),
 			e.ID, e.Till, e.Seq, string(e.Kind), string(e.ChargeCode), e.OutRefundNo, e.State, int64(e.Amount),
 			ts(e.At), ts(received), string(e.Payload))
 		if err != nil {
@@ -122,27 +172,27 @@ func (s *Store) Ingest(ctx context.Context, evs []pos.OutboxEvent, received time
 			if err := json.Unmarshal(e.Payload, &t); err != nil {
 				return 0, fmt.Errorf("hub ingest %s: payload: %w", e.ID, err)
 			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO charges (till, charge_code, seq, state, created_at, origin, payload)
+			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO charges (till, charge_code, seq, state, created_at, origin, payload)
 				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (till, charge_code) DO UPDATE SET
-				seq = excluded.seq, state = excluded.state, payload = excluded.payload WHERE excluded.seq > charges.seq`,
+				seq = excluded.seq, state = excluded.state, payload = excluded.payload WHERE excluded.seq > charges.seq`),
 				e.Till, string(e.ChargeCode), e.Seq, e.State, ts(t.CreatedAt), e.Origin, string(e.Payload))
 		case pos.FeedRefund:
 			var r pos.Refund
 			if err := json.Unmarshal(e.Payload, &r); err != nil {
 				return 0, fmt.Errorf("hub ingest %s: payload: %w", e.ID, err)
 			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO refunds (till, out_refund_no, charge_code, seq, state, created_at, payload)
+			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO refunds (till, out_refund_no, charge_code, seq, state, created_at, payload)
 				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (till, out_refund_no) DO UPDATE SET
-				seq = excluded.seq, state = excluded.state, payload = excluded.payload WHERE excluded.seq > refunds.seq`,
+				seq = excluded.seq, state = excluded.state, payload = excluded.payload WHERE excluded.seq > refunds.seq`),
 				e.Till, e.OutRefundNo, string(e.ChargeCode), e.Seq, e.State, ts(r.CreatedAt), string(e.Payload))
 		}
 		if err != nil {
 			return 0, fmt.Errorf("hub ingest %s: %w", e.ID, err)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO tills (till, events, last_seq, last_at, received_at) VALUES (?, 1, ?, ?, ?)
-			ON CONFLICT (till) DO UPDATE SET events = events + 1, received_at = excluded.received_at,
-			last_seq = max(last_seq, excluded.last_seq),
-			last_at = CASE WHEN excluded.last_seq > last_seq THEN excluded.last_at ELSE last_at END`,
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO tills (till, events, last_seq, last_at, received_at) VALUES (?, 1, ?, ?, ?)
+			ON CONFLICT (till) DO UPDATE SET events = tills.events + 1, received_at = excluded.received_at,
+			last_seq = CASE WHEN excluded.last_seq > tills.last_seq THEN excluded.last_seq ELSE tills.last_seq END,
+			last_at = CASE WHEN excluded.last_seq > tills.last_seq THEN excluded.last_at ELSE tills.last_at END`),
 			e.Till, e.Seq, ts(e.At), ts(received))
 		if err != nil {
 			return 0, fmt.Errorf("hub ingest %s: till: %w", e.ID, err)
@@ -168,7 +218,7 @@ func (t TillSeen) Lag() time.Duration { return t.ReceivedAt.Sub(t.LastAt) }
 
 // Tills lists the tills seen, by identity.
 func (s *Store) Tills(ctx context.Context) ([]TillSeen, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT till, events, last_seq, last_at, received_at FROM tills ORDER BY till")
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT till, events, last_seq, last_at, received_at FROM tills ORDER BY till"))
 	if err != nil {
 		return nil, fmt.Errorf("hub tills: %w", err)
 	}
@@ -246,9 +296,9 @@ func (s *Store) each(ctx context.Context, q string, fn func(till string, payload
 // KeepNotification records a gateway notification (the latest of each
 // charge, and how many times it came).
 func (s *Store) KeepNotification(ctx context.Context, n gateway.Notification, till string, payload []byte, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO notifications (charge_code, till, state, amount, received, first_at, last_at, payload)
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO notifications (charge_code, till, state, amount, received, first_at, last_at, payload)
 		VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (charge_code) DO UPDATE SET state = excluded.state,
-		amount = excluded.amount, received = received + 1, last_at = excluded.last_at, payload = excluded.payload`,
+		amount = excluded.amount, received = notifications.received + 1, last_at = excluded.last_at, payload = excluded.payload`),
 		n.ChargeCode, till, n.State, int64(n.Amt), ts(at), ts(at), string(payload))
 	if err != nil {
 		return fmt.Errorf("hub: keep notification: %w", err)
@@ -259,7 +309,7 @@ func (s *Store) KeepNotification(ctx context.Context, n gateway.Notification, ti
 // TillKnown reports whether the hub has had an event from till.
 func (s *Store) TillKnown(ctx context.Context, till string) (bool, error) {
 	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM tills WHERE till = ?", till).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, s.q("SELECT count(*) FROM tills WHERE till = ?"), till).Scan(&n); err != nil {
 		return false, fmt.Errorf("hub store: %w", err)
 	}
 	return n > 0, nil
@@ -278,8 +328,8 @@ type KeptNotification struct {
 // UnknownTillNotifications lists the notifications whose charge code names
 // no till the hub has seen (or no till at all): kept, and to be looked at.
 func (s *Store) UnknownTillNotifications(ctx context.Context) ([]KeptNotification, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT charge_code, till, state, amount, received, last_at FROM notifications
-		WHERE till NOT IN (SELECT till FROM tills) ORDER BY last_at, charge_code`)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT charge_code, till, state, amount, received, last_at FROM notifications
+		WHERE till NOT IN (SELECT till FROM tills) ORDER BY last_at, charge_code`))
 	if err != nil {
 		return nil, fmt.Errorf("hub store: %w", err)
 	}
@@ -302,7 +352,7 @@ func (s *Store) UnknownTillNotifications(ctx context.Context) ([]KeptNotificatio
 // (a refund made at another till updates that till's copy). found is false
 // when no till has reported it.
 func (s *Store) LookupCharge(ctx context.Context, code pos.ChargeCode) (t pos.Transaction, till string, found bool, err error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT till, origin, payload FROM charges WHERE charge_code = ?", string(code))
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT till, origin, payload FROM charges WHERE charge_code = ?"), string(code))
 	if err != nil {
 		return t, "", false, fmt.Errorf("hub lookup: %w", err)
 	}
