@@ -231,13 +231,16 @@ func (a *app) startHub() {
 	go func() { defer a.bg.Done(); <-done }()
 }
 
+// errNoHub: [hub] url is empty.
+var errNoHub = errors.New("no store hub configured ([hub] url)")
+
 // importFromHub copies a charge made at another till of the store into
 // this till's journal (asking the hub at [hub] url), so that it can be
 // refunded here; the copy names the till that made it. An error when there
 // is no hub or the hub does not know the charge.
 func (a *app) importFromHub(ctx context.Context, code pos.ChargeCode, who string) error {
 	if strings.TrimSpace(a.cfg.Hub.URL) == "" {
-		return errors.New("no store hub configured ([hub] url)")
+		return errNoHub
 	}
 	co := tillConn(a.cfg.Hub, "posterm-lookup")
 	co.Once = true

@@ -80,7 +80,9 @@ Flags:
 	defer done()
 	if _, err := a.journal.Get(ctx, code); errors.Is(err, pos.ErrNotFound) {
 		// Made at another till of the store? The hub has it (cmd_outbox.go).
-		if herr := a.importFromHub(ctx, code, a.cfg.Register.OperID); herr != nil {
+		if herr := a.importFromHub(ctx, code, a.cfg.Register.OperID); errors.Is(herr, errNoHub) {
+			return fail(stderr, "refund", fmt.Errorf("%s is not in this register's journal", code))
+		} else if herr != nil {
 			return fail(stderr, "refund", fmt.Errorf("%s is not in this register's journal (store hub: %v)", code, herr))
 		}
 	} else if err != nil {
