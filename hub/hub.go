@@ -98,7 +98,10 @@ func Start(ctx context.Context, cfg Config) (*Hub, error) {
 	cons, err := h.js.CreateOrUpdateConsumer(sctx, StreamName, jetstream.ConsumerConfig{
 		Durable:       ConsumerName,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       30 * time.Second,
+		// Events delivered to a hub that died before storing them come
+		// again after AckWait: short, as storing a batch takes milliseconds
+		// (a late ack only means a repeat, which the store ignores).
+		AckWait:       5 * time.Second,
 		MaxAckPending: 4096,
 	})
 	if err != nil {
