@@ -96,8 +96,8 @@ func Start(ctx context.Context, cfg Config) (*Hub, error) {
 		return nil, err
 	}
 	cons, err := h.js.CreateOrUpdateConsumer(sctx, StreamName, jetstream.ConsumerConfig{
-		Durable:       ConsumerName,
-		AckPolicy:     jetstream.AckExplicitPolicy,
+		Durable:   ConsumerName,
+		AckPolicy: jetstream.AckExplicitPolicy,
 		// Events delivered to a hub that died before storing them come
 		// again after AckWait: short, as storing a batch takes milliseconds
 		// (a late ack only means a repeat, which the store ignores).
