@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/posterm
 DEMO_DIR ?= posterm-demo
 
-.PHONY: help run build test e2e bench bench-report soak fuzz vet clean cross-tools release release-test
+.PHONY: help run run-hub build test e2e bench bench-report soak fuzz vet clean cross-tools release release-test test-cluster test-browser test-postgres
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -13,6 +13,19 @@ help: ## list the targets
 run: build ## start the register on the embedded sandbox gateway (demo merchant, demo cashiers)
 	@mkdir -p $(DEMO_DIR)
 	./$(BIN) register --demo --data-dir $(DEMO_DIR)
+
+run-hub: build ## start a demo store hub (embedded NATS JetStream) with two demo tills selling on the sandbox
+	@mkdir -p $(DEMO_DIR)/hub
+	./$(BIN) hub --demo --data-dir $(DEMO_DIR)/hub --demo-tills 2
+
+test-cluster: ## the store hub on a 3-node in-process NATS cluster losing a node (build tag cluster)
+	$(GO) test -race -tags cluster -run Cluster ./hub/
+
+test-browser: ## the manager's page in headless Chromium (build tag browser; needs Debian's chromium)
+	$(GO) test -tags browser -run Browser ./hub/
+
+test-postgres: ## the hub's store on PostgreSQL (build tag postgres; POSTERM_TEST_DATABASE_URL=postgres://…)
+	$(GO) test -tags postgres -run Postgres ./hub/
 
 build: ## build bin/posterm
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .

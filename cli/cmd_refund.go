@@ -76,7 +76,12 @@ Flags:
 	}
 	defer done()
 	if _, err := a.journal.Get(ctx, code); errors.Is(err, pos.ErrNotFound) {
-		return fail(stderr, "refund", fmt.Errorf("%s is not in this register's journal", code))
+		// Made at another till of the store? The hub has it (cmd_outbox.go).
+		if herr := a.importFromHub(ctx, code, a.cfg.Register.OperID); errors.Is(herr, errNoHub) {
+			return fail(stderr, "refund", fmt.Errorf("%s is not in this register's journal", code))
+		} else if herr != nil {
+			return fail(stderr, "refund", fmt.Errorf("%s is not in this register's journal (store hub: %v)", code, herr))
+		}
 	} else if err != nil {
 		return fail(stderr, "refund", err)
 	}

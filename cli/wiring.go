@@ -290,6 +290,7 @@ func (a *app) start() {
 		}
 		a.bg.Add(1)
 		go func() { defer a.bg.Done(); _ = a.reconciler.Run(a.ctx) }()
+		a.startHub() // [hub] url: forward the outbox (cmd_outbox.go)
 	})
 }
 

@@ -59,6 +59,7 @@ type Config struct {
 	Scanner   Scanner   `toml:"scanner"`
 	Printer   Printer   `toml:"printer"`
 	Sandbox   Sandbox   `toml:"sandbox"`
+	Hub       Hub       `toml:"hub"`
 
 	// Path is the file the config was read from ("" for defaults only).
 	Path string `toml:"-"`
@@ -193,6 +194,63 @@ type Sandbox struct {
 	PublicURL string  `toml:"public_url"`
 }
 
+// ---- [hub] (branch hub: the store hub, issue 13) ----
+
+// Hub is the store hub. On a till: URL (where the hub's NATS is; "" = no
+// hub, the till works alone) and the credentials and TLS files to reach it.
+// On the hub (`posterm hub`): an embedded NATS with JetStream on Listen,
+// kept in StoreDir — or NATSURL, an existing NATS cluster (then with Creds
+// and the TLS files) — and the hub's own store in Database.
+type Hub struct {
+	URL string `toml:"url"`
+	// Token: a shared secret the embedded NATS asks of every client (the
+	// hub's and the tills' [hub] token must match); "" for none — then
+	// keep listen on loopback or a closed LAN. Never logged.
+	Token    string `toml:"token"`
+	Creds    string `toml:"creds"`
+	CAFile   string `toml:"ca_file"`
+	CertFile string `toml:"cert_file"`
+	KeyFile  string `toml:"key_file"`
+	Listen   string `toml:"listen"`
+	StoreDir string `toml:"store_dir"`
+	NATSURL  string `toml:"nats_url"`
+	Replicas int    `toml:"replicas"`
+	Database string `toml:"database"`
+	// DatabaseURL: the hub's store on PostgreSQL (postgres://…) instead of
+	// the SQLite file Database — for a chain's regional hub. Never logged.
+	DatabaseURL string `toml:"database_url"`
+	// HTTPListen: where the hub serves the gateway's notifications (POST
+	// /notify; point the tills' [gateway] notify_url there) and the
+	// manager's page; "" for neither.
+	HTTPListen string `toml:"http_listen"`
+}
+
+func (c *Config) validateHub(bad func(key, format string, args ...any)) {
+	h := c.Hub
+	for _, ku := range [][2]string{{"hub.url", h.URL}, {"hub.nats_url", h.NATSURL}} {
+		key, u := ku[0], ku[1]
+		if u == "" {
+			continue
+		}
+		for _, one := range strings.Split(u, ",") {
+			if one = strings.TrimSpace(one); !strings.HasPrefix(one, "nats://") && !strings.HasPrefix(one, "tls://") {
+				bad(key, "want nats://HOST:PORT or tls://HOST:PORT (comma-separated for a cluster), got %q", one)
+			}
+		}
+	}
+	if u := h.DatabaseURL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		bad("hub.database_url", "want a postgres:// URL")
+	}
+	if h.Replicas < 1 || h.Replicas > 5 {
+		bad("hub.replicas", "want 1 (one server) to 5, got %d", h.Replicas)
+	}
+	if (h.CertFile == "") != (h.KeyFile == "") {
+		bad("hub.cert_file", "set both cert_file and key_file, or neither")
+	}
+}
+
+// ---- end [hub] ----
+
 // Default returns the configuration used for every key the file leaves out.
 // config.example.toml documents the same values; a test keeps them in step.
 func Default() Config {
@@ -227,6 +285,8 @@ func Default() Config {
 			CustomerCopies: 1, MerchantCopies: 0, Cut: "partial", WriteTimeout: D(5 * time.Second),
 		},
 		Sandbox: Sandbox{Listen: "127.0.0.1:0", TimeScale: 1},
+		Hub: Hub{Listen: "127.0.0.1:4222", StoreDir: "hub-jetstream", Replicas: 1, Database: "hub.db",
+			HTTPListen: "127.0.0.1:8090"},
 	}
 }
 
@@ -771,6 +831,7 @@ func (c *Config) Validate() error {
 	if c.Sandbox.TimeScale <= 0 {
 		bad("sandbox.time_scale", "must be positive, got %v", c.Sandbox.TimeScale)
 	}
+	c.validateHub(bad)
 	if len(es) > 0 {
 		return es
 	}

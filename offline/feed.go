@@ -50,6 +50,9 @@ func (j *Journal) change(ctx context.Context, op string, fn func(tx *sql.Tx, pub
 		if len(evs) == 0 {
 			return nil
 		}
+		if err := j.writeOutbox(ctx, tx, evs); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
 		if _, err := tx.ExecContext(ctx, "UPDATE feed_clock SET seq = seq + 1 WHERE id = 1"); err != nil {
 			return fmt.Errorf("%s: feed clock: %w", op, err)
 		}

@@ -102,6 +102,22 @@ func Shift(ctx context.Context, j Journal, since, until time.Time) (ShiftTotals,
 		known[t.ChargeCode] = true
 	}
 	var extra []Transaction
+	// Charges copied from another till (hub) are not sales here.
+	if fc, ok := j.(ForeignCharges); ok {
+		foreign, err := fc.ForeignCharges(ctx)
+		if err != nil {
+			return ShiftTotals{}, fmt.Errorf("shift totals: %w", err)
+		}
+		own := txs[:0:0]
+		for _, t := range txs {
+			if _, ok := foreign[t.ChargeCode]; ok {
+				extra = append(extra, t)
+			} else {
+				own = append(own, t)
+			}
+		}
+		txs = own
+	}
 	for _, r := range rs {
 		if !known[r.ChargeCode] {
 			known[r.ChargeCode] = true

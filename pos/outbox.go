@@ -1,0 +1,96 @@
+package pos
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// The outbox: how a till's journal changes reach the store hub.
+//
+// Every committed transaction or refund change also writes one outbox row in
+// the same SQL transaction (offline). A forwarder (hub.Forwarder) reads the
+// pending rows in order, publishes each with its ID as the message id (the
+// hub deduplicates on it) and marks it sent once the hub acknowledged it. A
+// till never waits for the hub: a sale commits whether or not the hub is
+// reachable, and the rows wait in the journal until it is.
+
+// OutboxEvent is one journal change as the hub receives it.
+type OutboxEvent struct {
+	// ID is the event id: the till identity, "-", and Seq. Unique forever
+	// (a renewed till identity starts with a new prefix).
+	ID          string     `json:"id"`
+	Till        string     `json:"till"`
+	Seq         int64      `json:"seq"`
+	Kind        FeedKind   `json:"kind"` // FeedTransaction or FeedRefund
+	ChargeCode  ChargeCode `json:"charge_code"`
+	OutRefundNo string     `json:"out_refund_no,omitempty"`
+	State       string     `json:"state"`
+	// Amount is the transaction's amount (for a refund, the refund's).
+	Amount Money `json:"amount_fen"`
+	// Refunded is the transaction's refunded total after the change (0 for
+	// a refund event).
+	Refunded Money     `json:"refunded_fen"`
+	Cashier  string    `json:"cashier,omitempty"`
+	Channel  Channel   `json:"channel"`
+	At       time.Time `json:"at"`
+	// Origin: for a transaction copied from another till (a refund made
+	// here of a charge made there), that till's identity; "" otherwise.
+	Origin string `json:"origin,omitempty"`
+	// Payload is the JSON of the Transaction or Refund after the change.
+	Payload []byte `json:"payload,omitempty"`
+}
+
+// EventID is the id of the seq-th outbox event of till.
+func EventID(till string, seq int64) string { return fmt.Sprintf("%s-%d", till, seq) }
+
+// OutboxStatus is what `posterm outbox` shows.
+type OutboxStatus struct {
+	Pending   int       // events not yet acknowledged by the hub
+	Sent      int       // events acknowledged
+	OldestAt  time.Time // the oldest pending event's time (zero when none)
+	LastAckAt time.Time // when the hub last acknowledged one (zero: never)
+	LastAckID string
+}
+
+// OutboxPort is the journal's side of the outbox. Safe for concurrent use.
+type OutboxPort interface {
+	// PendingOutbox returns up to limit unsent events, oldest first.
+	PendingOutbox(ctx context.Context, limit int) ([]OutboxEvent, error)
+	// MarkOutboxSent records that the hub acknowledged the events with these
+	// sequence numbers at at. Marking one twice is harmless.
+	MarkOutboxSent(ctx context.Context, seqs []int64, at time.Time) error
+	// OutboxStatus summarises the outbox.
+	OutboxStatus(ctx context.Context) (OutboxStatus, error)
+}
+
+// TillOfCharge returns the till identity inside a charge code (REGISTER +
+// TILL + yyMMddHHmmss + NNNN, see chargecode.go), so that a notification or
+// a lookup reaches the till that made the charge. ok is false for a code
+// not of that form (made by an older posterm, or by someone else).
+func TillOfCharge(code ChargeCode) (till string, ok bool) {
+	s := string(code)
+	const tail = TillIDLen + stampLen + 4
+	if len(s) <= tail || len(s) > MaxChargeCodeLen {
+		return "", false
+	}
+	till, rest := s[len(s)-tail:len(s)-tail+TillIDLen], s[len(s)-tail+TillIDLen:]
+	for i := 0; i < len(rest); i++ {
+		if rest[i] < '0' || rest[i] > '9' {
+			return "", false
+		}
+	}
+	if ValidTillID(till) != nil || ValidRegisterID(s[:len(s)-tail]) != nil {
+		return "", false
+	}
+	return till, true
+}
+
+// ForeignCharges is implemented by a journal that holds copies of charges
+// made at other tills (fetched from the store hub to refund or reprint
+// them here). Such a copy is not this till's sale: Shift counts only the
+// refunds made here.
+type ForeignCharges interface {
+	// ForeignCharges maps each copied charge to the till that made it.
+	ForeignCharges(ctx context.Context) (map[ChargeCode]string, error)
+}
