@@ -326,7 +326,20 @@ func (a *app) newReconciler(ignoreSchedule bool, progress func(pos.ReconcileProg
 		Gateway: a.gw, Journal: a.journal, Timings: a.timings,
 		Logger:         a.log.With("subsystem", "reconcile"),
 		IgnoreSchedule: ignoreSchedule, Progress: progress, DevID: a.cfg.Register.DevID,
+		ShiftStart: a.shiftStart,
 	})
+}
+
+// shiftStart is when this till's open shift began: when its last Z report
+// closed the previous one; without one, the last 12 hours. The reconciler
+// re-checks the paid charges made since (changes made at the gateway).
+func (a *app) shiftStart(now time.Time) time.Time {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if last, err := a.journal.LastZ(ctx, a.register); err == nil && !last.Until.IsZero() && last.Until.Before(now) {
+		return last.Until
+	}
+	return now.Add(-12 * time.Hour)
 }
 
 // acceptNotification hands a verified notification (WIRE.md §8) to the
