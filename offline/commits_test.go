@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -128,5 +130,29 @@ func TestJournal_GroupCommit(t *testing.T) {
 	// a later group): far fewer commits than writes.
 	if c := j.Commits() - before; c > n/2 {
 		t.Errorf("%d commits for %d concurrent writes, want grouping (≤ n/2)", c, n)
+	}
+}
+
+// TestJournal_SaleGateUsesItsIndex: the sale gate's query runs on every new
+// charge; on a journal of a year's sales a table scan there would make each
+// sale slower than the last.
+func TestJournal_SaleGateUsesItsIndex(t *testing.T) {
+	j := openAt(t, filepath.Join(t.TempDir(), "j.db"), Options{})
+	rows, err := j.db.Query("EXPLAIN QUERY PLAN "+saleGateQuery, "S1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if !slices.ContainsFunc(plan, func(s string) bool { return strings.Contains(s, "INDEX transactions_sale") }) {
+		t.Errorf("the sale gate's query does not use transactions_sale: %q", plan)
 	}
 }

@@ -183,6 +183,12 @@ func insertTx(ctx context.Context, tx *sql.Tx, t pos.Transaction) error {
 	return nil
 }
 
+// saleGateQuery lists a sale's attempts. "sale_id <> ”" lets SQLite use
+// the partial index transactions_sale: without it every new charge would
+// scan the whole table.
+const saleGateQuery = "SELECT " + txColumns + ` FROM transactions WHERE sale_id = ? AND sale_id <> ''
+	ORDER BY created_at, charge_code`
+
 // checkSaleGate refuses t with pos.ErrSaleOpen when another attempt of its
 // sale holds the sale gate (pos.Transaction.HoldsSaleGate). It runs in the
 // IMMEDIATE transaction that inserts t, so no other process can slip a
@@ -192,7 +198,7 @@ func checkSaleGate(ctx context.Context, tx *sql.Tx, t pos.Transaction) error {
 	if t.SaleID == "" {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT "+txColumns+" FROM transactions WHERE sale_id = ? ORDER BY created_at, charge_code", t.SaleID)
+	rows, err := tx.QueryContext(ctx, saleGateQuery, t.SaleID)
 	if err != nil {
 		return fmt.Errorf("create %s: sale gate: %w", t.ChargeCode, err)
 	}
