@@ -28,9 +28,10 @@ const (
 type command struct {
 	name    string
 	summary string
-	// run executes the command with the arguments after its name and
-	// returns the process exit code; runEnv is the same, given the
-	// process's env (set one of them; see env).
+	// runEnv executes the command in e with the arguments after its name
+	// and returns the process exit code. run is the same for register
+	// alone, which still takes its streams and the process's terminal
+	// directly (set one of them; see env).
 	run    func(args []string, stdout, stderr io.Writer) int
 	runEnv func(e *env, args []string) int
 }

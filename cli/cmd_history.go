@@ -17,11 +17,12 @@ func init() {
 	register(command{
 		name:    "history",
 		summary: "list the journal's charges (and their refunds), or only the unsettled ones",
-		run:     runHistory,
+		runEnv:  runHistory,
 	})
 }
 
-func runHistory(args []string, stdout, stderr io.Writer) int {
+func runHistory(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm history", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -65,7 +66,7 @@ Flags:
 			return fail(stderr, "history", err)
 		}
 	}
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	logger, closeLog, err := openLog(cfg.Log, stderr)
 	if err != nil {

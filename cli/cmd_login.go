@@ -1,16 +1,12 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
-
-	"github.com/charmbracelet/x/term"
 
 	"posterm/config"
 	"posterm/pos"
@@ -20,11 +16,12 @@ func init() {
 	register(command{
 		name:    "login",
 		summary: "log a cashier or manager in at the gateway and print their role and permissions",
-		run:     runLogin,
+		runEnv:  runLogin,
 	})
 }
 
-func runLogin(args []string, stdout, stderr io.Writer) int {
+func runLogin(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm login", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -53,14 +50,14 @@ Flags:
 	if fs.NArg() > 0 {
 		return usageError(stderr, "login", fmt.Sprintf("unexpected argument %q", fs.Arg(0)), fs.Usage)
 	}
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	a, done, err := openApp(ctx, com, stderr, noNotify)
 	if err != nil {
 		return fail(stderr, "login", err)
 	}
 	defer done()
-	if err := creds.resolve(true, stderr); err != nil {
+	if err := creds.resolve(true, e.Ask); err != nil {
 		return fail(stderr, "login", err)
 	}
 	if creds.user == "" {
@@ -170,7 +167,7 @@ func addCredentials(fs *flag.FlagSet, whose string) *credentials {
 // resolve completes c from POSTERM_USER and POSTERM_PASSWORD, then — for
 // what is still missing and only on a terminal — from a prompt: the user
 // name when askUser, and the password of a known user, without echo.
-func (c *credentials) resolve(askUser bool, stderr io.Writer) error {
+func (c *credentials) resolve(askUser bool, ask func(prompt string, secret bool) (string, bool, error)) error {
 	if c.user == "" {
 		c.user = os.Getenv("POSTERM_USER")
 	}
@@ -178,7 +175,7 @@ func (c *credentials) resolve(askUser bool, stderr io.Writer) error {
 		c.password = os.Getenv("POSTERM_PASSWORD")
 	}
 	if c.user == "" && askUser {
-		u, ok, err := askTerminal(stderr, "User: ", false)
+		u, ok, err := ask("User: ", false)
 		if err != nil {
 			return fmt.Errorf("reading the user name: %w", err)
 		}
@@ -187,7 +184,7 @@ func (c *credentials) resolve(askUser bool, stderr io.Writer) error {
 		}
 	}
 	if c.user != "" && c.password == "" {
-		p, ok, err := askTerminal(stderr, "Password for "+c.user+": ", true)
+		p, ok, err := ask("Password for "+c.user+": ", true)
 		if err != nil {
 			return fmt.Errorf("reading the password: %w", err)
 		}
@@ -199,34 +196,13 @@ func (c *credentials) resolve(askUser bool, stderr io.Writer) error {
 	return nil
 }
 
-// askTerminal asks for one line on the controlling terminal (stdin), with
-// no echo when secret. ok is false when stdin is not a terminal. Tests
-// replace it.
-var askTerminal = func(stderr io.Writer, prompt string, secret bool) (string, bool, error) {
-	fd := os.Stdin.Fd()
-	if !term.IsTerminal(fd) {
-		return "", false, nil
-	}
-	fmt.Fprint(stderr, prompt)
-	if secret {
-		b, err := term.ReadPassword(fd)
-		fmt.Fprintln(stderr)
-		return string(b), err == nil, err
-	}
-	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
-	if err != nil && line == "" {
-		return "", false, err
-	}
-	return strings.TrimRight(line, "\r\n"), true, nil
-}
-
 // cashierFor is who operates a payment command: the login of c when a user
 // name is given (flags or environment; the password prompted on a
 // terminal), else [register] oper_id as a cashier who did not log in (no
 // amount limit is then known locally: the gateway enforces its own).
 // code is the exit code when err is not nil.
-func cashierFor(ctx context.Context, a *app, c *credentials, stderr io.Writer) (pos.Cashier, int, error) {
-	if err := c.resolve(false, stderr); err != nil {
+func cashierFor(ctx context.Context, a *app, c *credentials, e *env) (pos.Cashier, int, error) {
+	if err := c.resolve(false, e.Ask); err != nil {
 		return pos.Cashier{}, exitLocal, err
 	}
 	if c.user != "" {

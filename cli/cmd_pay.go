@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,11 +18,12 @@ func init() {
 	register(command{
 		name:    "pay",
 		summary: "charge a customer's wallet payment code (merchant-scan) and wait for the outcome",
-		run:     runPay,
+		runEnv:  runPay,
 	})
 }
 
-func runPay(args []string, stdout, stderr io.Writer) int {
+func runPay(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm pay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -90,10 +89,10 @@ Flags:
 	defer done()
 	con := newConsole(stderr)
 	defer con.close()
-	watch := watchInterrupts(cancel, a.checkout.Abort, con)
+	watch := watchInterrupts(e, cancel, a.checkout.Abort, con)
 	defer watch.stop()
 
-	cashier, rc, err := cashierFor(ctx, a, creds, stderr)
+	cashier, rc, err := cashierFor(ctx, a, creds, e)
 	if err != nil {
 		con.close()
 		fmt.Fprintf(stderr, "posterm pay: %s\n", errText(err))
@@ -260,14 +259,6 @@ func (c *console) close() {
 	<-c.done
 }
 
-// interrupts delivers the signals a waiting command reacts to: SIGINT
-// (Ctrl-C) and SIGTERM. Tests replace it.
-var interrupts = func() (<-chan os.Signal, func()) {
-	ch := make(chan os.Signal, 4)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	return ch, func() { signal.Stop(ch) }
-}
-
 // interruptWatch turns signals into the register's actions: the first
 // Ctrl-C aborts the charge (abort = cancel), as soon as its code is known;
 // a second Ctrl-C or a SIGTERM ends the command's context, which leaves
@@ -281,9 +272,9 @@ type interruptWatch struct {
 	wasAbort bool
 }
 
-func watchInterrupts(cancel context.CancelFunc, abort func(pos.ChargeCode) error, con *console) *interruptWatch {
+func watchInterrupts(e *env, cancel context.CancelFunc, abort func(pos.ChargeCode) error, con *console) *interruptWatch {
 	w := &interruptWatch{codes: make(chan pos.ChargeCode, 4), quit: make(chan struct{}), stopped: make(chan struct{})}
-	sig, stopSig := interrupts()
+	sig, stopSig := e.Interrupts()
 	go func() {
 		defer close(w.stopped)
 		defer stopSig()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"strings"
 
 	"posterm/pos"
@@ -15,11 +14,12 @@ func init() {
 	register(command{
 		name:    "refund",
 		summary: "refund part or all of a paid charge, with a manager's login",
-		run:     runRefund,
+		runEnv:  runRefund,
 	})
 }
 
-func runRefund(args []string, stdout, stderr io.Writer) int {
+func runRefund(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm refund", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -68,7 +68,7 @@ Flags:
 	if err != nil {
 		return fail(stderr, "refund", fmt.Errorf("--amount: %w", err))
 	}
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	a, done, err := openApp(ctx, com, stderr, noNotify)
 	if err != nil {
@@ -80,7 +80,7 @@ Flags:
 	} else if err != nil {
 		return fail(stderr, "refund", err)
 	}
-	cashier, approver, rc, err := managerApproval(ctx, a, creds, stderr)
+	cashier, approver, rc, err := managerApproval(ctx, a, creds, e)
 	if err != nil {
 		fmt.Fprintf(stderr, "posterm refund: %s\n", errText(err))
 		return rc
@@ -153,8 +153,8 @@ func refundErrExit(err error) int {
 // cashier with the manager as approver, or — without oper_id, or when
 // oper_id is the manager — the manager alone. code is the exit code when
 // err is not nil. Whether the manager may approve is pos's to decide.
-func managerApproval(ctx context.Context, a *app, creds *credentials, stderr io.Writer) (cashier pos.Cashier, approver *pos.Cashier, code int, err error) {
-	if err := creds.resolve(true, stderr); err != nil {
+func managerApproval(ctx context.Context, a *app, creds *credentials, e *env) (cashier pos.Cashier, approver *pos.Cashier, code int, err error) {
+	if err := creds.resolve(true, e.Ask); err != nil {
 		return pos.Cashier{}, nil, exitLocal, err
 	}
 	if creds.user == "" {

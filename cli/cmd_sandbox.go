@@ -3,7 +3,6 @@ package cli
 import (
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -17,11 +16,12 @@ func init() {
 	register(command{
 		name:    "sandbox",
 		summary: "run the simulated SOSOPAY gateway (demo merchant, test codes) until Ctrl-C",
-		run:     runSandbox,
+		runEnv:  runSandbox,
 	})
 }
 
-func runSandbox(args []string, stdout, stderr io.Writer) int {
+func runSandbox(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8089", "address to listen on (use 0.0.0.0:PORT for a phone on the LAN)")

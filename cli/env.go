@@ -1,24 +1,26 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/charmbracelet/x/term"
 
 	"posterm/device"
 )
 
 // env is what a command takes from its process: the standard streams, the
-// interrupt signals, whether a stream is a terminal, and the device
-// listings. Main builds it from the process (processEnv); a test builds
-// its own with fakes instead of swapping package variables. A command
-// registered with runEnv receives it.
-//
-// MIGRATION: devices, doctor, backup and restore take an env; the other
-// commands still take (args, stdout, stderr) and the process's signals
-// through interruptContext. Moving one is: run → runEnv, stdout/stderr →
-// e.Stdout/e.Stderr, interruptContext() → e.interruptContext(), and its
-// tests' swapped variables (interrupts, askTerminal) → fields here.
+// interrupt signals, the terminal (to ask on, to tell whether a stream is
+// one), and the device listings. Main builds it from the process
+// (processEnv); a test builds its own with fakes instead of swapping
+// package variables. Every command but register is registered with runEnv
+// and receives it.
 type env struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
@@ -26,7 +28,11 @@ type env struct {
 	Interrupts func() (<-chan os.Signal, func())
 	// IsTerminal reports whether a stream is a terminal.
 	IsTerminal func(io.Writer) bool
-	// ListPorts and ListInputs list candidate scanners (posterm devices).
+	// Ask asks for one line on the terminal, showing prompt, without echo
+	// when secret; ok is false when there is no terminal to ask on.
+	Ask func(prompt string, secret bool) (line string, ok bool, err error)
+	// ListPorts and ListInputs list candidate scanners (posterm devices,
+	// scan-test).
 	ListPorts  func() ([]device.PortInfo, error)
 	ListInputs func() ([]device.InputDevice, error)
 }
@@ -35,11 +41,22 @@ type env struct {
 func processEnv(stdout, stderr io.Writer) *env {
 	return &env{
 		Stdin: os.Stdin, Stdout: stdout, Stderr: stderr,
-		Interrupts: func() (<-chan os.Signal, func()) { return interrupts() },
+		Interrupts: notifyInterrupts,
 		IsTerminal: isTerminal,
+		Ask: func(prompt string, secret bool) (string, bool, error) {
+			return askTerminal(os.Stdin, stderr, prompt, secret)
+		},
 		ListPorts:  device.ListPorts,
 		ListInputs: device.ListInputDevices,
 	}
+}
+
+// notifyInterrupts delivers the signals a waiting command reacts to:
+// SIGINT (Ctrl-C) and SIGTERM. It is the process's env.Interrupts.
+func notifyInterrupts() (<-chan os.Signal, func()) {
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	return ch, func() { signal.Stop(ch) }
 }
 
 // interruptContext is the one way a command gets a signal-aware context:
@@ -56,4 +73,32 @@ func (e *env) interruptContext() (context.Context, func()) {
 		}
 	}()
 	return ctx, func() { cancel(); stopSig() }
+}
+
+// isTerminal reports whether w is a terminal. It is the process's
+// env.IsTerminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}
+
+// askTerminal asks for one line on the controlling terminal (stdin), with
+// no echo when secret, prompting on stderr. ok is false when stdin is not
+// a terminal. It is the process's env.Ask.
+func askTerminal(stdin *os.File, stderr io.Writer, prompt string, secret bool) (string, bool, error) {
+	fd := stdin.Fd()
+	if !term.IsTerminal(fd) {
+		return "", false, nil
+	}
+	fmt.Fprint(stderr, prompt)
+	if secret {
+		b, err := term.ReadPassword(fd)
+		fmt.Fprintln(stderr)
+		return string(b), err == nil, err
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", false, err
+	}
+	return strings.TrimRight(line, "\r\n"), true, nil
 }
