@@ -16,14 +16,6 @@ import (
 // stamps with -ldflags "-X main.version=…").
 var version = "dev"
 
-// Exit codes shared by every subcommand.
-const (
-	exitDone    = 0 // done
-	exitLocal   = 1 // usage or local error
-	exitRefused = 2 // refused or declined by the gateway
-	exitUnknown = 3 // outcome unknown; queued for the reconciler
-)
-
 // command is one subcommand of posterm.
 type command struct {
 	name    string

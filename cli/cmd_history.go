@@ -140,18 +140,6 @@ func anyUnsettled(rs []pos.Refund) bool {
 	return false
 }
 
-// parseSince reads --since: a date in the shop's zone ([register]
-// time_zone), or an RFC 3339 time.
-func parseSince(s string, zone *time.Location) (time.Time, error) {
-	if t, err := time.ParseInLocation("2006-01-02", s, zone); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("--since %q: want a date (2006-01-02) or an RFC 3339 time (2006-01-02T15:04:05+08:00)", s)
-}
-
 func printHistory(w io.Writer, rows []historyRow) {
 	if len(rows) == 0 {
 		fmt.Fprintln(w, "no charges")

@@ -147,25 +147,3 @@ func refundErrExit(err error) int {
 	}
 	return exitLocal
 }
-
-// managerApproval logs in the manager of creds (prompting on a terminal
-// for what is missing) and returns who refunds: [register] oper_id as the
-// cashier with the manager as approver, or — without oper_id, or when
-// oper_id is the manager — the manager alone. code is the exit code when
-// err is not nil. Whether the manager may approve is pos's to decide.
-func managerApproval(ctx context.Context, a *app, creds *credentials, e *env) (cashier pos.Cashier, approver *pos.Cashier, code int, err error) {
-	if err := creds.resolve(true, e.Ask); err != nil {
-		return pos.Cashier{}, nil, exitLocal, err
-	}
-	if creds.user == "" {
-		return pos.Cashier{}, nil, exitLocal, errors.New("a manager's login is required: give --user and --password, set POSTERM_USER and POSTERM_PASSWORD, or run it on a terminal")
-	}
-	mgr, err := a.checkout.Login(ctx, creds.user, creds.password)
-	if err != nil {
-		return pos.Cashier{}, nil, loginExit(err), err
-	}
-	if op := strings.TrimSpace(a.cfg.Register.OperID); op != "" && op != mgr.LoginName {
-		return pos.Cashier{LoginName: op, Role: pos.RoleCashier, CompanyCode: a.cfg.Gateway.BusiID}, &mgr, exitDone, nil
-	}
-	return mgr, nil, exitDone, nil
-}

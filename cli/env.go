@@ -2,13 +2,10 @@ package cli
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/charmbracelet/x/term"
 
@@ -49,30 +46,6 @@ func processEnv(stdout, stderr io.Writer) *env {
 		ListPorts:  device.ListPorts,
 		ListInputs: device.ListInputDevices,
 	}
-}
-
-// notifyInterrupts delivers the signals a waiting command reacts to:
-// SIGINT (Ctrl-C) and SIGTERM. It is the process's env.Interrupts.
-func notifyInterrupts() (<-chan os.Signal, func()) {
-	ch := make(chan os.Signal, 4)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	return ch, func() { signal.Stop(ch) }
-}
-
-// interruptContext is the one way a command gets a signal-aware context:
-// it ends at the first Ctrl-C or SIGTERM, or when the returned func is
-// called (always call it).
-func (e *env) interruptContext() (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	sig, stopSig := e.Interrupts()
-	go func() {
-		select {
-		case <-sig:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, func() { cancel(); stopSig() }
 }
 
 // isTerminal reports whether w is a terminal. It is the process's
