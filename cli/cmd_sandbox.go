@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 
 	"posterm/gateway/sandbox"
 )
@@ -64,9 +62,9 @@ func runSandbox(e *env, args []string) int {
 	fmt.Fprintln(stdout, "            91 paid after 8 s, 92 declined, 93 closed after 80 s, 94 paid but connection dropped,")
 	fmt.Fprintln(stdout, "            95 HTTP 503, 96 paid after 85 s, 97 EXCEPTION")
 	fmt.Fprintln(stdout, "Ctrl-C stops it.")
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
+	ctx, stop := e.interruptContext()
+	defer stop()
+	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping")
 	return exitDone
 }
