@@ -3,7 +3,11 @@
 // gateway. main (at the module's root) only calls Main.
 //
 // cli wires the packages together; it holds no business rules. Each
-// subcommand lives in its own file (cmd_*.go) and registers itself in init.
+// subcommand lives in its own file (cmd_*.go) and registers itself in init;
+// the helpers they share live one concern to a file (setup, credentials,
+// console, signals, output, charge, wiring). A command runs in an env
+// (env.go): its streams, signals, terminal and device listings, which
+// tests fake instead of swapping package variables.
 package cli
 
 import (
