@@ -3,7 +3,11 @@
 // gateway. main (at the module's root) only calls Main.
 //
 // cli wires the packages together; it holds no business rules. Each
-// subcommand lives in its own file (cmd_*.go) and registers itself in init.
+// subcommand lives in its own file (cmd_*.go) and registers itself in init;
+// the helpers they share live one concern to a file (setup, credentials,
+// console, signals, output, charge, wiring). A command runs in an env
+// (env.go): its streams, signals, terminal and device listings, which
+// tests fake instead of swapping package variables.
 package cli
 
 import (
@@ -16,21 +20,14 @@ import (
 // stamps with -ldflags "-X main.version=…").
 var version = "dev"
 
-// Exit codes shared by every subcommand.
-const (
-	exitDone    = 0 // done
-	exitLocal   = 1 // usage or local error
-	exitRefused = 2 // refused or declined by the gateway
-	exitUnknown = 3 // outcome unknown; queued for the reconciler
-)
-
 // command is one subcommand of posterm.
 type command struct {
 	name    string
 	summary string
-	// run executes the command with the arguments after its name and
-	// returns the process exit code; runEnv is the same, given the
-	// process's env (set one of them; see env).
+	// runEnv executes the command in e with the arguments after its name
+	// and returns the process exit code. run is the same for register
+	// alone, which still takes its streams and the process's terminal
+	// directly (set one of them; see env).
 	run    func(args []string, stdout, stderr io.Writer) int
 	runEnv func(e *env, args []string) int
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 
 	"posterm/pos"
 )
@@ -14,11 +13,12 @@ func init() {
 	register(command{
 		name:    "cancel",
 		summary: "cancel a charge: close or void an unsettled one, revoke a paid one (manager)",
-		run:     runCancel,
+		runEnv:  runCancel,
 	})
 }
 
-func runCancel(args []string, stdout, stderr io.Writer) int {
+func runCancel(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm cancel", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -61,7 +61,7 @@ Flags:
 	if err != nil {
 		return fail(stderr, "cancel", err)
 	}
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	a, done, err := openApp(ctx, com, stderr, noNotify)
 	if err != nil {
@@ -78,7 +78,7 @@ Flags:
 	}
 	switch pos.CancelActionFor(tx) {
 	case pos.CancelGiveUp:
-		cashier, rc, err := cashierFor(ctx, a, creds, stderr)
+		cashier, rc, err := cashierFor(ctx, a, creds, e)
 		if errors.Is(err, errNoCashier) {
 			cashier, err = pos.Cashier{LoginName: "posterm-cli", Role: pos.RoleCashier}, nil
 		}
@@ -97,7 +97,7 @@ Flags:
 			}
 		}
 	case pos.CancelRevoke:
-		cashier, approver, rc, err := managerApproval(ctx, a, creds, stderr)
+		cashier, approver, rc, err := managerApproval(ctx, a, creds, e)
 		if err != nil {
 			fmt.Fprintf(stderr, "posterm cancel: %v\n", err)
 			return rc

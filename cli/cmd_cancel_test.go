@@ -64,7 +64,7 @@ func TestCancel_PaidNeedsAManager(t *testing.T) {
 		t.Fatal("pay failed")
 	}
 	cc := string(decodeTx(t, stdout).ChargeCode)
-	noTerminal(t)
+	e.noTerminal()
 	if code, _, stderr := e.run(t, "cancel", cc); code != exitLocal || !strings.Contains(stderr, "manager's login is required") {
 		t.Errorf("without a login: exit %d %q", code, stderr)
 	}

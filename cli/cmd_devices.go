@@ -102,13 +102,6 @@ func runDevices(e *env, args []string) int {
 	return exitDone
 }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 // tillInfo is this till's identity as `devices --till --json` prints it.
 type tillInfo struct {
 	Register string                `json:"register"`

@@ -19,7 +19,7 @@ func init() {
 	register(command{
 		name:    "gw",
 		summary: "support tool: send one raw gateway call (gw call METHOD FIELD=VALUE…), list methods (gw methods)",
-		run:     runGw,
+		runEnv:  runGw,
 	})
 }
 
@@ -75,16 +75,17 @@ func gwUsage(w io.Writer) {
 	fmt.Fprintln(w, "Exit codes: 0 done, 1 usage or local error (a refused method too), 2 refused, 3 unknown (no readable answer or a gateway fault).")
 }
 
-func runGw(args []string, stdout, stderr io.Writer) int {
+func runGw(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	if len(args) == 0 {
 		gwUsage(stderr)
 		return exitLocal
 	}
 	switch args[0] {
 	case "call":
-		return runGwCall(args[1:], stdout, stderr)
+		return runGwCall(e, args[1:])
 	case "methods":
-		return runGwMethods(args[1:], stdout, stderr)
+		return runGwMethods(e, args[1:])
 	case "-h", "--help", "help":
 		gwUsage(stdout)
 		return exitDone
@@ -94,7 +95,8 @@ func runGw(args []string, stdout, stderr io.Writer) int {
 	return exitLocal
 }
 
-func runGwMethods(args []string, stdout, stderr io.Writer) int {
+func runGwMethods(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	if len(args) > 0 && args[0] != "-h" && args[0] != "--help" {
 		fmt.Fprintf(stderr, "posterm gw methods: unexpected argument %q\n", args[0])
 		return exitLocal
@@ -150,7 +152,8 @@ type gwResult struct {
 	Answer     json.RawMessage `json:"answer"`
 }
 
-func runGwCall(args []string, stdout, stderr io.Writer) int {
+func runGwCall(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm gw call", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -263,7 +266,7 @@ func runGwCall(args []string, stdout, stderr io.Writer) int {
 		return s
 	}
 
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	n, st := client.Call(ctx, m.name, params)
 

@@ -17,11 +17,12 @@ func init() {
 	register(command{
 		name:    "history",
 		summary: "list the journal's charges (and their refunds), or only the unsettled ones",
-		run:     runHistory,
+		runEnv:  runHistory,
 	})
 }
 
-func runHistory(args []string, stdout, stderr io.Writer) int {
+func runHistory(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm history", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -65,7 +66,7 @@ Flags:
 			return fail(stderr, "history", err)
 		}
 	}
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	logger, closeLog, err := openLog(cfg.Log, stderr)
 	if err != nil {
@@ -137,18 +138,6 @@ func anyUnsettled(rs []pos.Refund) bool {
 		}
 	}
 	return false
-}
-
-// parseSince reads --since: a date in the shop's zone ([register]
-// time_zone), or an RFC 3339 time.
-func parseSince(s string, zone *time.Location) (time.Time, error) {
-	if t, err := time.ParseInLocation("2006-01-02", s, zone); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("--since %q: want a date (2006-01-02) or an RFC 3339 time (2006-01-02T15:04:05+08:00)", s)
 }
 
 func printHistory(w io.Writer, rows []historyRow) {

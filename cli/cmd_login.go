@@ -1,18 +1,10 @@
 package cli
 
 import (
-	"bufio"
-	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
-	"github.com/charmbracelet/x/term"
-
-	"posterm/config"
 	"posterm/pos"
 )
 
@@ -20,11 +12,12 @@ func init() {
 	register(command{
 		name:    "login",
 		summary: "log a cashier or manager in at the gateway and print their role and permissions",
-		run:     runLogin,
+		runEnv:  runLogin,
 	})
 }
 
-func runLogin(args []string, stdout, stderr io.Writer) int {
+func runLogin(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm login", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -53,14 +46,14 @@ Flags:
 	if fs.NArg() > 0 {
 		return usageError(stderr, "login", fmt.Sprintf("unexpected argument %q", fs.Arg(0)), fs.Usage)
 	}
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	a, done, err := openApp(ctx, com, stderr, noNotify)
 	if err != nil {
 		return fail(stderr, "login", err)
 	}
 	defer done()
-	if err := creds.resolve(true, stderr); err != nil {
+	if err := creds.resolve(true, e.Ask); err != nil {
 		return fail(stderr, "login", err)
 	}
 	if creds.user == "" {
@@ -133,117 +126,3 @@ func yesNo(b bool, yes, no string) string {
 	}
 	return no
 }
-
-// loginExit is the exit code of a failed login: 2 when the gateway
-// refused it, 1 when it could not be asked.
-func loginExit(err error) int {
-	if errors.Is(err, pos.ErrGatewayUnreachable) || errors.Is(err, context.Canceled) {
-		return exitLocal
-	}
-	return exitRefused
-}
-
-// noNotify is the openApp adjustment of commands that need no payment
-// notifications: they leave notify_listen to a register that may be
-// running.
-func noNotify(cfg *config.Config) { cfg.Gateway.NotifyListen = "" }
-
-// ---------------------------------------------------------------------------
-// Credentials, shared by login, pay, precreate, cancel and refund.
-
-// credentials are a login given by flags, the environment or a prompt.
-// The password is only ever passed to the gateway's login.
-type credentials struct {
-	user, password string
-}
-
-// addCredentials registers --user and --password on fs; whose names the
-// person ("the manager's").
-func addCredentials(fs *flag.FlagSet, whose string) *credentials {
-	c := &credentials{}
-	fs.StringVar(&c.user, "user", "", whose+" login name (default $POSTERM_USER)")
-	fs.StringVar(&c.password, "password", "", "the password (default $POSTERM_PASSWORD, else a prompt on the terminal;\n"+
-		"a flag is visible to other users of the machine: prefer the variable or the prompt)")
-	return c
-}
-
-// resolve completes c from POSTERM_USER and POSTERM_PASSWORD, then — for
-// what is still missing and only on a terminal — from a prompt: the user
-// name when askUser, and the password of a known user, without echo.
-func (c *credentials) resolve(askUser bool, stderr io.Writer) error {
-	if c.user == "" {
-		c.user = os.Getenv("POSTERM_USER")
-	}
-	if c.password == "" && (c.user == "" || c.user == os.Getenv("POSTERM_USER")) {
-		c.password = os.Getenv("POSTERM_PASSWORD")
-	}
-	if c.user == "" && askUser {
-		u, ok, err := askTerminal(stderr, "User: ", false)
-		if err != nil {
-			return fmt.Errorf("reading the user name: %w", err)
-		}
-		if ok {
-			c.user = strings.TrimSpace(u)
-		}
-	}
-	if c.user != "" && c.password == "" {
-		p, ok, err := askTerminal(stderr, "Password for "+c.user+": ", true)
-		if err != nil {
-			return fmt.Errorf("reading the password: %w", err)
-		}
-		if !ok {
-			return fmt.Errorf("no password for %s: give --password, set POSTERM_PASSWORD, or run it on a terminal", c.user)
-		}
-		c.password = p
-	}
-	return nil
-}
-
-// askTerminal asks for one line on the controlling terminal (stdin), with
-// no echo when secret. ok is false when stdin is not a terminal. Tests
-// replace it.
-var askTerminal = func(stderr io.Writer, prompt string, secret bool) (string, bool, error) {
-	fd := os.Stdin.Fd()
-	if !term.IsTerminal(fd) {
-		return "", false, nil
-	}
-	fmt.Fprint(stderr, prompt)
-	if secret {
-		b, err := term.ReadPassword(fd)
-		fmt.Fprintln(stderr)
-		return string(b), err == nil, err
-	}
-	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
-	if err != nil && line == "" {
-		return "", false, err
-	}
-	return strings.TrimRight(line, "\r\n"), true, nil
-}
-
-// cashierFor is who operates a payment command: the login of c when a user
-// name is given (flags or environment; the password prompted on a
-// terminal), else [register] oper_id as a cashier who did not log in (no
-// amount limit is then known locally: the gateway enforces its own).
-// code is the exit code when err is not nil.
-func cashierFor(ctx context.Context, a *app, c *credentials, stderr io.Writer) (pos.Cashier, int, error) {
-	if err := c.resolve(false, stderr); err != nil {
-		return pos.Cashier{}, exitLocal, err
-	}
-	if c.user != "" {
-		cash, err := a.checkout.Login(ctx, c.user, c.password)
-		if err != nil {
-			return pos.Cashier{}, loginExit(err), err
-		}
-		return cash, exitDone, nil
-	}
-	if op := strings.TrimSpace(a.cfg.Register.OperID); op != "" {
-		return pos.Cashier{LoginName: op, Role: pos.RoleCashier, CompanyCode: a.cfg.Gateway.BusiID}, exitDone, nil
-	}
-	if a.sandbox != nil {
-		return pos.Cashier{}, exitLocal, fmt.Errorf("%w (the sandbox's: cashier01 / 1234, manager01 / 8888)", errNoCashier)
-	}
-	return pos.Cashier{}, exitLocal, errNoCashier
-}
-
-// errNoCashier: a payment command has no one to record as cashier.
-var errNoCashier = errors.New("no cashier: give --user (or POSTERM_USER), or set [register] oper_id")

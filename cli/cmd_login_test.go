@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,16 +82,13 @@ func TestLogin_HumanOutputAndEnvironment(t *testing.T) {
 func TestLogin_Prompt(t *testing.T) {
 	sb := startTestSandbox(t, testScale)
 	e := newPosEnv(t, sb, testCheckout)
-	old := askTerminal
-	t.Cleanup(func() { askTerminal = old })
-
-	askTerminal = func(_ io.Writer, prompt string, secret bool) (string, bool, error) { return "", false, nil }
+	e.noTerminal()
 	if code, _, stderr := e.run(t, "login", "--user", "cashier01"); code != exitLocal || !strings.Contains(stderr, "no password") {
 		t.Fatalf("no terminal: exit %d %q", code, stderr)
 	}
 
 	var asked []string
-	askTerminal = func(_ io.Writer, prompt string, secret bool) (string, bool, error) {
+	e.ask = func(prompt string, secret bool) (string, bool, error) {
 		asked = append(asked, prompt)
 		if secret {
 			return "8888", true, nil
@@ -108,10 +104,7 @@ func TestLogin_Prompt(t *testing.T) {
 	}
 }
 
-// noTerminal makes the commands find no terminal to prompt on, for t
-// (which must not be parallel).
-func noTerminal(t *testing.T) {
-	old := askTerminal
-	askTerminal = func(io.Writer, string, bool) (string, bool, error) { return "", false, nil }
-	t.Cleanup(func() { askTerminal = old })
+// noTerminal makes the commands e runs find no terminal to prompt on.
+func (e *posEnv) noTerminal() {
+	e.ask = func(string, bool) (string, bool, error) { return "", false, nil }
 }

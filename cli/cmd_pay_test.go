@@ -69,6 +69,11 @@ type posEnv struct {
 	mu    sync.Mutex
 	calls []string                 // gateway methods in the order they reached the proxy
 	delay map[string]time.Duration // method → delay before forwarding
+
+	// interrupts and ask, when set, replace the process's in the env the
+	// commands run with (see fakeInterrupts, noTerminal).
+	interrupts func() (<-chan os.Signal, func())
+	ask        func(prompt string, secret bool) (string, bool, error)
 }
 
 // newPosEnv writes a config for a register that talks to sb through a
@@ -129,8 +134,21 @@ transport = %q
 func (e *posEnv) run(t testing.TB, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run(append(args, "--config", e.config), &stdout, &stderr)
+	code := runWith(e.env(&stdout, &stderr), append(args, "--config", e.config))
 	return code, stdout.String(), stderr.String()
+}
+
+// env is the env the commands run with: the process's, with this env's
+// fakes.
+func (e *posEnv) env(stdout, stderr io.Writer) *env {
+	ev := processEnv(stdout, stderr)
+	if e.interrupts != nil {
+		ev.Interrupts = e.interrupts
+	}
+	if e.ask != nil {
+		ev.Ask = e.ask
+	}
+	return ev
 }
 
 // methods returns the gateway calls made so far.
@@ -420,13 +438,11 @@ func TestPay_HumanOutput(t *testing.T) {
 	}
 }
 
-// fakeInterrupts replaces the signal source of the waiting commands for t
-// (t must not be parallel) and returns the channel to send "signals" on.
-func fakeInterrupts(t *testing.T) chan os.Signal {
+// fakeInterrupts replaces the signal source of the commands e runs and
+// returns the channel to send "signals" on.
+func (e *posEnv) fakeInterrupts() chan os.Signal {
 	ch := make(chan os.Signal, 4)
-	old := interrupts
-	interrupts = func() (<-chan os.Signal, func()) { return ch, func() {} }
-	t.Cleanup(func() { interrupts = old })
+	e.interrupts = func() (<-chan os.Signal, func()) { return ch, func() {} }
 	return ch
 }
 
@@ -463,7 +479,8 @@ func waitFor(t *testing.T, buf *syncBuffer, want string) {
 // startCmd runs posterm args in the background.
 func (e *posEnv) startCmd(args ...string) (stdout, stderr *syncBuffer, done chan int) {
 	stdout, stderr, done = &syncBuffer{}, &syncBuffer{}, make(chan int, 1)
-	go func() { done <- run(append(args, "--config", e.config), stdout, stderr) }()
+	ev := e.env(stdout, stderr)
+	go func() { done <- runWith(ev, append(args, "--config", e.config)) }()
 	return stdout, stderr, done
 }
 
@@ -480,13 +497,13 @@ func waitDone(t *testing.T, done chan int, stdout, stderr *syncBuffer) int {
 
 // TestPay_CtrlCCancels: Ctrl-C while the wallet waits cancels the charge.
 func TestPay_CtrlCCancels(t *testing.T) {
-	sig := fakeInterrupts(t)
 	sb := startTestSandbox(t, 0.05) // the …93 wallet waits 4 s
 	e := newPosEnv(t, sb, `[checkout]
 pay_timeout = "10s"
 query_interval = "1s"
 give_up_after = "10s"
 `)
+	sig := e.fakeInterrupts()
 	stdout, stderr, done := e.startCmd("pay", "--amount", "5.00", "--code", walletCode("28", "93"), "--json")
 	waitFor(t, stderr, "sent; waiting")
 	// Once the wallet waits (a cancel sent sooner voids it instead).
@@ -523,13 +540,13 @@ func waitLedger(t *testing.T, sb *sandbox.Running, code pos.ChargeCode, state in
 // TestPay_SIGTERMLeavesItToTheReconciler: SIGTERM stops waiting; the
 // charge stays unknown (exit 3) and `reconcile --once --now` settles it.
 func TestPay_SIGTERMLeavesItToTheReconciler(t *testing.T) {
-	sig := fakeInterrupts(t)
 	sb := startTestSandbox(t, 0.05)
 	e := newPosEnv(t, sb, `[checkout]
 pay_timeout = "10s"
 query_interval = "100ms"
 give_up_after = "200ms"
 `)
+	sig := e.fakeInterrupts()
 	stdout, stderr, done := e.startCmd("pay", "--amount", "5.00", "--code", walletCode("28", "93"), "--json")
 	waitFor(t, stderr, "sent; waiting")
 	cc, _, _ := strings.Cut(stderr.String(), ":")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 
 	"posterm/pos"
 )
@@ -13,11 +12,12 @@ func init() {
 	register(command{
 		name:    "precreate",
 		summary: "show a QR for the customer to scan (customer-scan), then wait until it is paid or expires",
-		run:     runPrecreate,
+		runEnv:  runPrecreate,
 	})
 }
 
-func runPrecreate(args []string, stdout, stderr io.Writer) int {
+func runPrecreate(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm precreate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -77,10 +77,10 @@ Flags:
 	defer done()
 	con := newConsole(stderr)
 	defer con.close()
-	watch := watchInterrupts(cancel, a.checkout.Abort, con)
+	watch := watchInterrupts(e, cancel, a.checkout.Abort, con)
 	defer watch.stop()
 
-	cashier, rc, err := cashierFor(ctx, a, creds, stderr)
+	cashier, rc, err := cashierFor(ctx, a, creds, e)
 	if err != nil {
 		con.close()
 		fmt.Fprintf(stderr, "posterm precreate: %s\n", errText(err))

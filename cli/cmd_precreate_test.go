@@ -164,12 +164,12 @@ precreate_expiry = "1s"
 }
 
 func TestPrecreate_CtrlCCancels(t *testing.T) {
-	sig := fakeInterrupts(t)
 	sb := startTestSandbox(t, 1)
 	e := newPosEnv(t, sb, `[checkout]
 query_interval = "100ms"
 precreate_expiry = "30s"
 `)
+	sig := e.fakeInterrupts()
 	stdout, stderr, done := e.startCmd("precreate", "--amount", "1.00", "--channel", "alipay", "--json")
 	first := firstRow(t, stdout, stderr)
 	sig <- os.Interrupt

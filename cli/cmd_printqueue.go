@@ -16,7 +16,7 @@ func init() {
 	register(command{
 		name:    "print-queue",
 		summary: "list the receipt print jobs and their states (queued, sending, sent, printed, failed)",
-		run:     runPrintQueue,
+		runEnv:  runPrintQueue,
 	})
 }
 
@@ -60,7 +60,8 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-func runPrintQueue(args []string, stdout, stderr io.Writer) int {
+func runPrintQueue(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm print-queue", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -93,7 +94,7 @@ Flags:
 	if fs.NArg() > 0 {
 		return usageError(stderr, "print-queue", fmt.Sprintf("unexpected argument %q", fs.Arg(0)), fs.Usage)
 	}
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	cfg, err := com.load()
 	if err != nil {

@@ -15,7 +15,7 @@ func init() {
 	register(command{
 		name:    "print-test",
 		summary: "print a test page (code page, Chinese, QR, cut) on the receipt printer",
-		run:     runPrintTest,
+		runEnv:  runPrintTest,
 	})
 }
 
@@ -41,7 +41,8 @@ func printTestDefaults(p config.Printer) (printTestOptions, error) {
 	return printTestOptions{target: p.Transport, profile: layout.Profile, opts: opts, drawer: p.Drawer}, nil
 }
 
-func runPrintTest(args []string, stdout, stderr io.Writer) int {
+func runPrintTest(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	cfg, err := peekConfig(args)
 	if err != nil {
 		return fail(stderr, "print-test", err)

@@ -16,11 +16,12 @@ func init() {
 	register(command{
 		name:    "query",
 		summary: "ask the gateway about a charge and show it beside the journal's row",
-		run:     runQuery,
+		runEnv:  runQuery,
 	})
 }
 
-func runQuery(args []string, stdout, stderr io.Writer) int {
+func runQuery(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm query", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -49,7 +50,7 @@ Flags:
 	if err != nil {
 		return fail(stderr, "query", err)
 	}
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	a, done, err := openApp(ctx, com, stderr, noNotify)
 	if err != nil {

@@ -5,13 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"os"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/charmbracelet/x/term"
 
 	"posterm/pos"
 )
@@ -20,11 +16,12 @@ func init() {
 	register(command{
 		name:    "reconcile",
 		summary: "settle the journal's unsettled charges and refunds with the gateway (query, cancel, retry)",
-		run:     runReconcile,
+		runEnv:  runReconcile,
 	})
 }
 
-func runReconcile(args []string, stdout, stderr io.Writer) int {
+func runReconcile(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm reconcile", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -60,7 +57,7 @@ Flags:
 	if fs.NArg() > 0 {
 		return usageError(stderr, "reconcile", fmt.Sprintf("unexpected argument %q", fs.Arg(0)), fs.Usage)
 	}
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	a, done, err := openApp(ctx, com, stderr, noNotify)
 	if err != nil {
@@ -70,7 +67,7 @@ Flags:
 
 	con := newConsole(stderr)
 	defer con.close()
-	show := *verbose || isTerminal(stderr)
+	show := *verbose || e.IsTerminal(stderr)
 	r, err := a.newReconciler(*now, func(p pos.ReconcileProgress) {
 		if show {
 			con.say(reconcileLine(p))
@@ -222,17 +219,4 @@ func unsettled(ctx context.Context, a *app) (int, time.Time, error) {
 		due(r.NextAttemptAt)
 	}
 	return len(txs) + len(rs), next, nil
-}
-
-// interruptContext is env.interruptContext for the commands that do not
-// take an env yet: a context that ends at the first Ctrl-C or SIGTERM
-// (from interrupts, which tests replace).
-func interruptContext() (context.Context, func()) {
-	return processEnv(nil, nil).interruptContext()
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(f.Fd())
 }

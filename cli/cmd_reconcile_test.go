@@ -175,11 +175,11 @@ give_up_after = "1s"
 // TestReconcile_LoopUntilInterrupted runs passes every [reconcile]
 // interval until Ctrl-C, settling a row that comes due meanwhile.
 func TestReconcile_LoopUntilInterrupted(t *testing.T) {
-	sig := fakeInterrupts(t)
 	sb := startTestSandbox(t, testScale)
 	e := newPosEnv(t, sb, testCheckout, `[reconcile]
 interval = "50ms"
 `)
+	sig := e.fakeInterrupts()
 	stdout, stderr, done := e.startCmd("reconcile", "--json")
 	waitFor(t, stdout, `"claimed":0`)
 	codes := seedRows(t, e.openJournal(t), sandboxGateway(t, sb),

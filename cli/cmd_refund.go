@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"strings"
 
 	"posterm/pos"
@@ -15,11 +14,12 @@ func init() {
 	register(command{
 		name:    "refund",
 		summary: "refund part or all of a paid charge, with a manager's login",
-		run:     runRefund,
+		runEnv:  runRefund,
 	})
 }
 
-func runRefund(args []string, stdout, stderr io.Writer) int {
+func runRefund(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm refund", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -68,7 +68,7 @@ Flags:
 	if err != nil {
 		return fail(stderr, "refund", fmt.Errorf("--amount: %w", err))
 	}
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	a, done, err := openApp(ctx, com, stderr, noNotify)
 	if err != nil {
@@ -85,7 +85,7 @@ Flags:
 	} else if err != nil {
 		return fail(stderr, "refund", err)
 	}
-	cashier, approver, rc, err := managerApproval(ctx, a, creds, stderr)
+	cashier, approver, rc, err := managerApproval(ctx, a, creds, e)
 	if err != nil {
 		fmt.Fprintf(stderr, "posterm refund: %s\n", errText(err))
 		return rc
@@ -151,26 +151,4 @@ func refundErrExit(err error) int {
 		}
 	}
 	return exitLocal
-}
-
-// managerApproval logs in the manager of creds (prompting on a terminal
-// for what is missing) and returns who refunds: [register] oper_id as the
-// cashier with the manager as approver, or — without oper_id, or when
-// oper_id is the manager — the manager alone. code is the exit code when
-// err is not nil. Whether the manager may approve is pos's to decide.
-func managerApproval(ctx context.Context, a *app, creds *credentials, stderr io.Writer) (cashier pos.Cashier, approver *pos.Cashier, code int, err error) {
-	if err := creds.resolve(true, stderr); err != nil {
-		return pos.Cashier{}, nil, exitLocal, err
-	}
-	if creds.user == "" {
-		return pos.Cashier{}, nil, exitLocal, errors.New("a manager's login is required: give --user and --password, set POSTERM_USER and POSTERM_PASSWORD, or run it on a terminal")
-	}
-	mgr, err := a.checkout.Login(ctx, creds.user, creds.password)
-	if err != nil {
-		return pos.Cashier{}, nil, loginExit(err), err
-	}
-	if op := strings.TrimSpace(a.cfg.Register.OperID); op != "" && op != mgr.LoginName {
-		return pos.Cashier{LoginName: op, Role: pos.RoleCashier, CompanyCode: a.cfg.Gateway.BusiID}, &mgr, exitDone, nil
-	}
-	return mgr, nil, exitDone, nil
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,7 @@ import (
 func TestRefund_ManagerApprovalAndOverRefund(t *testing.T) {
 	sb := startTestSandbox(t, testScale)
 	e := newPosEnv(t, sb, testCheckout)
-	noTerminal(t)
+	e.noTerminal()
 	code, stdout, _ := e.run(t, "pay", "--amount", "100.00", "--code", walletCode("28", "11"), "--json")
 	if code != exitDone {
 		t.Fatal("pay failed")
@@ -95,9 +94,7 @@ func TestRefund_Prompt(t *testing.T) {
 		t.Fatal("pay failed")
 	}
 	cc := string(decodeTx(t, stdout).ChargeCode)
-	old := askTerminal
-	t.Cleanup(func() { askTerminal = old })
-	askTerminal = func(_ io.Writer, prompt string, secret bool) (string, bool, error) {
+	e.ask = func(prompt string, secret bool) (string, bool, error) {
 		if secret {
 			return "8888", true, nil
 		}

@@ -3,12 +3,9 @@ package cli
 import (
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 
 	"posterm/gateway/sandbox"
 )
@@ -17,11 +14,12 @@ func init() {
 	register(command{
 		name:    "sandbox",
 		summary: "run the simulated SOSOPAY gateway (demo merchant, test codes) until Ctrl-C",
-		run:     runSandbox,
+		runEnv:  runSandbox,
 	})
 }
 
-func runSandbox(args []string, stdout, stderr io.Writer) int {
+func runSandbox(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8089", "address to listen on (use 0.0.0.0:PORT for a phone on the LAN)")
@@ -64,9 +62,9 @@ func runSandbox(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, "            91 paid after 8 s, 92 declined, 93 closed after 80 s, 94 paid but connection dropped,")
 	fmt.Fprintln(stdout, "            95 HTTP 503, 96 paid after 85 s, 97 EXCEPTION")
 	fmt.Fprintln(stdout, "Ctrl-C stops it.")
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
+	ctx, stop := e.interruptContext()
+	defer stop()
+	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping")
 	return exitDone
 }

@@ -1,17 +1,12 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"unicode"
 
 	"posterm/device"
@@ -21,16 +16,12 @@ func init() {
 	register(command{
 		name:    "scan-test",
 		summary: "print each scan from a serial scanner with its classification, until Ctrl-C",
-		run:     runScanTest,
+		runEnv:  runScanTest,
 	})
 }
 
-// scanTestSignals is the context scan-test runs under; tests may replace it.
-var scanTestSignals = func() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-}
-
-func runScanTest(args []string, stdout, stderr io.Writer) int {
+func runScanTest(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	conf, err := peekConfig(args)
 	if err != nil {
 		return fail(stderr, "scan-test", err)
@@ -85,7 +76,7 @@ func runScanTest(args []string, stdout, stderr io.Writer) int {
 		return fail("--suffix %s: %v", *suffix, err)
 	}
 	if cfg.Port == "" {
-		port, err := onlyPort()
+		port, err := onlyPort(e.ListPorts)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -96,7 +87,7 @@ func runScanTest(args []string, stdout, stderr io.Writer) int {
 		return fail("%v", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 	}
 
-	ctx, stop := scanTestSignals()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	log := slog.New(slog.DiscardHandler)
 	if *verbose {
@@ -167,14 +158,10 @@ func unescapeFlag(s string) (string, error) {
 	return strconv.Unquote(`"` + strings.ReplaceAll(s, `"`, `\"`) + `"`)
 }
 
-// devicesList lists the ports for onlyPort; tests replace it (scan-test
-// does not take an env yet: see env).
-var devicesList = device.ListPorts
-
 // onlyPort returns the port to use when none is configured: the one
-// device found (by its by-id name when it has one).
-func onlyPort() (string, error) {
-	ports, err := devicesList()
+// device found (by its by-id name when it has one) by list.
+func onlyPort(list func() ([]device.PortInfo, error)) (string, error) {
+	ports, err := list()
 	if err != nil {
 		return "", fmt.Errorf("no --port given, and listing ports failed: %w", err)
 	}

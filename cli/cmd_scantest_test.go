@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"strings"
 	"sync"
@@ -48,9 +47,17 @@ func waitOutput(t *testing.T, out *scanTestOutput, want string, n int) {
 // its output and a channel with its exit code.
 func startScanTest(t *testing.T, args ...string) (*scanTestOutput, *scanTestOutput, chan int) {
 	t.Helper()
+	return startScanTestEnv(t, func(*env) {}, args...)
+}
+
+// startScanTestEnv is startScanTest in the process's env changed by adjust.
+func startScanTestEnv(t *testing.T, adjust func(*env), args ...string) (*scanTestOutput, *scanTestOutput, chan int) {
+	t.Helper()
 	var stdout, stderr scanTestOutput
+	e := processEnv(&stdout, &stderr)
+	adjust(e)
 	done := make(chan int, 1)
-	go func() { done <- runScanTest(args, &stdout, &stderr) }()
+	go func() { done <- runScanTest(e, args) }()
 	return &stdout, &stderr, done
 }
 
@@ -125,15 +132,14 @@ func TestScanTest_CtrlC(t *testing.T) {
 	}
 }
 
-func TestScanTest_StopsWithContext(t *testing.T) {
+func TestScanTest_StopsOnInterrupt(t *testing.T) {
 	p := devicetest.NewPTY(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	old := scanTestSignals
-	scanTestSignals = func() (context.Context, context.CancelFunc) { return ctx, cancel }
-	t.Cleanup(func() { scanTestSignals = old })
-	stdout, stderr, done := startScanTest(t, "--port", p.Path)
+	sig := make(chan os.Signal, 1)
+	stdout, stderr, done := startScanTestEnv(t, func(e *env) {
+		e.Interrupts = func() (<-chan os.Signal, func()) { return sig, func() {} }
+	}, "--port", p.Path)
 	waitOutput(t, stdout, "connected ", 1)
-	cancel()
+	sig <- syscall.SIGTERM
 	if code := waitExit(t, done, stdout, stderr); code != exitDone {
 		t.Fatalf("exit %d, want 0", code)
 	}
@@ -153,7 +159,7 @@ func TestScanTest_BadFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
-		if code := runScanTest(tt.args, &stdout, &stderr); code != exitLocal {
+		if code := runScanTest(processEnv(&stdout, &stderr), tt.args); code != exitLocal {
 			t.Errorf("%q: exit %d, want %d", tt.args, code, exitLocal)
 		}
 		if !strings.Contains(stderr.String(), tt.want) {
@@ -163,35 +169,34 @@ func TestScanTest_BadFlags(t *testing.T) {
 }
 
 func TestScanTest_PortChoice(t *testing.T) {
-	old := devicesList
-	t.Cleanup(func() { devicesList = old })
-
-	devicesList = func() ([]device.PortInfo, error) { return nil, nil }
 	var stdout, stderr bytes.Buffer
-	if code := runScanTest(nil, &stdout, &stderr); code != exitLocal || !strings.Contains(stderr.String(), "no serial port found") {
+	e := processEnv(&stdout, &stderr)
+	e.ListPorts = func() ([]device.PortInfo, error) { return nil, nil }
+	if code := runScanTest(e, nil); code != exitLocal || !strings.Contains(stderr.String(), "no serial port found") {
 		t.Errorf("no ports: exit %d, stderr %q", code, stderr.String())
 	}
 
-	devicesList = func() ([]device.PortInfo, error) {
+	e.ListPorts = func() ([]device.PortInfo, error) {
 		return []device.PortInfo{
 			{Path: "/dev/ttyACM0", Device: "/dev/ttyACM0"},
 			{Path: "/dev/ttyUSB0", Device: "/dev/ttyUSB0"},
 		}, nil
 	}
 	stderr.Reset()
-	if code := runScanTest(nil, &stdout, &stderr); code != exitLocal || !strings.Contains(stderr.String(), "2 ports found") {
+	if code := runScanTest(e, nil); code != exitLocal || !strings.Contains(stderr.String(), "2 ports found") {
 		t.Errorf("two ports: exit %d, stderr %q", code, stderr.String())
 	}
 
 	// One device under two names: its by-id name is chosen.
 	p := devicetest.NewPTY(t)
-	devicesList = func() ([]device.PortInfo, error) {
-		return []device.PortInfo{
-			{Path: p.Path, Device: p.Device(), ByID: p.Path},
-			{Path: p.Device(), Device: p.Device(), ByID: p.Path},
-		}, nil
-	}
-	out, errOut, done := startScanTest(t, "--count", "1")
+	out, errOut, done := startScanTestEnv(t, func(e *env) {
+		e.ListPorts = func() ([]device.PortInfo, error) {
+			return []device.PortInfo{
+				{Path: p.Path, Device: p.Device(), ByID: p.Path},
+				{Path: p.Device(), Device: p.Device(), ByID: p.Path},
+			}, nil
+		}
+	}, "--count", "1")
 	waitOutput(t, out, "connected ", 1)
 	p.Scan("134567890123456789")
 	if code := waitExit(t, done, out, errOut); code != exitDone {

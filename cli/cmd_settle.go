@@ -14,7 +14,7 @@ func init() {
 	register(command{
 		name:    "settle",
 		summary: "compare a day of the journal with the gateway's batch query; correct what changed at the gateway",
-		run:     runSettle,
+		runEnv:  runSettle,
 	})
 }
 
@@ -23,7 +23,8 @@ func init() {
 // China keeps no daylight saving time, so a fixed zone needs no tzdata.
 var gatewayZone = time.FixedZone("CST", 8*3600)
 
-func runSettle(args []string, stdout, stderr io.Writer) int {
+func runSettle(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm settle", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -65,7 +66,7 @@ Flags:
 		}
 		day = d
 	}
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	a, done, err := openApp(ctx, com, stderr, noNotify)
 	if err != nil {

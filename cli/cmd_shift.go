@@ -20,13 +20,14 @@ func init() {
 	register(command{
 		name:    "shift",
 		summary: "the shift (X) report: takings by channel, refunds, revokes; --print puts it on paper",
-		run:     runShift,
+		runEnv:  runShift,
 	})
 }
 
-func runShift(args []string, stdout, stderr io.Writer) int {
+func runShift(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	if len(args) > 0 && args[0] == "close" {
-		return runShiftClose(args[1:], stdout, stderr)
+		return runShiftClose(e, args[1:])
 	}
 	fs := flag.NewFlagSet("posterm shift", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -76,7 +77,7 @@ Flags:
 			return fail(stderr, "shift", fmt.Errorf("--until: %w", err))
 		}
 	}
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	logger, closeLog, err := openLog(cfg.Log, stderr)
 	if err != nil {
@@ -215,7 +216,8 @@ func writeShiftTable(w io.Writer, t pos.ShiftTotals) {
 }
 
 // runShiftClose is `posterm shift close`: the closing (Z) report.
-func runShiftClose(args []string, stdout, stderr io.Writer) int {
+func runShiftClose(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm shift close", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -251,7 +253,7 @@ Flags:
 	if err != nil {
 		return usageError(stderr, "shift close", fmt.Sprintf("--counted: %v", err), fs.Usage)
 	}
-	ctx, stop := interruptContext()
+	ctx, stop := e.interruptContext()
 	defer stop()
 	cfg, err := com.load()
 	if err != nil {

@@ -1,24 +1,23 @@
 package cli
 
 import (
-	"context"
+	"bufio"
+	"fmt"
 	"io"
 	"os"
+	"strings"
+
+	"github.com/charmbracelet/x/term"
 
 	"posterm/device"
 )
 
 // env is what a command takes from its process: the standard streams, the
-// interrupt signals, whether a stream is a terminal, and the device
-// listings. Main builds it from the process (processEnv); a test builds
-// its own with fakes instead of swapping package variables. A command
-// registered with runEnv receives it.
-//
-// MIGRATION: devices, doctor, backup and restore take an env; the other
-// commands still take (args, stdout, stderr) and the process's signals
-// through interruptContext. Moving one is: run → runEnv, stdout/stderr →
-// e.Stdout/e.Stderr, interruptContext() → e.interruptContext(), and its
-// tests' swapped variables (interrupts, askTerminal) → fields here.
+// interrupt signals, the terminal (to ask on, to tell whether a stream is
+// one), and the device listings. Main builds it from the process
+// (processEnv); a test builds its own with fakes instead of swapping
+// package variables. Every command but register is registered with runEnv
+// and receives it.
 type env struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
@@ -26,7 +25,11 @@ type env struct {
 	Interrupts func() (<-chan os.Signal, func())
 	// IsTerminal reports whether a stream is a terminal.
 	IsTerminal func(io.Writer) bool
-	// ListPorts and ListInputs list candidate scanners (posterm devices).
+	// Ask asks for one line on the terminal, showing prompt, without echo
+	// when secret; ok is false when there is no terminal to ask on.
+	Ask func(prompt string, secret bool) (line string, ok bool, err error)
+	// ListPorts and ListInputs list candidate scanners (posterm devices,
+	// scan-test).
 	ListPorts  func() ([]device.PortInfo, error)
 	ListInputs func() ([]device.InputDevice, error)
 }
@@ -35,25 +38,40 @@ type env struct {
 func processEnv(stdout, stderr io.Writer) *env {
 	return &env{
 		Stdin: os.Stdin, Stdout: stdout, Stderr: stderr,
-		Interrupts: func() (<-chan os.Signal, func()) { return interrupts() },
+		Interrupts: notifyInterrupts,
 		IsTerminal: isTerminal,
+		Ask: func(prompt string, secret bool) (string, bool, error) {
+			return askTerminal(os.Stdin, stderr, prompt, secret)
+		},
 		ListPorts:  device.ListPorts,
 		ListInputs: device.ListInputDevices,
 	}
 }
 
-// interruptContext is the one way a command gets a signal-aware context:
-// it ends at the first Ctrl-C or SIGTERM, or when the returned func is
-// called (always call it).
-func (e *env) interruptContext() (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	sig, stopSig := e.Interrupts()
-	go func() {
-		select {
-		case <-sig:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, func() { cancel(); stopSig() }
+// isTerminal reports whether w is a terminal. It is the process's
+// env.IsTerminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}
+
+// askTerminal asks for one line on the controlling terminal (stdin), with
+// no echo when secret, prompting on stderr. ok is false when stdin is not
+// a terminal. It is the process's env.Ask.
+func askTerminal(stdin *os.File, stderr io.Writer, prompt string, secret bool) (string, bool, error) {
+	fd := stdin.Fd()
+	if !term.IsTerminal(fd) {
+		return "", false, nil
+	}
+	fmt.Fprint(stderr, prompt)
+	if secret {
+		b, err := term.ReadPassword(fd)
+		fmt.Fprintln(stderr)
+		return string(b), err == nil, err
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", false, err
+	}
+	return strings.TrimRight(line, "\r\n"), true, nil
 }

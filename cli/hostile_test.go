@@ -40,7 +40,7 @@ func hostileEnv(t *testing.T) (*posEnv, *hostile.Proxy) {
 	if err := os.WriteFile(e.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	noTerminal(t)
+	e.noTerminal()
 	return e, hp
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"posterm/config"
 	"posterm/pos"
@@ -116,23 +117,6 @@ func inertAttr(_ []string, a slog.Attr) slog.Attr {
 	return a
 }
 
-// fail prints a one-line error for the command name and returns exitLocal.
-func fail(stderr io.Writer, name string, err error) int {
-	// The message may quote outside text (a gateway's answer, a journal
-	// row): each line goes through pos.CleanText.
-	lines := strings.Split(err.Error(), "\n")
-	for i, l := range lines {
-		lines[i] = pos.CleanText(l)
-	}
-	msg := strings.Join(lines, "\n")
-	if len(lines) > 1 {
-		fmt.Fprintf(stderr, "posterm %s:\n  %s\n", name, strings.ReplaceAll(msg, "\n", "\n  "))
-	} else {
-		fmt.Fprintf(stderr, "posterm %s: %s\n", name, msg)
-	}
-	return exitLocal
-}
-
 // peekConfig finds --config FILE (or POSTERM_CONFIG) in args before the
 // command's own flags are parsed, so that a device command can take its
 // defaults from the [scanner] or [printer] section. Without either it
@@ -172,3 +156,20 @@ func flagsFailed(err error) (code int, failed bool) {
 		return exitLocal, true
 	}
 }
+
+// parseSince reads --since: a date in the shop's zone ([register]
+// time_zone), or an RFC 3339 time.
+func parseSince(s string, zone *time.Location) (time.Time, error) {
+	if t, err := time.ParseInLocation("2006-01-02", s, zone); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("--since %q: want a date (2006-01-02) or an RFC 3339 time (2006-01-02T15:04:05+08:00)", s)
+}
+
+// noNotify is the openApp adjustment of commands that need no payment
+// notifications: they leave notify_listen to a register that may be
+// running.
+func noNotify(cfg *config.Config) { cfg.Gateway.NotifyListen = "" }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -512,42 +511,6 @@ func openApp(ctx context.Context, com *common, stderr io.Writer, adjust func(*co
 		}
 		closeLog()
 	}, nil
-}
-
-// exitFor is the exit code a charge's journal row stands for: 0 paid (or
-// refunded since), 2 final and not paid, 3 not settled yet (queued).
-func exitFor(tx pos.Transaction) int {
-	switch {
-	case tx.Unsettled():
-		return exitUnknown
-	case tx.State.NotPaid():
-		return exitRefused
-	}
-	return exitDone
-}
-
-// writeJSON prints v as indented JSON (no HTML escaping: BAR_CODE URLs).
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
-// writeJSONLine prints v as one line of JSON (a stream of JSON lines).
-func writeJSONLine(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
-// usageError prints msg and the command's usage and returns exitLocal.
-func usageError(stderr io.Writer, name, msg string, usage func()) int {
-	fmt.Fprintf(stderr, "posterm %s: %s\n", name, msg)
-	if usage != nil {
-		usage()
-	}
-	return exitLocal
 }
 
 // scannerConfig maps [scanner] onto the serial reader's settings; the
