@@ -25,10 +25,7 @@ type command struct {
 	name    string
 	summary string
 	// runEnv executes the command in e with the arguments after its name
-	// and returns the process exit code. run is the same for register
-	// alone, which still takes its streams and the process's terminal
-	// directly (set one of them; see env).
-	run    func(args []string, stdout, stderr io.Writer) int
+	// and returns the process exit code.
 	runEnv func(e *env, args []string) int
 }
 
@@ -80,10 +77,7 @@ func runWith(e *env, args []string) int {
 		usage(stderr)
 		return exitLocal
 	}
-	if c.runEnv != nil {
-		return c.runEnv(e, args[1:])
-	}
-	return c.run(args[1:], stdout, stderr)
+	return c.runEnv(e, args[1:])
 }
 
 func usage(w io.Writer) {

@@ -12,11 +12,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -32,7 +30,7 @@ func init() {
 	register(command{
 		name:    "hub",
 		summary: "the store hub: every till's events on NATS JetStream; `hub status` shows tills, lag, stream depth",
-		run:     runHub,
+		runEnv:  runHub,
 	})
 }
 
@@ -55,9 +53,10 @@ func hubStore(h config.Hub) string {
 	return h.Database
 }
 
-func runHub(args []string, stdout, stderr io.Writer) int {
+func runHub(e *env, args []string) int {
+	stderr := e.Stderr
 	if len(args) > 0 && args[0] == "status" {
-		return runHubStatus(args[1:], stdout, stderr)
+		return runHubStatus(e, args[1:])
 	}
 	fs := flag.NewFlagSet("posterm hub", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -83,7 +82,7 @@ Flags:
 	if fs.NArg() > 0 {
 		return usageError(stderr, "hub", fmt.Sprintf("unexpected argument %q", fs.Arg(0)), fs.Usage)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := e.interruptContext()
 	defer stop()
 	cfg, err := com.load()
 	if err != nil {
@@ -160,7 +159,8 @@ Flags:
 	return exitDone
 }
 
-func runHubStatus(args []string, stdout, stderr io.Writer) int {
+func runHubStatus(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm hub status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)

@@ -109,7 +109,8 @@ func TestHubCLI_RefundAtAnotherTill(t *testing.T) {
 	defer h.Close()
 	section := fmt.Sprintf("[hub]\nurl = %q\n", h.URL())
 	a, b := newPosEnv(t, sb, testCheckout, section), newPosEnv(t, sb, testCheckout, section)
-	noTerminal(t)
+	a.noTerminal()
+	b.noTerminal()
 	code, stdout, _ := a.run(t, "pay", "--amount", "5.00", "--code", walletCode("28", "00"), "--json")
 	if code != exitDone {
 		t.Fatal("pay failed")

@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"posterm/config"
@@ -25,7 +22,7 @@ func init() {
 	register(command{
 		name:    "outbox",
 		summary: "the events waiting for the store hub, and its last acknowledgement; --send forwards them now",
-		run:     runOutbox,
+		runEnv:  runOutbox,
 	})
 }
 
@@ -81,7 +78,8 @@ func ignoreNotFound(err error) error {
 	return err
 }
 
-func runOutbox(args []string, stdout, stderr io.Writer) int {
+func runOutbox(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm outbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -106,7 +104,7 @@ Flags:
 	if fs.NArg() > 0 {
 		return usageError(stderr, "outbox", fmt.Sprintf("unexpected argument %q", fs.Arg(0)), fs.Usage)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := e.interruptContext()
 	defer stop()
 	cfg, err := com.load()
 	if err != nil {

@@ -10,12 +10,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/term"
 
 	"posterm/config"
 	"posterm/device"
@@ -29,17 +27,12 @@ func init() {
 	register(command{
 		name:    "register",
 		summary: "the cashier screen: sign in, take payments (scan or QR), refunds, history (--demo: on the embedded sandbox)",
-		run:     runRegister,
+		runEnv:  runRegister,
 	})
 }
 
-// registerIsTerminal reports whether the register can draw on this
-// process's terminal; tests replace it.
-var registerIsTerminal = func() bool {
-	return term.IsTerminal(os.Stdin.Fd()) && term.IsTerminal(os.Stdout.Fd())
-}
-
-func runRegister(args []string, stdout, stderr io.Writer) int {
+func runRegister(e *env, args []string) int {
+	stdout, stderr := e.Stdout, e.Stderr
 	fs := flag.NewFlagSet("posterm register", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	com := addCommon(fs)
@@ -64,7 +57,7 @@ func runRegister(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "register", err)
 		}
 	}
-	if !registerIsTerminal() {
+	if !e.HasScreen() {
 		return fail(stderr, "register", errors.New("the cashier screen needs a terminal; for scripts use the headless commands (posterm help)"))
 	}
 	// The screen owns the terminal: logs go to the log file, or nowhere.

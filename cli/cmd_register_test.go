@@ -17,11 +17,10 @@ import (
 )
 
 func TestRegister_NeedsTerminal(t *testing.T) {
-	old := registerIsTerminal
-	registerIsTerminal = func() bool { return false }
-	t.Cleanup(func() { registerIsTerminal = old })
 	var stdout, stderr bytes.Buffer
-	code := run([]string{"register", "--demo", "--data-dir", t.TempDir()}, &stdout, &stderr)
+	e := processEnv(&stdout, &stderr)
+	e.HasScreen = func() bool { return false }
+	code := runWith(e, []string{"register", "--demo", "--data-dir", t.TempDir()})
 	if code != exitLocal || !strings.Contains(stderr.String(), "needs a terminal") {
 		t.Fatalf("exit %d, stderr %q; want exit %d saying a terminal is needed", code, stderr.String(), exitLocal)
 	}

@@ -16,8 +16,8 @@ import (
 // interrupt signals, the terminal (to ask on, to tell whether a stream is
 // one), and the device listings. Main builds it from the process
 // (processEnv); a test builds its own with fakes instead of swapping
-// package variables. Every command but register is registered with runEnv
-// and receives it.
+// package variables. Every command is registered with runEnv and receives
+// it.
 type env struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
@@ -25,6 +25,9 @@ type env struct {
 	Interrupts func() (<-chan os.Signal, func())
 	// IsTerminal reports whether a stream is a terminal.
 	IsTerminal func(io.Writer) bool
+	// HasScreen reports whether the register can draw: stdin and stdout
+	// are both terminals.
+	HasScreen func() bool
 	// Ask asks for one line on the terminal, showing prompt, without echo
 	// when secret; ok is false when there is no terminal to ask on.
 	Ask func(prompt string, secret bool) (line string, ok bool, err error)
@@ -40,6 +43,9 @@ func processEnv(stdout, stderr io.Writer) *env {
 		Stdin: os.Stdin, Stdout: stdout, Stderr: stderr,
 		Interrupts: notifyInterrupts,
 		IsTerminal: isTerminal,
+		HasScreen: func() bool {
+			return term.IsTerminal(os.Stdin.Fd()) && term.IsTerminal(os.Stdout.Fd())
+		},
 		Ask: func(prompt string, secret bool) (string, bool, error) {
 			return askTerminal(os.Stdin, stderr, prompt, secret)
 		},
