@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,10 +18,16 @@ import (
 // status — and its takings equal `posterm shift` on every till (pos.Shift
 // of that till's journal over today).
 func TestPage_SettlementZReportsDevicesAndShiftTotalsPerTill(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
+	pageNews(t, dir, filepath.Join(dir, "hub.db"))
+}
+
+// pageNews runs the page's per-till news test against a hub whose store is
+// db (a SQLite path or a PostgreSQL URL).
+func pageNews(t *testing.T, dir, db string) {
+	ctx := context.Background()
 	sb := startSandbox(t)
-	h := startHub(t, dir)
+	h := startHubDB(t, dir, db)
 	srv := newPage(t, sb, h)
 	var tills []*till
 	for i, name := range []string{"a", "b", "c"} {
