@@ -8,8 +8,9 @@ import (
 
 // The outbox: how a till's journal changes reach the store hub.
 //
-// Every committed transaction or refund change also writes one outbox row in
-// the same SQL transaction (offline). A forwarder (hub.Forwarder) reads the
+// Every committed transaction or refund change — and each settlement result,
+// Z report and device-status change — also writes one outbox row in the
+// same SQL transaction (offline). A forwarder (hub.Forwarder) reads the
 // pending rows in order, publishes each with its ID as the message id (the
 // hub deduplicates on it) and marks it sent once the hub acknowledged it. A
 // till never waits for the hub: a sale commits whether or not the hub is
@@ -22,7 +23,9 @@ type OutboxEvent struct {
 	ID          string     `json:"id"`
 	Till        string     `json:"till"`
 	Seq         int64      `json:"seq"`
-	Kind        FeedKind   `json:"kind"` // FeedTransaction or FeedRefund
+	// Kind: FeedTransaction, FeedRefund, FeedSettlement, FeedZReport or
+	// FeedDevices (Payload: the Settlement, ZReport or DeviceStatus).
+	Kind        FeedKind   `json:"kind"`
 	ChargeCode  ChargeCode `json:"charge_code"`
 	OutRefundNo string     `json:"out_refund_no,omitempty"`
 	State       string     `json:"state"`
