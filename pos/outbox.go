@@ -20,9 +20,9 @@ import (
 type OutboxEvent struct {
 	// ID is the event id: the till identity, "-", and Seq. Unique forever
 	// (a renewed till identity starts with a new prefix).
-	ID          string     `json:"id"`
-	Till        string     `json:"till"`
-	Seq         int64      `json:"seq"`
+	ID   string `json:"id"`
+	Till string `json:"till"`
+	Seq  int64  `json:"seq"`
 	// Kind: FeedTransaction, FeedRefund, FeedSettlement, FeedZReport or
 	// FeedDevices (Payload: the Settlement, ZReport or DeviceStatus).
 	Kind        FeedKind   `json:"kind"`
