@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -68,6 +69,11 @@ func TestHistory_OtherTillsChargeThroughLookup(t *testing.T) {
 			}
 			if !tt.wantFound && !errors.Is(d.Err, pos.ErrNotFound) {
 				t.Fatalf("not in the hub: err %v, want ErrNotFound", d.Err)
+			}
+			dm, _ := newDetail(m.e, open.Code, 100, 30).update(d)
+			if v := dm.view(100, 30); tt.wantFound == strings.Contains(v, "No till of this store has this charge.") ||
+				tt.wantFound != strings.Contains(v, "12.34") {
+				t.Fatalf("detail view:\n%s", v)
 			}
 			// Now it is here: the journal answers, the hub is not asked again.
 			if tt.wantFound {
