@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/posterm
 DEMO_DIR ?= posterm-demo
 
-.PHONY: help run run-hub build test e2e bench bench-report soak fuzz vet clean cross-tools release release-test test-cluster test-browser test-postgres
+.PHONY: help run run-hub build test e2e bench bench-report soak fuzz vet clean cross-tools release release-test test-cluster test-browser test-postgres test-postgres-local
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ test-browser: ## the manager's page in headless Chromium (build tag browser; nee
 
 test-postgres: ## the hub's store on PostgreSQL (build tag postgres; POSTERM_TEST_DATABASE_URL=postgres://…)
 	$(GO) test -tags postgres -run Postgres ./hub/
+
+test-postgres-local: ## make test-postgres on a private throw-away PostgreSQL cluster (installs Debian's postgresql when missing)
+	GO=$(GO) ./scripts/ci-postgres.sh $(MAKE) test-postgres
 
 build: ## build bin/posterm
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .

@@ -359,6 +359,11 @@ func runDemoTills(ctx context.Context, cfg config.Config, sb *sandbox.Running, d
 		}
 		closers = append(closers, func() { <-done })
 		till, _ := j.TillID(ctx)
+		// The demo tills' devices, for the manager's page: the virtual
+		// printer, and a keyboard-wedge scanner (no serial port).
+		if err := j.ReportDevices(ctx, pos.DeviceStatus{Printer: pos.DeviceOK, Scanner: pos.DeviceNone}); err != nil {
+			logger.Warn("hub: demo till devices", "err", err)
+		}
 		fmt.Fprintf(stderr, "hub: demo till %s (%s) sells every %s\n", till, name, every)
 		sold := make(chan struct{})
 		closers = append(closers, func() { <-sold })

@@ -259,3 +259,22 @@ func (a *app) importFromHub(ctx context.Context, code pos.ChargeCode, who string
 	a.log.Info("charge of another till copied from the hub", "subsystem", "hub", "charge_code", string(code), "origin_till", origin)
 	return nil
 }
+
+// lookupCharge is the register's ui.Deps.LookupCharge: a charge not in this
+// journal is asked of the hub and copied here (importFromHub); found is
+// false when no till of the store reported it. Copied already (a race with
+// another screen) counts as found.
+func (a *app) lookupCharge(ctx context.Context, code pos.ChargeCode) (pos.Transaction, bool, error) {
+	err := a.importFromHub(ctx, code, "register")
+	switch {
+	case errors.Is(err, hub.ErrNotInHub):
+		return pos.Transaction{}, false, nil
+	case err != nil && !errors.Is(err, pos.ErrDuplicate):
+		return pos.Transaction{}, false, err
+	}
+	t, err := a.journal.Get(ctx, code)
+	if err != nil {
+		return t, false, err
+	}
+	return t, true, nil
+}

@@ -245,6 +245,11 @@ func registerDeps(ctx context.Context, a *app) (ui.Deps, error) {
 		}
 		d.Scanner = r.Events()
 	}
+	if strings.TrimSpace(cfg.Hub.URL) != "" {
+		// the store hub's page shows each till's printer and scanner (hub_devices.go)
+		d.Printer, d.Scanner = teeDevices(ctx, a.journal, a.log.With("subsystem", "hub"), d.Printer, d.Scanner, d.ScannerPort)
+		d.LookupCharge = a.lookupCharge // another till's charge, for a refund or reprint here (cmd_outbox.go)
+	}
 	if a.sandbox != nil {
 		d.Demo = demoInfo(a.sandbox, firstNonEmpty(cfg.Sandbox.PublicURL, a.sandbox.URL))
 	}

@@ -20,6 +20,19 @@ func FuzzDecodeEvent(f *testing.F) {
 	}
 	f.Add([]byte(`{"id":"AB12-1","till":"AB12","seq":1,"kind":"transaction","payload":"nope"}`))
 	f.Add([]byte(`{"id":"AB12-1","till":"AB12","seq":1,"kind":"refund","payload":{}}`))
+	for _, p := range []struct {
+		kind pos.FeedKind
+		v    any
+	}{
+		{pos.FeedSettlement, pos.Settlement{Date: "2026-01-02", Agree: true}},
+		{pos.FeedZReport, pos.ZReport{Till: "AB12", Number: 1}},
+		{pos.FeedZReport, pos.ZReport{Till: "CD34", Number: 1}}, // another till's: refused
+		{pos.FeedDevices, pos.DeviceStatus{Printer: pos.DevicePaperOut, Scanner: pos.DeviceOK}},
+	} {
+		payload, _ := json.Marshal(p.v)
+		b, _ := json.Marshal(pos.OutboxEvent{ID: "AB12-3", Till: "AB12", Seq: 3, Kind: p.kind, Payload: payload})
+		f.Add(b)
+	}
 	store, err := hub.OpenStore(filepath.Join(f.TempDir(), "hub.db"))
 	if err != nil {
 		f.Fatal(err)

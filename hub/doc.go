@@ -16,4 +16,9 @@
 // days later by a till restored from a backup is still counted once). Its
 // totals per till are pos.ComputeShift over the charges and refunds as the
 // tills last reported them, so they equal `posterm shift` on each till.
+//
+// Besides charges and refunds, the outbox carries each till's settlement
+// results, Z reports and printer/scanner status changes; the store keeps the
+// last settlement and device status of every till and all Z reports, and
+// the manager's page (Page) shows them per till (Store.News).
 package hub

@@ -55,6 +55,7 @@ type till struct {
 	id       string
 	journal  *offline.Journal
 	checkout *pos.Checkout
+	gw       pos.Gateway
 	cashier  pos.Cashier
 	manager  pos.Cashier
 	stop     func()
@@ -79,7 +80,7 @@ func newTill(t testing.TB, sb *sandbox.Running, dir, name string) *till {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tl := &till{id: id, journal: j, checkout: co}
+	tl := &till{id: id, journal: j, checkout: co, gw: gateway.ForPOS(c)}
 	if tl.cashier, err = co.Login(context.Background(), "cashier01", "1234"); err != nil {
 		t.Fatal(err)
 	}

@@ -280,6 +280,21 @@ func DecodeEvent(data []byte) (pos.OutboxEvent, error) {
 		if err := json.Unmarshal(e.Payload, &r); err != nil || r.OutRefundNo != e.OutRefundNo || r.ChargeCode != e.ChargeCode {
 			return e, fmt.Errorf("event %s: refund payload does not match", e.ID)
 		}
+	case pos.FeedSettlement:
+		var st pos.Settlement
+		if err := json.Unmarshal(e.Payload, &st); err != nil || st.Date == "" {
+			return e, fmt.Errorf("event %s: settlement payload does not match", e.ID)
+		}
+	case pos.FeedZReport:
+		var z pos.ZReport
+		if err := json.Unmarshal(e.Payload, &z); err != nil || z.Number < 1 || z.Till != e.Till {
+			return e, fmt.Errorf("event %s: Z report payload does not match", e.ID)
+		}
+	case pos.FeedDevices:
+		var d pos.DeviceStatus
+		if err := json.Unmarshal(e.Payload, &d); err != nil {
+			return e, fmt.Errorf("event %s: device status payload does not match", e.ID)
+		}
 	default:
 		return e, fmt.Errorf("event %s: unknown kind %q", e.ID, pos.CleanText(string(e.Kind)))
 	}

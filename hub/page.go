@@ -191,6 +191,14 @@ func (p *Page) serveReport(w http.ResponseWriter, r *http.Request) {
 		chans = append(chans, chRow{Channel: channelName(ch, l), ChannelTotals: t})
 	}
 	sort.Slice(chans, func(i, j int) bool { return chans[i].Channel < chans[j].Channel })
+	news, err := p.Store.News(r.Context(), 3)
+	if err != nil {
+		if p.Log != nil {
+			p.Log.Error("hub page", "err", err)
+		}
+		http.Error(w, "hub store error", http.StatusInternalServerError)
+		return
+	}
 	refresh := p.RefreshSeconds
 	if refresh <= 0 {
 		refresh = 10
@@ -199,6 +207,7 @@ func (p *Page) serveReport(w http.ResponseWriter, r *http.Request) {
 		"T": texts[l], "Lang": l, "User": user, "Now": now.Format("2006-01-02 15:04:05"), "Refresh": refresh,
 		"Store": rep.Store, "Tills": rows(rep.ByTill), "Cashiers": rows(rep.ByCashier), "Channels": chans,
 		"Unsettled": rep.Unsettled, "Seen": rep.Tills, "UnknownTill": rep.UnknownTill, "Zone": zone,
+		"News": news,
 	})
 }
 
@@ -230,7 +239,14 @@ var texts = map[string]map[string]string{
 		"refunds": "退款", "revokes": "撤销", "net": "净额", "unsettled": "未结交易（各收银台）", "none": "无",
 		"code": "交易号", "state": "状态", "amount": "金额", "at": "时间", "tills_seen": "收银台连接状态",
 		"events": "事件数", "last_event": "最后事件", "lag": "延迟", "unknown": "未知收银台的支付通知（已保留）",
-		"store": "全店", "attempts": "收款笔数", "devices": "打印机/扫码枪状态：收银台尚未上报",
+		"store": "全店", "attempts": "收款笔数",
+		"settle": "最近一次对账（各收银台）", "settle_date": "对账日", "settle_at": "对账时间", "settle_result": "结果",
+		"agree": "一致", "differ": "有 %d 处差异，已更正 %d 处", "gw_count": "网关笔数",
+		"zreports": "交班报表（Z 报表，各收银台最近 3 张）", "z_no": "Z 号", "z_since": "开始", "z_until": "结束",
+		"closed_by": "交班人", "cash_expected": "应有现金", "cash_counted": "实点现金", "difference": "差额",
+		"devices": "打印机与扫码枪（各收银台）", "printer": "打印机", "scanner": "扫码枪", "reported": "上报时间",
+		"dev_ok": "正常", "dev_unknown": "未知（无法回读）", "dev_paper_low": "纸将用完", "dev_paper_out": "缺纸",
+		"dev_cover_open": "纸仓盖打开", "dev_offline": "脱机/故障", "dev_unreachable": "无法连接", "dev_none": "未配置",
 		"refreshing": "页面每 %d 秒自动刷新", "switch": "English", "switch_lang": "en",
 	},
 	"en": {
@@ -241,7 +257,14 @@ var texts = map[string]map[string]string{
 		"sales": "Sales", "refunds": "Refunds", "revokes": "Revokes", "net": "Net", "unsettled": "Unsettled charges (all tills)",
 		"none": "none", "code": "Charge code", "state": "State", "amount": "Amount", "at": "Time", "tills_seen": "Tills",
 		"events": "Events", "last_event": "Last event", "lag": "Lag", "unknown": "Notifications for unknown tills (kept)",
-		"store": "Store", "attempts": "Paid", "devices": "Printer/scanner status: not reported by the tills yet",
+		"store": "Store", "attempts": "Paid",
+		"settle": "Last settlement (per till)", "settle_date": "Day", "settle_at": "Run at", "settle_result": "Result",
+		"agree": "agrees", "differ": "%d differences, %d corrected", "gw_count": "Gateway charges",
+		"zreports": "Z reports (last 3 per till)", "z_no": "Z no.", "z_since": "From", "z_until": "Until",
+		"closed_by": "Closed by", "cash_expected": "Cash expected", "cash_counted": "Cash counted", "difference": "Difference",
+		"devices": "Printers and scanners (per till)", "printer": "Printer", "scanner": "Scanner", "reported": "Reported",
+		"dev_ok": "OK", "dev_unknown": "unknown (no read-back)", "dev_paper_low": "paper low", "dev_paper_out": "paper out",
+		"dev_cover_open": "cover open", "dev_offline": "offline / error", "dev_unreachable": "unreachable", "dev_none": "not configured",
 		"refreshing": "This page refreshes every %d s", "switch": "中文", "switch_lang": "zh-CN",
 	},
 }
@@ -250,6 +273,16 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	"printf": func(f string, a ...any) string { return sprintf(f, a...) },
 	"at":     func(t time.Time, z *time.Location) string { return t.In(z).Format("01-02 15:04:05") },
 	"c":      func(v any) string { return pos.CleanText(fmt.Sprint(v)) }, // outside text
+	"bad":    pos.DeviceBad,
+	// dev names a device word in the page's language (an unknown word, from
+	// a newer till, is shown cleaned).
+	"dev": func(t map[string]string, word string) string {
+		if s, ok := t["dev_"+word]; ok {
+			return s
+		}
+		return pos.CleanText(word)
+	},
+	"ndiff": func(s pos.Settlement) int { return len(s.Differences) },
 }).Parse(`
 {{define "head"}}<!doctype html><html lang="{{.Lang}}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -290,7 +323,19 @@ td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}td:first-child,t
 {{range .Seen}}<tr><td>{{c .Till}}</td><td>{{.Events}}</td><td>{{at .LastAt $.Zone}}</td><td>{{.Lag.Round 1000000}}</td></tr>{{else}}<tr><td colspan="4">{{$.T.none}}</td></tr>{{end}}</table>
 {{with .UnknownTill}}<h2 class="err">{{$.T.unknown}}</h2><table id="unknown">
 {{range .}}<tr><td>{{c .ChargeCode}}</td><td>{{c .Till}}</td><td>{{.Amount}}</td><td>×{{.Received}}</td></tr>{{end}}</table>{{end}}
-<p class="muted">{{.T.devices}}</p>
+<h2>{{.T.settle}}</h2>
+<table id="settlements"><tr><th>{{.T.till}}</th><th>{{.T.settle_date}}</th><th>{{.T.settle_at}}</th><th>{{.T.gw_count}}</th><th>{{.T.settle_result}}</th></tr>
+{{range $n := .News}}{{with $n.Settlement}}<tr><td>{{c $n.Till}}</td><td>{{c .Date}}</td><td>{{at .At $.Zone}}</td><td>{{.Gateway}}</td>
+{{if .Agree}}<td class="ok">{{$.T.agree}}</td>{{else}}<td class="err">{{printf $.T.differ (ndiff .) .Corrected}}</td>{{end}}</tr>{{end}}{{end}}</table>
+<h2>{{.T.zreports}}</h2>
+<table id="zreports"><tr><th>{{.T.till}}</th><th>{{.T.z_no}}</th><th>{{.T.z_since}}</th><th>{{.T.z_until}}</th><th>{{.T.closed_by}}</th><th>{{.T.sales}}</th><th>{{.T.net}}</th><th>{{.T.cash_expected}}</th><th>{{.T.cash_counted}}</th><th>{{.T.difference}}</th></tr>
+{{range $n := .News}}{{range $n.Z}}<tr><td>{{c $n.Till}}</td><td>{{.Number}}</td><td>{{if .Since.IsZero}}—{{else}}{{at .Since $.Zone}}{{end}}</td><td>{{at .Until $.Zone}}</td><td>{{c .ClosedBy}}</td>
+<td>{{.Totals.Total.Sales.Amount}}</td><td>{{.Totals.Total.Net}}</td><td>{{.CashExpected}}</td><td>{{.CashCounted}}</td><td{{if .Difference}} class="err"{{end}}>{{.Difference}}</td></tr>{{end}}{{end}}</table>
+<h2>{{.T.devices}}</h2>
+<table id="devices"><tr><th>{{.T.till}}</th><th>{{.T.printer}}</th><th>{{.T.scanner}}</th><th>{{.T.reported}}</th></tr>
+{{range $n := .News}}{{with $n.Devices}}<tr><td>{{c $n.Till}}</td>
+<td{{if bad .Printer}} class="err"{{end}}>{{dev $.T .Printer}}{{with .PrinterInfo}} · {{c .}}{{end}}</td>
+<td{{if bad .Scanner}} class="err"{{end}}>{{dev $.T .Scanner}}{{with .ScannerPort}} · {{c .}}{{end}}</td><td>{{at .At $.Zone}}</td></tr>{{end}}{{end}}</table>
 </body></html>{{end}}
 `))
 

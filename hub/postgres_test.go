@@ -51,6 +51,12 @@ func TestPostgres_ThreeTillsTotalsEqualTheirJournals(t *testing.T) {
 	threeTills(t, t.TempDir(), postgresDB(t))
 }
 
+// The manager's page on PostgreSQL: settle results, Z reports, device
+// status and every till's takings.
+func TestPostgres_PageNews(t *testing.T) {
+	pageNews(t, t.TempDir(), postgresDB(t))
+}
+
 func TestPostgres_EventsStoredOnce(t *testing.T) {
 	dir := t.TempDir()
 	h := startHubDB(t, dir, postgresDB(t))

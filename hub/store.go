@@ -88,6 +88,23 @@ CREATE TABLE IF NOT EXISTS notifications (
     last_at     TEXT    NOT NULL,
     payload     TEXT    NOT NULL
 ) STRICT;
+CREATE TABLE IF NOT EXISTS settlements (
+    till    TEXT    PRIMARY KEY, -- the last settle result of each till
+    seq     INTEGER NOT NULL,
+    payload TEXT    NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS z_reports (
+    till    TEXT    NOT NULL,
+    number  INTEGER NOT NULL,
+    until_at TEXT   NOT NULL,
+    payload TEXT    NOT NULL,
+    PRIMARY KEY (till, number)
+) STRICT;
+CREATE TABLE IF NOT EXISTS devices (
+    till    TEXT    PRIMARY KEY, -- the last reported device status of each till
+    seq     INTEGER NOT NULL,
+    payload TEXT    NOT NULL
+) STRICT;
 CREATE TABLE IF NOT EXISTS tills (
     till        TEXT    PRIMARY KEY,
     events      INTEGER NOT NULL,
@@ -185,6 +202,21 @@ func (s *Store) Ingest(ctx context.Context, evs []pos.OutboxEvent, received time
 				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (till, out_refund_no) DO UPDATE SET
 				seq = excluded.seq, state = excluded.state, payload = excluded.payload WHERE excluded.seq > refunds.seq`),
 				e.Till, e.OutRefundNo, string(e.ChargeCode), e.Seq, e.State, ts(r.CreatedAt), string(e.Payload))
+		case pos.FeedSettlement, pos.FeedDevices:
+			table := "settlements"
+			if e.Kind == pos.FeedDevices {
+				table = "devices"
+			}
+			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO `+table+` (till, seq, payload) VALUES (?, ?, ?)
+				ON CONFLICT (till) DO UPDATE SET seq = excluded.seq, payload = excluded.payload
+				WHERE excluded.seq > `+table+`.seq`), e.Till, e.Seq, string(e.Payload))
+		case pos.FeedZReport:
+			var z pos.ZReport
+			if err := json.Unmarshal(e.Payload, &z); err != nil {
+				return 0, fmt.Errorf("hub ingest %s: payload: %w", e.ID, err)
+			}
+			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO z_reports (till, number, until_at, payload) VALUES (?, ?, ?, ?)
+				ON CONFLICT (till, number) DO NOTHING`), e.Till, z.Number, ts(z.Until), string(e.Payload))
 		}
 		if err != nil {
 			return 0, fmt.Errorf("hub ingest %s: %w", e.ID, err)
@@ -380,6 +412,66 @@ func (s *Store) LookupCharge(ctx context.Context, code pos.ChargeCode) (t pos.Tr
 		t.State = pos.StateAfterRefund(t.Amount, refunded)
 	}
 	return t, till, found, nil
+}
+
+// TillNews is what a till reported besides its takings: its last settle
+// result, its Z reports and its device status.
+type TillNews struct {
+	Till       string
+	Settlement *pos.Settlement   // nil: none reported
+	Devices    *pos.DeviceStatus // nil: none reported
+	Z          []pos.ZReport     // the latest first
+}
+
+// News returns, by till, the last settlement, device status and up to zLimit
+// Z reports (the latest first) each till reported, sorted by till.
+func (s *Store) News(ctx context.Context, zLimit int) ([]TillNews, error) {
+	by := map[string]*TillNews{}
+	get := func(till string) *TillNews {
+		if by[till] == nil {
+			by[till] = &TillNews{Till: till}
+		}
+		return by[till]
+	}
+	if err := s.each(ctx, "SELECT till, payload, '' FROM settlements", func(till string, payload []byte, _ string) error {
+		var st pos.Settlement
+		if err := json.Unmarshal(payload, &st); err != nil {
+			return err
+		}
+		get(till).Settlement = &st
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := s.each(ctx, "SELECT till, payload, '' FROM devices", func(till string, payload []byte, _ string) error {
+		var d pos.DeviceStatus
+		if err := json.Unmarshal(payload, &d); err != nil {
+			return err
+		}
+		get(till).Devices = &d
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := s.each(ctx, "SELECT till, payload, '' FROM z_reports ORDER BY till, number DESC", func(till string, payload []byte, _ string) error {
+		n := get(till)
+		if zLimit > 0 && len(n.Z) >= zLimit {
+			return nil
+		}
+		var z pos.ZReport
+		if err := json.Unmarshal(payload, &z); err != nil {
+			return err
+		}
+		n.Z = append(n.Z, z)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]TillNews, 0, len(by))
+	for _, id := range TillIDs(by) {
+		out = append(out, *by[id])
+	}
+	return out, nil
 }
 
 // ErrNoStore is returned when the hub's store file does not exist.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"posterm/pos"
@@ -13,8 +14,10 @@ import (
 
 // The outbox (pos.OutboxPort): change() calls writeOutbox for every
 // transaction or refund event fn reported, inside the same SQL transaction,
-// so a change and its outbox row commit together or not at all. Print-job
-// and settlement events are not forwarded.
+// so a change and its outbox row commit together or not at all. Settlement
+// results (SaveSettlement), Z reports (CloseZ) and device status
+// (ReportDevices) travel the same way, for the manager's page; print-job
+// events are not forwarded.
 
 var _ pos.OutboxPort = (*Journal)(nil)
 
@@ -50,6 +53,31 @@ func (j *Journal) writeOutbox(ctx context.Context, tx *sql.Tx, evs []pos.FeedEve
 				o.Channel = t.Channel
 			}
 			payload, err = json.Marshal(r)
+		case pos.FeedSettlement:
+			// The row SaveSettlement wrote in this transaction.
+			var raw string
+			var agree bool
+			if err := tx.QueryRowContext(ctx, "SELECT result, agree FROM settlements ORDER BY id DESC LIMIT 1").Scan(&raw, &agree); err != nil {
+				return fmt.Errorf("outbox: settlement: %w", err)
+			}
+			o = pos.OutboxEvent{Kind: e.Kind, State: "differ"}
+			if agree {
+				o.State = "agree"
+			}
+			payload = []byte(raw)
+		case pos.FeedZReport:
+			// The row CloseZ wrote in this transaction.
+			var raw string
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT report, number FROM z_reports ORDER BY rowid DESC LIMIT 1").Scan(&raw, &n); err != nil {
+				return fmt.Errorf("outbox: Z report: %w", err)
+			}
+			o = pos.OutboxEvent{Kind: e.Kind, State: strconv.Itoa(n)}
+			payload = []byte(raw)
+		case pos.FeedDevices:
+			// ReportDevices carries the status in the event's note.
+			o = pos.OutboxEvent{Kind: e.Kind, State: e.State}
+			payload = []byte(e.Note)
 		default:
 			continue
 		}
@@ -239,4 +267,23 @@ func (j *Journal) ForeignCharges(ctx context.Context) (map[pos.ChargeCode]string
 		out[pos.ChargeCode(code)] = origin
 	}
 	return out, rows.Err()
+}
+
+var _ pos.DeviceReporter = (*Journal)(nil)
+
+// ReportDevices implements pos.DeviceReporter: one outbox event with s as
+// its payload (state: the printer's word). Nothing else is stored: the
+// journal keeps no device history of its own.
+func (j *Journal) ReportDevices(ctx context.Context, s pos.DeviceStatus) error {
+	if s.At.IsZero() {
+		s.At = j.now()
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("report devices: %w", err)
+	}
+	return j.change(ctx, "report devices", func(_ *sql.Tx, pub func(pos.FeedEvent)) error {
+		pub(pos.FeedEvent{Kind: pos.FeedDevices, State: s.Printer, Note: string(b)})
+		return nil
+	})
 }

@@ -112,3 +112,54 @@ func TestImportCharge_ForeignCopyNotASaleHere(t *testing.T) {
 		t.Fatalf("b's outbox = %+v, %v", ob, err)
 	}
 }
+
+// A settlement, a Z report and a device status each travel as one outbox
+// event carrying its record, in the order they were made.
+func TestOutbox_SettlementZReportDevices(t *testing.T) {
+	ctx := context.Background()
+	j := openTemp(t)
+	till := tillOf(t, j)
+	s := pos.Settlement{Date: "2026-01-02", At: time.Date(2026, 1, 2, 23, 0, 0, 0, time.UTC), Gateway: 3, Journal: 3, Agree: true}
+	if err := j.SaveSettlement(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	z := pos.ZReport{Till: till, Number: 1, Until: time.Date(2026, 1, 2, 22, 0, 0, 0, time.UTC), ClosedBy: "manager01"}
+	if err := j.CloseZ(ctx, z, nil); err != nil {
+		t.Fatal(err)
+	}
+	d := pos.DeviceStatus{Printer: pos.DevicePaperOut, Scanner: pos.DeviceOK, At: z.Until}
+	if err := j.ReportDevices(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	got, err := j.PendingOutbox(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		kind  pos.FeedKind
+		state string
+		check func(payload []byte) bool
+	}{
+		{pos.FeedSettlement, "agree", func(p []byte) bool {
+			var g pos.Settlement
+			return json.Unmarshal(p, &g) == nil && g.Date == s.Date && g.Agree && g.Gateway == 3
+		}},
+		{pos.FeedZReport, "1", func(p []byte) bool {
+			var g pos.ZReport
+			return json.Unmarshal(p, &g) == nil && g.Number == 1 && g.Till == till && g.ClosedBy == "manager01"
+		}},
+		{pos.FeedDevices, pos.DevicePaperOut, func(p []byte) bool {
+			var g pos.DeviceStatus
+			return json.Unmarshal(p, &g) == nil && g == d
+		}},
+	}
+	if len(got) != len(tests) {
+		t.Fatalf("got %d outbox rows, want %d: %+v", len(got), len(tests), got)
+	}
+	for i, tt := range tests {
+		e := got[i]
+		if e.Kind != tt.kind || e.State != tt.state || e.Till != till || !tt.check(e.Payload) {
+			t.Errorf("row %d: got %s %q %s, want %s %q", i, e.Kind, e.State, e.Payload, tt.kind, tt.state)
+		}
+	}
+}

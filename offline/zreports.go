@@ -6,13 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"posterm/pos"
 )
 
 // CloseZ implements pos.ZStore: z is stored as the till's next Z report,
-// with its print job, in one transaction. ErrStale when z.Number is not the
-// last plus one or z.Since not the last one's Until.
+// with its print job and its outbox event (FeedZReport), in one
+// transaction. ErrStale when z.Number is not the last plus one or z.Since
+// not the last one's Until.
 func (j *Journal) CloseZ(ctx context.Context, z pos.ZReport, job *pos.PrintJob) error {
 	if z.Till == "" || z.Number < 1 || z.Until.IsZero() {
 		return fmt.Errorf("close Z: want a till, a number and an end")
@@ -21,7 +23,7 @@ func (j *Journal) CloseZ(ctx context.Context, z pos.ZReport, job *pos.PrintJob) 
 	if err != nil {
 		return fmt.Errorf("close Z %d: %w", z.Number, err)
 	}
-	return j.write(ctx, "close Z", func(tx *sql.Tx) error {
+	return j.change(ctx, "close Z", func(tx *sql.Tx, pub func(pos.FeedEvent)) error {
 		last, err := lastZ(ctx, tx, z.Till)
 		switch {
 		case errors.Is(err, pos.ErrNotFound):
@@ -44,6 +46,8 @@ func (j *Journal) CloseZ(ctx context.Context, z pos.ZReport, job *pos.PrintJob) 
 				return fmt.Errorf("close Z %d of %s: print job: %w", z.Number, z.Till, err)
 			}
 		}
+		// For the store hub (the outbox): the manager's page lists Z reports.
+		pub(pos.FeedEvent{Kind: pos.FeedZReport, State: strconv.Itoa(z.Number), Note: fmt.Sprintf("Z %d of %s", z.Number, z.Till)})
 		return nil
 	})
 }

@@ -8,8 +8,9 @@ import (
 
 // The outbox: how a till's journal changes reach the store hub.
 //
-// Every committed transaction or refund change also writes one outbox row in
-// the same SQL transaction (offline). A forwarder (hub.Forwarder) reads the
+// Every committed transaction or refund change — and each settlement result,
+// Z report and device-status change — also writes one outbox row in the
+// same SQL transaction (offline). A forwarder (hub.Forwarder) reads the
 // pending rows in order, publishes each with its ID as the message id (the
 // hub deduplicates on it) and marks it sent once the hub acknowledged it. A
 // till never waits for the hub: a sale commits whether or not the hub is
@@ -19,10 +20,12 @@ import (
 type OutboxEvent struct {
 	// ID is the event id: the till identity, "-", and Seq. Unique forever
 	// (a renewed till identity starts with a new prefix).
-	ID          string     `json:"id"`
-	Till        string     `json:"till"`
-	Seq         int64      `json:"seq"`
-	Kind        FeedKind   `json:"kind"` // FeedTransaction or FeedRefund
+	ID   string `json:"id"`
+	Till string `json:"till"`
+	Seq  int64  `json:"seq"`
+	// Kind: FeedTransaction, FeedRefund, FeedSettlement, FeedZReport or
+	// FeedDevices (Payload: the Settlement, ZReport or DeviceStatus).
+	Kind        FeedKind   `json:"kind"`
 	ChargeCode  ChargeCode `json:"charge_code"`
 	OutRefundNo string     `json:"out_refund_no,omitempty"`
 	State       string     `json:"state"`
@@ -93,4 +96,58 @@ func TillOfCharge(code ChargeCode) (till string, ok bool) {
 type ForeignCharges interface {
 	// ForeignCharges maps each copied charge to the till that made it.
 	ForeignCharges(ctx context.Context) (map[ChargeCode]string, error)
+}
+
+// More kinds of outbox events, besides FeedTransaction and FeedRefund: what
+// the manager's page shows per till beyond its takings.
+const (
+	// FeedSettlement (ports.go) travels with the Settlement as its payload.
+
+	// FeedZReport: a shift was closed; the payload is the ZReport.
+	FeedZReport FeedKind = "z_report"
+	// FeedDevices: the till's printer or scanner changed state; the payload
+	// is the DeviceStatus. Only the outbox carries it (it is not a journal
+	// change the UI re-reads).
+	FeedDevices FeedKind = "devices"
+)
+
+// Device states as a till reports them to the hub (DeviceStatus). The words
+// are the hub's: it shows each in the manager's language.
+const (
+	DeviceOK          = "ok"
+	DeviceUnknown     = "unknown"     // cannot be read back (file, lp): assumed fine
+	DevicePaperLow    = "paper_low"   // ready, paper near end
+	DevicePaperOut    = "paper_out"   // printer: paper out
+	DeviceCoverOpen   = "cover_open"  // printer: cover open
+	DeviceOffline     = "offline"     // printer: offline or in error
+	DeviceUnreachable = "unreachable" // could not connect / scanner unplugged
+	DeviceNone        = "none"        // not configured (a keyboard-wedge scanner only)
+)
+
+// DeviceStatus is a till's printer and scanner state, as it last changed.
+type DeviceStatus struct {
+	Printer     string    `json:"printer"` // one of the Device* words
+	PrinterInfo string    `json:"printer_info,omitempty"`
+	Scanner     string    `json:"scanner"`
+	ScannerPort string    `json:"scanner_port,omitempty"`
+	At          time.Time `json:"at"`
+}
+
+// DeviceBad reports whether a Device* word needs someone to look at the
+// device (the page shows it in red).
+func DeviceBad(word string) bool {
+	switch word {
+	case DevicePaperOut, DeviceCoverOpen, DeviceOffline, DeviceUnreachable:
+		return true
+	}
+	return false
+}
+
+// DeviceReporter is implemented by a journal that forwards the till's
+// device status to the store hub through its outbox. Safe for concurrent
+// use.
+type DeviceReporter interface {
+	// ReportDevices appends s to the outbox (the caller reports changes
+	// only: every call is one event).
+	ReportDevices(ctx context.Context, s DeviceStatus) error
 }

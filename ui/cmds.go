@@ -175,7 +175,16 @@ func (e *env) detailCmd(code pos.ChargeCode) tea.Cmd {
 		ctx, cancel := e.readCtx()
 		defer cancel()
 		m := detailMsg{Code: code}
-		if m.Tx, m.Err = e.deps.Journal.Get(ctx, code); m.Err == nil {
+		m.Tx, m.Err = e.deps.Journal.Get(ctx, code)
+		if errors.Is(m.Err, pos.ErrNotFound) && e.deps.LookupCharge != nil {
+			// another till's charge: copied here from the store hub
+			if _, found, err := e.deps.LookupCharge(ctx, code); err != nil {
+				m.Err = err
+			} else if found {
+				m.Tx, m.Err = e.deps.Journal.Get(ctx, code)
+			}
+		}
+		if m.Err == nil {
 			if m.Events, m.Err = e.deps.Journal.Events(ctx, code); m.Err == nil {
 				m.Refunds, m.Err = e.deps.Journal.ListRefunds(ctx, pos.RefundFilter{ChargeCode: code})
 			}

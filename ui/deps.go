@@ -97,6 +97,13 @@ type Deps struct {
 	// there was none. nil: not shown.
 	LastSettlement func(ctx context.Context) (s pos.Settlement, ok bool, err error)
 
+	// LookupCharge finds a charge made at another till of the store (the
+	// store hub) when it is not in this till's journal, and copies it here
+	// so that it can be refunded or reprinted at this till; found is false
+	// when no till reported it. The history search opens a full charge code
+	// of another till through it. nil: no hub ([hub] url empty).
+	LookupCharge func(ctx context.Context, code pos.ChargeCode) (tx pos.Transaction, found bool, err error)
+
 	// Changes delivers the charge code of each change the journal reports
 	// (a charge, refund, settlement or print job; "" when not about one
 	// charge): main connects it to pos's change feed. nil: the screens

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -18,6 +19,7 @@ type detailModel struct {
 	w, h     int
 	loaded   bool
 	failed   bool
+	notFound bool // not in this journal, nor (with a hub) at any till of the store
 	tx       pos.Transaction
 	events   []pos.Event
 	refunds  []pos.Refund
@@ -121,6 +123,7 @@ func (m detailModel) update(msg tea.Msg) (detailModel, tea.Cmd) {
 			return m, nil
 		}
 		m.loaded, m.failed = msg.Err == nil, msg.Err != nil
+		m.notFound = errors.Is(msg.Err, pos.ErrNotFound) && m.e.deps.LookupCharge != nil
 		if msg.Err == nil {
 			m.tx, m.events, m.refunds = msg.Tx, msg.Events, msg.Refunds
 		}
@@ -186,7 +189,11 @@ func (m detailModel) view(w, h int) string {
 	kv := func(label, value string) string { return st.Label.Render(label) + " " + value }
 	line(st.Title.Render(t.T("detail.title", string(m.code))))
 	if m.failed {
-		line(st.Bad.Render(t.T("detail.failed")))
+		k := "detail.failed"
+		if m.notFound {
+			k = "detail.notfound"
+		}
+		line(st.Bad.Render(t.T(k)))
 		return b.String()
 	}
 	if !m.loaded {

@@ -241,7 +241,11 @@ func (m historyModel) key(msg tea.KeyMsg) (historyModel, tea.Cmd) {
 		case key.Matches(msg, k.EndSearch):
 			m.searching = false
 			m.search.Blur()
-			return m.apply(), nil
+			m = m.apply()
+			if code, ok := m.otherTillsCharge(); ok {
+				return m, func() tea.Msg { return openDetailMsg{Code: code} }
+			}
+			return m, nil
 		case key.Matches(msg, k.CancelSearch):
 			m.searching = false
 			m.search.Blur()
@@ -402,4 +406,19 @@ func remoteText(t tr, r pos.RemoteState) string {
 		return t.T(k)
 	}
 	return t.T("remote.other", int(r))
+}
+
+// otherTillsCharge: the search is a whole charge code that this till's
+// journal does not hold but the store hub may (a receipt of another till
+// brought here for a refund or a reprint). Its detail is then opened
+// through Deps.LookupCharge.
+func (m historyModel) otherTillsCharge() (pos.ChargeCode, bool) {
+	if m.e.deps.LookupCharge == nil || len(m.shown) > 0 {
+		return "", false
+	}
+	code := pos.ChargeCode(strings.ToUpper(strings.TrimSpace(m.search.Value())))
+	if _, ok := pos.TillOfCharge(code); !ok {
+		return "", false
+	}
+	return code, true
 }

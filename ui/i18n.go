@@ -324,6 +324,7 @@ var catalogue = map[string]text{
 	"detail.title":       {"交易 %s", "Charge %s"},
 	"detail.loading":     {"正在读取…", "Loading…"},
 	"detail.failed":      {"无法读取这笔交易。", "Could not read this transaction."},
+	"detail.notfound":    {"本店所有收银台都没有这笔交易。", "No till of this store has this charge."},
 	"detail.state":       {"状态", "State"},
 	"detail.kind":        {"方式", "Kind"},
 	"detail.giveup":      {"(已放弃，若已付款将撤销)", "(given up: revoked if paid)"},
