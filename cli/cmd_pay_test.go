@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -398,9 +399,18 @@ func TestPay_LoggedInCashier(t *testing.T) {
 	if lt, _ := ledgerTxn(fetchLedger(t, sb), tx.ChargeCode); lt.OperID != "manager01" {
 		t.Errorf("OPER_ID at the gateway %q, want manager01", lt.OperID)
 	}
-	if b, _ := os.ReadFile(filepath.Join(e.dir, "posterm.log")); bytes.Contains(b, []byte("8888")) {
+	if b, _ := os.ReadFile(filepath.Join(e.dir, "posterm.log")); secretIn(b, "8888") {
 		t.Error("the password is in the log")
 	}
+}
+
+// secretIn reports whether secret appears in a log as a value of its own:
+// not as a run of digits inside a longer number, such as the nanoseconds
+// of a timestamp ("09:15:08.888812345"), where a numeric password would
+// otherwise turn up by chance.
+func secretIn(log []byte, secret string) bool {
+	re := regexp.MustCompile(`(^|[^0-9.])` + regexp.QuoteMeta(secret) + `([^0-9]|$)`)
+	return re.Match(log)
 }
 
 // TestPay_ReceiptQueued: a paid charge queues its receipt in the journal
@@ -614,5 +624,22 @@ func TestPay_SaleAttempts(t *testing.T) {
 	}
 	if paid != 2 {
 		t.Errorf("%d paid charges at the gateway, want 2 (one per sale)", paid)
+	}
+}
+
+func TestSecretIn(t *testing.T) {
+	for _, tt := range []struct {
+		log  string
+		want bool
+	}{
+		{`{"password":"8888"}`, true},
+		{`login manager01/8888 refused`, true},
+		{`8888`, true},
+		{`{"time":"2026-12-03T09:15:08.888812345Z"}`, false},
+		{`{"amt_fen":188889}`, false},
+	} {
+		if got := secretIn([]byte(tt.log), "8888"); got != tt.want {
+			t.Errorf("secretIn(%q) = %v, want %v", tt.log, got, tt.want)
+		}
 	}
 }

@@ -79,7 +79,7 @@ func TestRefund_ManagerApprovalAndOverRefund(t *testing.T) {
 		t.Errorf("refund of a refunded charge: exit %d %q", code, stderr)
 	}
 	b, _ := os.ReadFile(filepath.Join(e.dir, "posterm.log"))
-	if strings.Contains(string(b), "8888") || strings.Contains(string(b), "x8x") {
+	if secretIn(b, "8888") || secretIn(b, "x8x") {
 		t.Error("a password is in the log")
 	}
 }
