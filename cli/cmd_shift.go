@@ -213,6 +213,8 @@ func writeShiftTable(w io.Writer, t pos.ShiftTotals) {
 	tw.Flush()
 	fmt.Fprintf(w, "\ndeclined %d (%s) · closed or voided %d (%s) · unsettled %d (%s)\n",
 		t.Declined.Count, t.Declined.Amount.Yuan(), t.Closed.Count, t.Closed.Amount.Yuan(), t.Unsettled.Count, t.Unsettled.Amount.Yuan())
+	fmt.Fprintf(w, "cash: sales %d (%s) · refunds %d (%s) · expected in the drawer %s\n",
+		t.Cash.Sales.Count, t.Cash.Sales.Amount.Yuan(), t.Cash.Refunds.Count, t.Cash.Refunds.Amount.Yuan(), t.Cash.Expected.Yuan())
 }
 
 // runShiftClose is `posterm shift close`: the closing (Z) report.

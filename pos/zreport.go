@@ -33,9 +33,6 @@ type ZReport struct {
 // payment's outcome is unknown; the error names them.
 var ErrShiftBusy = errors.New("money in flight or an outcome unknown")
 
-// cashKind is the kind of a cash sale (no gateway call).
-const cashKind Kind = "cash"
-
 // CloseShift closes the till's shift at now: refused (ErrShiftBusy, the
 // charges and refunds named) while a charge or refund is being sent or
 // its outcome is unknown, or a revoke is in flight; otherwise the totals
@@ -89,7 +86,7 @@ func CloseShift(ctx context.Context, j Journal, zs ZStore, till, closedBy string
 			c := z.ByCashier[t.Cashier]
 			c.add(t.Amount)
 			z.ByCashier[t.Cashier] = c
-			if t.Kind == cashKind {
+			if t.Kind == KindCash {
 				cash[t.ChargeCode] = true
 				z.CashExpected += t.Amount
 			}
@@ -102,7 +99,7 @@ func CloseShift(ctx context.Context, j Journal, zs ZStore, till, closedBy string
 	for _, r := range refunds {
 		if cash[r.ChargeCode] {
 			z.CashExpected -= r.Amount
-		} else if t, err := j.Get(ctx, r.ChargeCode); err == nil && t.Kind == cashKind {
+		} else if t, err := j.Get(ctx, r.ChargeCode); err == nil && t.Kind == KindCash {
 			z.CashExpected -= r.Amount
 		}
 	}
