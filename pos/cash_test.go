@@ -117,3 +117,33 @@ func TestCheckout_CashRefund(t *testing.T) {
 		t.Fatalf("revoke a cash sale: %v, want ErrNotRevocable", err)
 	}
 }
+
+// TestCash_NeverAskedOfTheGateway: the reconciler, its recheck and the
+// day's settlement leave cash sales and refunds alone.
+func TestCash_NeverAskedOfTheGateway(t *testing.T) {
+	e := newEnv(t)
+	tx, err := e.co.PayCash(e.ctx, pos.CashInput{Cashier: e.cashier, Amount: 1000, Tendered: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.co.Refund(e.ctx, pos.RefundInput{ChargeCode: tx.ChargeCode, Amount: 400, Cashier: e.manager}); err != nil {
+		t.Fatal(err)
+	}
+	rec := e.reconciler("rec")
+	if _, err := rec.Recheck(e.ctx, t0.Add(-1), 0); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.settler(&memStore{}).Settle(e.ctx, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Differences) != 0 || res.Journal != 0 {
+		t.Fatalf("settlement of a cash-only day: %+v", res)
+	}
+	for _, c := range e.gw.Calls() {
+		if c.ChargeCode == tx.ChargeCode {
+			t.Fatalf("the gateway was asked about a cash sale: %+v", c)
+		}
+	}
+	wantState(t, e.get(tx.ChargeCode), pos.StatePartiallyRefunded)
+}
