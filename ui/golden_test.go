@@ -195,6 +195,41 @@ var scenarios = []scenario{
 		d.f.printer <- PrinterEvent{Kind: PrinterPrinted, ChargeCode: m.result().res.Tx.ChargeCode}
 		d.waitModel("printed, preview", func(m Model) bool { return m.result().receipt == receiptPrinted && len(m.result().preview) > 0 })
 	}},
+	{name: "cash", run: func(d *driver) {
+		toSale(d)
+		d.amount("158", 15800)
+		d.runes("c")
+		d.waitScreen(scrCash)
+		d.runes("e")
+		d.runes("r")
+		d.runes("w")
+		d.waitModel("¥170 tendered", func(m Model) bool { return m.cash().tendered.Money() == 17000 })
+	}},
+	{name: "cash_short", run: func(d *driver) {
+		toSale(d)
+		d.amount("158", 15800)
+		d.runes("c")
+		d.waitScreen(scrCash)
+		d.typ("100")
+		d.key(tea.KeyEnter)
+		d.waitModel("short", func(m Model) bool { return m.cash().note == "cash.short" })
+	}},
+	{name: "result_cash", run: func(d *driver) {
+		toSale(d)
+		d.amount("158", 15800)
+		d.runes("c")
+		d.waitScreen(scrCash)
+		d.typ("200")
+		d.key(tea.KeyEnter)
+		m := d.waitModel("paid in cash", func(m Model) bool { return m.screen == scrResult && m.result().res.Kind == outPaid })
+		tx := m.result().res.Tx
+		if tx.Kind != pos.KindCash || tx.Tendered != 20000 || tx.CashChange() != 4200 {
+			d.t.Errorf("cash sale journaled as %+v", tx)
+		}
+		if n := len(d.f.gw.Calls()); n > 1 { // the login only
+			d.t.Errorf("a cash sale called the gateway: %+v", d.f.gw.Calls())
+		}
+	}},
 	{name: "result_declined", run: func(d *driver) {
 		d.f.gw.Script(postest.MPay, postest.Step{Act: postest.Decline})
 		toSale(d)

@@ -385,5 +385,5 @@ func termWidth(s string) int {
 
 func screenName(s screenID) string {
 	return [...]string{"login", "sale", "scan", "qr", "result", "history", "detail", "refund", "unsettled",
-		"devices", "help", "demo"}[s]
+		"devices", "help", "demo", "cash"}[s]
 }

@@ -24,6 +24,7 @@ const (
 	scrDevices
 	scrHelp
 	scrDemo
+	scrCash
 
 	scrCount // the number of screens
 )
@@ -55,6 +56,7 @@ type payHow int
 const (
 	payScan payHow = iota // the cashier scans the customer's code
 	payQR                 // the customer scans a QR on the screen
+	payCash               // the customer pays in cash at the register
 )
 
 // scannedCode is a code read by a scanner or keyed in, classified once
