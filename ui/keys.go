@@ -19,6 +19,9 @@ type keyMap struct {
 	// ¥10, ¥20, ¥50 or ¥100 note to the cash tendered.
 	CashPay   key.Binding
 	CashNotes []key.Binding
+	// OpenDrawer opens the cash drawer outside a sale; ShiftClose closes
+	// the shift (the Z report). Both on the sale screen.
+	OpenDrawer, ShiftClose key.Binding
 
 	// Scan, QR.
 	Submit, Abort, SwitchChannel, CustomerPays, PickChannel key.Binding
@@ -70,6 +73,8 @@ func newKeyMap(t tr) keyMap {
 		QRPay:       bind(t, "key.f3", "key.qrpay", "f3", "q"),
 		Acknowledge: bind(t, "key.a", "key.ack", "a", "f4"),
 		CashPay:     bind(t, "key.f11c", "key.cashpay", "f11", "c"),
+		OpenDrawer:  bind(t, "key.o", "key.drawer", "ctrl+o", "o"),
+		ShiftClose:  bind(t, "key.f9z", "key.shiftclose", "f9", "z"),
 		CashNotes: []key.Binding{
 			bind(t, "key.q", "key.note10", "q"),
 			bind(t, "key.w", "key.note20", "w"),
@@ -149,7 +154,7 @@ func (k keyMap) helpGroups(demo bool) []helpGroup {
 	return []helpGroup{
 		{"help.g.global", global},
 		{"help.g.sale", []key.Binding{k.Amount, k.Erase, k.Clear, k.Subject, k.EndSubject, k.ScanPay, k.QRPay,
-			k.Acknowledge, k.CashPay}},
+			k.Acknowledge, k.CashPay, k.OpenDrawer, k.ShiftClose}},
 		{"help.g.cash", append([]key.Binding{k.Submit, k.Amount}, k.CashNotes...)},
 		{"help.g.scan", []key.Binding{k.Submit, k.Abort}},
 		{"help.g.qr", qr},

@@ -25,6 +25,7 @@ const (
 	scrHelp
 	scrDemo
 	scrCash
+	scrTill
 
 	scrCount // the number of screens
 )
@@ -95,6 +96,9 @@ type backToSaleMsg struct {
 	Note     string
 	NoteArgs []any
 }
+
+// openTillMsg opens the till screen: the drawer or the shift close.
+type openTillMsg struct{ Mode tillMode }
 
 // goMsg opens a screen on top of the current one; backMsg returns.
 type goMsg struct{ To screenID }

@@ -139,6 +139,10 @@ func (m saleModel) update(msg tea.Msg, cashier pos.Cashier) (saleModel, tea.Cmd)
 			return m.pay(payQR, cashier)
 		case key.Matches(msg, k.CashPay):
 			return m.pay(payCash, cashier)
+		case key.Matches(msg, k.OpenDrawer):
+			return m, func() tea.Msg { return openTillMsg{Mode: tillDrawer} }
+		case key.Matches(msg, k.ShiftClose):
+			return m, func() tea.Msg { return openTillMsg{Mode: tillClose} }
 		case key.Matches(msg, k.Acknowledge) && len(m.openCodes) > 0 && !m.acking:
 			m.acking = true
 			return m.setNote(false, "sale.acking"), m.e.ackCmd(m.openCodes, cashier)
@@ -168,7 +172,7 @@ func (m saleModel) bindings() []key.Binding {
 	if len(m.openCodes) > 0 {
 		return []key.Binding{k.Acknowledge, k.Amount, k.Clear}
 	}
-	return []key.Binding{k.ScanPay, k.QRPay, k.CashPay}
+	return []key.Binding{k.ScanPay, k.QRPay, k.CashPay, k.OpenDrawer, k.ShiftClose}
 }
 
 func (m saleModel) view(w, h int) string {
