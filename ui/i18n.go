@@ -503,6 +503,8 @@ var catalogue = map[string]text{
 	"refundstate.refused":      {"被拒绝", "refused"},
 	"kind.pay":                 {"扫码", "scan"},
 	"kind.precreate":           {"二维码", "QR"},
+	"kind.cash":                {"现金", "cash"},
+	"detail.live.cash":         {"现金收款，不经网关", "cash: not at the gateway"},
 	"kind.refund":              {"退款", "refund"},
 	"op.pay":                   {"支付", "pay"},
 	"op.precreate":             {"下单", "QR"},

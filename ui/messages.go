@@ -192,6 +192,7 @@ type liveQueryMsg struct {
 	Code pos.ChargeCode
 	Rep  pos.Reply
 	Err  error
+	Cash bool // a cash sale: never at the gateway, not asked
 }
 
 type batchMsg struct {
