@@ -221,7 +221,9 @@ var scenarios = []scenario{
 		d.waitScreen(scrCash)
 		d.typ("200")
 		d.key(tea.KeyEnter)
-		m := d.waitModel("paid in cash", func(m Model) bool { return m.screen == scrResult && m.result().res.Kind == outPaid })
+		m := d.waitModel("paid in cash, preview", func(m Model) bool {
+			return m.screen == scrResult && m.result().res.Kind == outPaid && len(m.result().preview) > 0
+		})
 		tx := m.result().res.Tx
 		if tx.Kind != pos.KindCash || tx.Tendered != 20000 || tx.CashChange() != 4200 {
 			d.t.Errorf("cash sale journaled as %+v", tx)
