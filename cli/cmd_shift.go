@@ -169,7 +169,8 @@ func shiftReport(t pos.ShiftTotals, merchant, store, register, cashier string, l
 		Revokes:   printer.Total{Count: t.Total.Revokes.Count, Amount: t.Total.Revokes.Amount},
 		Net:       t.Total.Net,
 		Unsettled: t.Unsettled.Count,
-		Demo:      demo, Lang: lang,
+		CashX:     true, CashExpect: t.Cash.Expected,
+		Demo: demo, Lang: lang,
 	}
 	if !t.Until.IsZero() {
 		r.To = t.Until.Local()
