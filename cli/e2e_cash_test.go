@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"posterm/offline"
 	"posterm/pos"
@@ -109,5 +110,40 @@ func TestE2E_CashSaleRefundAndShiftClose(t *testing.T) {
 	z, err := j.LastZ(context.Background(), w.register)
 	if err != nil || z.Number != 1 || z.CashExpected != 1350 || z.CashCounted != 1300 || z.Difference != -50 || z.ClosedBy != "cashier01" {
 		t.Fatalf("Z: %+v, %v", z, err)
+	}
+}
+
+// TestE2E_OpenDrawer: o on the sale screen asks a cashier why; with no
+// reason nothing opens; with one the opening is logged (who, why) and the
+// printer gets only the drawer kick.
+func TestE2E_OpenDrawer(t *testing.T) {
+	w := newE2EWorld(t, e2eOptions{Scale: 0.01, Lang: "en", Drawer: true})
+	term := w.startRegister(t)
+	term.login("cashier01", "1234")
+	term.keys("o")
+	term.waitText("Open the cash drawer", "Reason (required)")
+	term.keys("Enter")
+	term.waitText("Say why the drawer is opened.")
+	term.text("change for the float")
+	term.keys("Enter")
+	term.waitText("The drawer is opening (logged).")
+	j, err := offline.Open(w.journal, offline.Options{Logger: discardLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	log, err := j.DrawerOpenings(context.Background(), time.Time{}, time.Time{})
+	if err != nil || len(log) != 1 || log[0].Who != "cashier01" || log[0].Reason != "change for the float" || log[0].Role != "cashier" {
+		t.Fatalf("drawer log: %+v, %v", log, err)
+	}
+	deadline := time.Now().Add(e2eDeadline)
+	for w.drawerKicks(t) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the printer never got the drawer kick")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(w.rows(t)) != 0 {
+		t.Errorf("opening the drawer made a charge")
 	}
 }
