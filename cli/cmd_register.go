@@ -228,6 +228,22 @@ func registerDeps(ctx context.Context, a *app) (ui.Deps, error) {
 		d.Printer = relayPrinter(ctx, a.spooler)
 		d.ReceiptQueued = a.spooler.Wake
 	}
+	if a.layout.Drawer {
+		d.OpenDrawer = func(ctx context.Context, who pos.Cashier, reason string) (pos.DrawerOpening, error) {
+			o, err := pos.OpenDrawer(ctx, a.journal, a.register, who, reason, drawerKick(a.layout), time.Now())
+			if err == nil && a.spooler != nil {
+				a.spooler.Wake()
+			}
+			return o, err
+		}
+	}
+	d.CloseShift = func(ctx context.Context, closedBy string, counted pos.Money) (pos.ZReport, error) {
+		z, _, err := closeShift(ctx, cfg, a.layout, a.journal, a.register, closedBy, counted, time.Now())
+		if err == nil && a.spooler != nil {
+			a.spooler.Wake()
+		}
+		return z, err
+	}
 	if ev := strings.TrimSpace(cfg.Scanner.Evdev); ev != "" {
 		r, err := device.NewEvdevReader(ctx, device.EvdevConfig{Path: ev, Prefix: cfg.Scanner.Prefix, Suffix: cfg.Scanner.Suffix}, a.log)
 		if err != nil {

@@ -169,7 +169,8 @@ func shiftReport(t pos.ShiftTotals, merchant, store, register, cashier string, l
 		Revokes:   printer.Total{Count: t.Total.Revokes.Count, Amount: t.Total.Revokes.Amount},
 		Net:       t.Total.Net,
 		Unsettled: t.Unsettled.Count,
-		Demo:      demo, Lang: lang,
+		CashX:     true, CashExpect: t.Cash.Expected,
+		Demo: demo, Lang: lang,
 	}
 	if !t.Until.IsZero() {
 		r.To = t.Until.Local()
@@ -213,6 +214,8 @@ func writeShiftTable(w io.Writer, t pos.ShiftTotals) {
 	tw.Flush()
 	fmt.Fprintf(w, "\ndeclined %d (%s) · closed or voided %d (%s) · unsettled %d (%s)\n",
 		t.Declined.Count, t.Declined.Amount.Yuan(), t.Closed.Count, t.Closed.Amount.Yuan(), t.Unsettled.Count, t.Unsettled.Amount.Yuan())
+	fmt.Fprintf(w, "cash: sales %d (%s) · refunds %d (%s) · expected in the drawer %s\n",
+		t.Cash.Sales.Count, t.Cash.Sales.Amount.Yuan(), t.Cash.Refunds.Count, t.Cash.Refunds.Amount.Yuan(), t.Cash.Expected.Yuan())
 }
 
 // runShiftClose is `posterm shift close`: the closing (Z) report.
@@ -273,19 +276,12 @@ Flags:
 	if err != nil {
 		return fail(stderr, "shift close", err)
 	}
-	z, err := pos.CloseShift(ctx, j, j, till, *closedBy, cash, time.Now())
-	if err != nil {
-		return fail(stderr, "shift close", err)
-	}
 	layout, err := layoutFrom(cfg.Printer)
 	if err != nil {
 		return fail(stderr, "shift close", err)
 	}
-	page, err := layout.ShiftReport(zReport(z, cfg.Register.Merchant, cfg.Register.Store, langFrom(cfg.UI.Lang), cfg.Sandbox.Enabled, false))
+	z, page, err := closeShift(ctx, cfg, layout, j, till, *closedBy, cash, time.Now())
 	if err != nil {
-		return fail(stderr, "shift close", err)
-	}
-	if err := j.CloseZ(ctx, z, &pos.PrintJob{Kind: pos.ReceiptShift, Data: page}); err != nil {
 		return fail(stderr, "shift close", err)
 	}
 	if com.jsonOut {
@@ -297,6 +293,25 @@ Flags:
 	fmt.Fprintf(stdout, "closed the shift: Z %d of till %s (queued for the printer)\n\n", z.Number, till)
 	fmt.Fprint(stdout, printer.DecodeText(page, layout.Profile.Cols()))
 	return exitDone
+}
+
+// closeShift closes the till's shift (pos.CloseShift), renders the Z
+// report and stores it with its print job in one transaction (CloseZ):
+// `posterm shift close` and the register's shift-close screen.
+func closeShift(ctx context.Context, cfg config.Config, layout printer.Layout, j *offline.Journal, till, closedBy string,
+	counted pos.Money, now time.Time) (pos.ZReport, []byte, error) {
+	z, err := pos.CloseShift(ctx, j, j, till, closedBy, counted, now)
+	if err != nil {
+		return z, nil, err
+	}
+	page, err := layout.ShiftReport(zReport(z, cfg.Register.Merchant, cfg.Register.Store, langFrom(cfg.UI.Lang), cfg.Sandbox.Enabled, false))
+	if err != nil {
+		return z, nil, err
+	}
+	if err := j.CloseZ(ctx, z, &pos.PrintJob{Kind: pos.ReceiptShift, Data: page}); err != nil {
+		return z, nil, err
+	}
+	return z, page, nil
 }
 
 // showZ shows a stored Z report; with print it queues a reprint, marked.

@@ -50,7 +50,7 @@ func TestShift_TotalsAndPrint(t *testing.T) {
 		t.Fatal(err)
 	}
 	paper := printer.DecodeText(b, 32)
-	for _, want := range []string{"班次报表", "支付宝", "微信支付", "￥5.00", "----- cut -----"} {
+	for _, want := range []string{"班次报表", "支付宝", "微信支付", "￥5.00", "应有现金", "----- cut -----"} {
 		if !strings.Contains(paper, want) || !strings.Contains(out, want) {
 			t.Errorf("printed report lacks %q:\n%s", want, paper)
 		}

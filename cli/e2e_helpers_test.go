@@ -110,6 +110,8 @@ type e2eOptions struct {
 	Lang string
 	// Scanner plugs a serial scanner on a pty in and configures it.
 	Scanner bool
+	// Drawer sets [printer] drawer: cash receipts kick the drawer.
+	Drawer bool
 }
 
 // e2eWorld is one register's world: its sandbox, the proxy in front of
@@ -185,6 +187,7 @@ level = "debug"
 
 [printer]
 transport = %q
+drawer = %v
 
 [ui]
 lang = %q
@@ -200,7 +203,7 @@ interval = "1h"
 retry_base = "1h"
 retry_max = "1h"
 %s`, proxy.URL+sandbox.ServicePath, sandbox.DemoBusiID, sandbox.DemoSecret, w.register, w.journal, w.logPath,
-		"file:"+w.receipts, o.Lang, scannerSection)
+		"file:"+w.receipts, o.Drawer, o.Lang, scannerSection)
 	if err := os.WriteFile(w.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

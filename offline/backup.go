@@ -28,7 +28,7 @@ import (
 // temporary name and renamed into place only once verified.
 
 // BackupTables are the tables whose row counts a backup verifies.
-var BackupTables = []string{"transactions", "refunds", "events", "series", "print_jobs"}
+var BackupTables = []string{"transactions", "refunds", "events", "series", "print_jobs", "drawer_openings"}
 
 // BackupReport says what a backup or a verification found.
 type BackupReport struct {

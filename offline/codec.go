@@ -68,7 +68,7 @@ type scanner interface{ Scan(dest ...any) error }
 const txColumns = `charge_code, kind, state, sale_id, register, amount_fen, refunded_fen, channel,
 	masked_code, subject, cashier, charge_down_code, charge_third_code, bar_code, result_code,
 	result_info, fund_bills, give_up, give_up_reason, acked_by, expires_at, created_at, updated_at,
-	paid_at, attempts, next_attempt_at, last_error, lease_owner, lease_until`
+	paid_at, attempts, next_attempt_at, last_error, lease_owner, lease_until, tendered_fen`
 
 func scanTx(row scanner) (pos.Transaction, error) {
 	var t pos.Transaction
@@ -78,7 +78,7 @@ func scanTx(row scanner) (pos.Transaction, error) {
 		&t.MaskedCode, &t.Subject, &t.Cashier, &t.ChargeDownCode, &t.ChargeThirdCode, &t.BarCode, &t.ResultCode,
 		&t.ResultInfo, &fund, &t.GiveUp, &t.GiveUpReason, &t.AckedBy, ts.t(&t.ExpiresAt), ts.t(&t.CreatedAt),
 		ts.t(&t.UpdatedAt), ts.t(&t.PaidAt), &t.Attempts, ts.t(&t.NextAttemptAt), &t.LastError, &t.LeaseOwner,
-		ts.t(&t.LeaseUntil))
+		ts.t(&t.LeaseUntil), &t.Tendered)
 	if err != nil {
 		return pos.Transaction{}, err
 	}
@@ -103,7 +103,7 @@ func txArgs(t pos.Transaction) ([]any, error) {
 		int64(t.Refunded), int(t.Channel), t.MaskedCode, t.Subject, t.Cashier, t.ChargeDownCode, t.ChargeThirdCode,
 		t.BarCode, t.ResultCode, t.ResultInfo, fund, t.GiveUp, t.GiveUpReason, t.AckedBy, ts(t.ExpiresAt),
 		ts(t.CreatedAt), ts(t.UpdatedAt), ts(t.PaidAt), t.Attempts, ts(t.NextAttemptAt), t.LastError,
-		t.LeaseOwner, ts(t.LeaseUntil)}, nil
+		t.LeaseOwner, ts(t.LeaseUntil), int64(t.Tendered)}, nil
 }
 
 // fundJSON is the stored form of fund bills: "" for none.

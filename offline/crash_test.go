@@ -33,6 +33,8 @@ func TestHelperProcess(t *testing.T) {
 		childWriter()
 	case "claimer":
 		childClaimer()
+	case "cash":
+		childCash()
 	}
 	os.Exit(0)
 }

@@ -67,8 +67,10 @@ func (j *Journal) queueReceipt(ctx context.Context, tx *sql.Tx, kind pos.Receipt
 		string(t.ChargeCode), string(kind), no).Scan(&before); err != nil {
 		return fmt.Errorf("receipt %s: %w", t.ChargeCode, err)
 	}
-	// The first receipt of a cash sale opens the drawer; nothing else does.
-	rec.Cash = t.Kind == cashKind && kind == pos.ReceiptSale && before == 0
+	// The first receipt of a cash sale, and the first slip of a refund of
+	// one (the cash goes back out of the drawer), open the drawer; nothing
+	// else does, never a reprint.
+	rec.Cash = t.Kind == pos.KindCash && (kind == pos.ReceiptSale || kind == pos.ReceiptRefund) && before == 0
 	_, err := insertJob(ctx, tx, pos.PrintJob{Kind: kind, ChargeCode: string(t.ChargeCode), OutRefundNo: no,
 		Reprint: before > 0, Receipt: &rec, Created: at})
 	if err != nil {
@@ -76,9 +78,6 @@ func (j *Journal) queueReceipt(ctx context.Context, tx *sql.Tx, kind pos.Receipt
 	}
 	return nil
 }
-
-// cashKind is the kind of a cash sale (pos: kind "cash", no gateway call).
-const cashKind pos.Kind = "cash"
 
 func insertJob(ctx context.Context, tx *sql.Tx, job pos.PrintJob) (int64, error) {
 	var data, snap any // NULL when absent

@@ -237,12 +237,8 @@ func TestJobStore_CashOpensDrawerOnce(t *testing.T) {
 	j := openTemp(t)
 	ctx := context.Background()
 	cash := sampleTx("CASH1")
-	cash.Kind = "cash"
-	if err := j.CreateTransaction(ctx, cash, pos.Event{Op: "create"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := j.Transition(ctx, pos.Change{ChargeCode: "CASH1", From: pos.StateSending, To: pos.StatePaid, At: postest.T0,
-		Receipt: pos.ReceiptSale}); err != nil {
+	cash.Kind, cash.State, cash.Tendered = pos.KindCash, pos.StatePaid, cash.Amount+66
+	if err := j.CreateTransaction(ctx, cash, pos.Event{Op: "cash"}); err != nil { // queues its receipt
 		t.Fatal(err)
 	}
 	if err := j.EnqueueReceipt(ctx, "CASH1", pos.ReceiptSale); err != nil {
@@ -260,5 +256,44 @@ func TestJobStore_CashOpensDrawerOnce(t *testing.T) {
 		if got := jobs[i].Receipt.Cash && !jobs[i].Reprint; got != want {
 			t.Errorf("job %d (%s reprint=%v): opens the drawer %v, want %v", i, jobs[i].ChargeCode, jobs[i].Reprint, got, want)
 		}
+	}
+}
+
+// TestJobStore_CashRefundOpensDrawerOnce: a cash refund is created done
+// with its slip in the same transaction; the slip opens the drawer, its
+// reprint does not, and a wallet refund's slip never does.
+func TestJobStore_CashRefundOpensDrawerOnce(t *testing.T) {
+	j := openTemp(t)
+	ctx := context.Background()
+	cash := sampleTx("CASH2")
+	cash.Kind, cash.State, cash.Tendered = pos.KindCash, pos.StatePaid, cash.Amount
+	if err := j.CreateTransaction(ctx, cash, pos.Event{Op: "cash"}); err != nil {
+		t.Fatal(err)
+	}
+	r := pos.Refund{OutRefundNo: "RCASH2", ChargeCode: "CASH2", Amount: 100, State: pos.RefundDone, Cashier: "c1",
+		Approver: "m1", CreatedAt: postest.T0, UpdatedAt: postest.T0}
+	if err := j.CreateRefund(ctx, r, pos.Event{Op: "refund", Who: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Reprint(ctx, "CASH2", pos.ReceiptRefund); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := j.Pending(ctx)
+	if err != nil || len(jobs) != 3 {
+		t.Fatalf("jobs: %d, %v", len(jobs), err)
+	}
+	for i, want := range []struct {
+		kind pos.ReceiptKind
+		kick bool
+	}{{pos.ReceiptSale, true}, {pos.ReceiptRefund, true}, {pos.ReceiptRefund, false}} {
+		g := jobs[i]
+		if g.Kind != want.kind || (g.Receipt.Cash && !g.Reprint) != want.kick {
+			t.Errorf("job %d: %s cash=%v reprint=%v, want %s opening the drawer %v", i, g.Kind, g.Receipt.Cash, g.Reprint,
+				want.kind, want.kick)
+		}
+	}
+	if g := jobs[1].Receipt; g.Refund == nil || g.Refund.OutRefundNo != "RCASH2" || g.Transaction.Refunded != 100 ||
+		g.Transaction.State != pos.StatePartiallyRefunded {
+		t.Errorf("refund slip snapshot: %+v", g)
 	}
 }

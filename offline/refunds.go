@@ -15,7 +15,7 @@ import (
 // it and that refunds not refused (settled and in flight) stay within the
 // charge's amount, so concurrent refunds never over-refund.
 func (j *Journal) CreateRefund(ctx context.Context, r pos.Refund, ev pos.Event) error {
-	if r.State != pos.RefundSending {
+	if r.State != pos.RefundSending && r.State != pos.RefundDone {
 		return fmt.Errorf("create refund %s in state %q: %w", r.OutRefundNo, r.State, pos.ErrIllegalTransition)
 	}
 	if r.OutRefundNo == "" {
@@ -31,6 +31,11 @@ func (j *Journal) CreateRefund(ctx context.Context, r pos.Refund, ev pos.Event) 
 		t, err := getTx(ctx, tx, r.ChargeCode)
 		if err != nil {
 			return fmt.Errorf("create refund %s of %s: %w", r.OutRefundNo, r.ChargeCode, err)
+		}
+		if cash := t.Kind == pos.KindCash; cash != (r.State == pos.RefundDone) {
+			// Cash refunds are created done; no other refund ever is.
+			return fmt.Errorf("create refund %s in state %q of a %s charge: %w", r.OutRefundNo, r.State, t.Kind,
+				pos.ErrIllegalTransition)
 		}
 		if (t.State != pos.StatePaid && t.State != pos.StatePartiallyRefunded) || t.GiveUp {
 			return fmt.Errorf("create refund %s: %w: charge %s is %s (given up: %v)", r.OutRefundNo,
@@ -59,9 +64,28 @@ func (j *Journal) CreateRefund(ctx context.Context, r pos.Refund, ev pos.Event) 
 			placeholders(columnCount(refundColumns)+1)+")", append(refundArgs(r), r.Unsettled())...); err != nil {
 			return fmt.Errorf("insert refund %s: %w", r.OutRefundNo, err)
 		}
-		ev.ChargeCode, ev.OutRefundNo, ev.From, ev.To = r.ChargeCode, r.OutRefundNo, "", string(pos.RefundSending)
+		ev.ChargeCode, ev.OutRefundNo, ev.From, ev.To = r.ChargeCode, r.OutRefundNo, "", string(r.State)
 		pub(pos.FeedEvent{Kind: pos.FeedRefund, ChargeCode: r.ChargeCode, OutRefundNo: r.OutRefundNo, State: string(r.State)})
-		return insertEvent(ctx, tx, ev, r.CreatedAt)
+		if err := insertEvent(ctx, tx, ev, r.CreatedAt); err != nil {
+			return err
+		}
+		if r.State != pos.RefundDone {
+			return nil
+		}
+		// A cash refund: done at once, its slip opens the drawer.
+		ce, err := applyDone(ctx, tx, &t, r, ev, r.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if err := insertEvent(ctx, tx, *ce, r.CreatedAt); err != nil {
+			return err
+		}
+		pub(pos.FeedEvent{Kind: pos.FeedTransaction, ChargeCode: t.ChargeCode, State: string(t.State)})
+		if err := j.queueReceipt(ctx, tx, pos.ReceiptRefund, t, &r, r.CreatedAt); err != nil {
+			return err
+		}
+		pub(pos.FeedEvent{Kind: pos.FeedPrintJob, ChargeCode: t.ChargeCode})
+		return nil
 	})
 }
 
@@ -95,31 +119,14 @@ func (j *Journal) SettleRefund(ctx context.Context, rc pos.RefundChange) (pos.Re
 		if err != nil {
 			return fmt.Errorf("settle refund %s: charge %s: %w", rc.OutRefundNo, r.ChargeCode, err)
 		}
+		if t.Kind == pos.KindCash {
+			return fmt.Errorf("settle refund %s: %w: a cash refund is created done", rc.OutRefundNo, pos.ErrIllegalTransition)
+		}
 		var chargeEvent *pos.Event
 		if rc.To == pos.RefundDone && rc.From != rc.To {
-			refunded := t.Refunded + r.Amount
-			if refunded > t.Amount {
-				return fmt.Errorf("settle refund %s: %w: %d + %d fen of %d", rc.OutRefundNo, pos.ErrOverRefund,
-					t.Refunded, r.Amount, t.Amount)
-			}
-			to := pos.StateAfterRefund(t.Amount, refunded)
-			if to != t.State && !pos.CanTransition(t.State, to) {
-				return fmt.Errorf("settle refund %s: %w: charge %s is %s, cannot become %s", rc.OutRefundNo,
-					pos.ErrIllegalTransition, t.ChargeCode, t.State, to)
-			}
-			chargeEvent = &pos.Event{At: rc.Event.At, ChargeCode: t.ChargeCode, Op: rc.Event.Op,
-				From: string(t.State), To: string(to), Who: rc.Event.Who, Approver: rc.Event.Approver,
-				ResultCode: rc.ResultCode, Info: rc.ResultInfo,
-				Note: fmt.Sprintf("refund %s done: %d fen, %d of %d refunded", r.OutRefundNo, r.Amount, refunded, t.Amount)}
-			if chargeEvent.Op == "" {
-				chargeEvent.Op = "refund"
-			}
-			if chargeEvent.Approver == "" {
-				chargeEvent.Approver = r.Approver
-			}
-			t.Refunded, t.State, t.UpdatedAt = refunded, to, at
-			t.Queue = afterWrite(t.Queue, t.Unsettled(), "")
-			if err := updateTx(ctx, tx, t); err != nil {
+			ev := rc.Event
+			ev.ResultCode, ev.Info = rc.ResultCode, rc.ResultInfo
+			if chargeEvent, err = applyDone(ctx, tx, &t, r, ev, at); err != nil {
 				return err
 			}
 		}
@@ -168,6 +175,38 @@ func (j *Journal) SettleRefund(ctx context.Context, rc pos.RefundChange) (pos.Re
 		return pos.Refund{}, pos.Transaction{}, err
 	}
 	return outR, outT, nil
+}
+
+// applyDone adds done refund r to charge t in tx — Refunded, state
+// (pos.StateAfterRefund) — and returns the charge's event recording the
+// move (not yet inserted). ev gives the op, who, approver and result.
+func applyDone(ctx context.Context, tx *sql.Tx, t *pos.Transaction, r pos.Refund, ev pos.Event, at time.Time) (*pos.Event, error) {
+	refunded := t.Refunded + r.Amount
+	if refunded > t.Amount {
+		return nil, fmt.Errorf("settle refund %s: %w: %d + %d fen of %d", r.OutRefundNo, pos.ErrOverRefund,
+			t.Refunded, r.Amount, t.Amount)
+	}
+	to := pos.StateAfterRefund(t.Amount, refunded)
+	if to != t.State && !pos.CanTransition(t.State, to) {
+		return nil, fmt.Errorf("settle refund %s: %w: charge %s is %s, cannot become %s", r.OutRefundNo,
+			pos.ErrIllegalTransition, t.ChargeCode, t.State, to)
+	}
+	chargeEvent := &pos.Event{At: ev.At, ChargeCode: t.ChargeCode, Op: ev.Op,
+		From: string(t.State), To: string(to), Who: ev.Who, Approver: ev.Approver,
+		ResultCode: ev.ResultCode, Info: ev.Info,
+		Note: fmt.Sprintf("refund %s done: %d fen, %d of %d refunded", r.OutRefundNo, r.Amount, refunded, t.Amount)}
+	if chargeEvent.Op == "" {
+		chargeEvent.Op = "refund"
+	}
+	if chargeEvent.Approver == "" {
+		chargeEvent.Approver = r.Approver
+	}
+	t.Refunded, t.State, t.UpdatedAt = refunded, to, at
+	t.Queue = afterWrite(t.Queue, t.Unsettled(), "")
+	if err := updateTx(ctx, tx, *t); err != nil {
+		return nil, err
+	}
+	return chargeEvent, nil
 }
 
 // GetRefund implements pos.Journal.

@@ -16,7 +16,14 @@ import (
 // lease empty) and its "create" event in one durable step. ErrDuplicate,
 // ErrIllegalTransition, ErrUnmaskedCode.
 func (j *Journal) CreateTransaction(ctx context.Context, t pos.Transaction, ev pos.Event) error {
-	if t.State != pos.StateSending {
+	switch {
+	case t.Kind == pos.KindCash:
+		// A cash sale is created final: never sent, never reconciled.
+		if t.State != pos.StatePaid || t.GiveUp || t.Tendered < t.Amount || t.Amount <= 0 {
+			return fmt.Errorf("create cash sale %s in state %q (tendered %d of %d fen): %w", t.ChargeCode, t.State,
+				t.Tendered, t.Amount, pos.ErrIllegalTransition)
+		}
+	case t.State != pos.StateSending || t.Tendered != 0:
 		return fmt.Errorf("create %s in state %q: %w", t.ChargeCode, t.State, pos.ErrIllegalTransition)
 	}
 	if t.ChargeCode == "" {
@@ -39,9 +46,18 @@ func (j *Journal) CreateTransaction(ctx context.Context, t pos.Transaction, ev p
 		if err := insertTx(ctx, tx, t); err != nil {
 			return err
 		}
-		ev.ChargeCode, ev.From, ev.To = t.ChargeCode, "", string(pos.StateSending)
+		ev.ChargeCode, ev.From, ev.To = t.ChargeCode, "", string(t.State)
 		pub(pos.FeedEvent{Kind: pos.FeedTransaction, ChargeCode: t.ChargeCode, State: string(t.State)})
-		return insertEvent(ctx, tx, ev, t.CreatedAt)
+		if err := insertEvent(ctx, tx, ev, t.CreatedAt); err != nil {
+			return err
+		}
+		if t.Kind == pos.KindCash { // its receipt opens the drawer
+			if err := j.queueReceipt(ctx, tx, pos.ReceiptSale, t, nil, t.CreatedAt); err != nil {
+				return err
+			}
+			pub(pos.FeedEvent{Kind: pos.FeedPrintJob, ChargeCode: t.ChargeCode})
+		}
+		return nil
 	})
 }
 
@@ -67,6 +83,10 @@ func (j *Journal) Transition(ctx context.Context, ch pos.Change) (pos.Transactio
 		if leaseBlocked(t.Queue, ch.Owner, at) {
 			return fmt.Errorf("transition %s: %w (held by %s until %s)", ch.ChargeCode, pos.ErrLeaseLost,
 				t.LeaseOwner, t.LeaseUntil.UTC().Format(time.RFC3339))
+		}
+		if ch.Patch.GiveUp && t.Kind == pos.KindCash {
+			return fmt.Errorf("transition %s: %w: a cash sale is never given up (refund it)", ch.ChargeCode,
+				pos.ErrIllegalTransition)
 		}
 		if ch.Patch.GiveUp && !t.GiveUp {
 			// Revoke vs refund (issue 8, case 8): giving up a charge and

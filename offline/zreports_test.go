@@ -24,11 +24,8 @@ func TestZ_CloseShift(t *testing.T) {
 	at := postest.T0
 	payTx(t, j, "Z1")
 	cash := sampleTx("ZCASH")
-	cash.Kind, cash.Cashier, cash.Amount = "cash", "c2", 5000
-	if err := j.CreateTransaction(ctx, cash, pos.Event{Op: "create"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := j.Transition(ctx, pos.Change{ChargeCode: "ZCASH", From: pos.StateSending, To: pos.StatePaid, At: at}); err != nil {
+	cash.Kind, cash.Cashier, cash.Amount, cash.State, cash.Tendered = pos.KindCash, "c2", 5000, pos.StatePaid, 10000
+	if err := j.CreateTransaction(ctx, cash, pos.Event{Op: "cash"}); err != nil {
 		t.Fatal(err)
 	}
 	unknown := sampleTx("ZUNK")
@@ -73,7 +70,7 @@ func TestZ_CloseShift(t *testing.T) {
 	}
 	j.Close()
 	j = openAt(t, path, Options{})
-	if jobs, _ := j.Pending(ctx); len(jobs) != 1 || jobs[0].Kind != pos.ReceiptShift {
+	if jobs, _ := j.Pending(ctx); len(jobs) != 2 || jobs[0].Kind != pos.ReceiptSale || jobs[1].Kind != pos.ReceiptShift {
 		t.Fatalf("the Z's print job: %+v", jobs)
 	}
 	z2, err := pos.CloseShift(ctx, j, j, "R1", "m1", 0, end.Add(time.Hour))

@@ -348,6 +348,9 @@ type Transaction struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	PaidAt    time.Time `json:"paid_at,omitzero"`
+	// Tendered is the cash the customer handed over (KindCash only; zero
+	// otherwise); the change given is Tendered − Amount (CashChange).
+	Tendered Money `json:"tendered_fen,omitempty"`
 	Queue
 }
 
@@ -527,8 +530,11 @@ const (
 // the zone may change). Returned values are copies the caller may keep.
 type Journal interface {
 	// CreateTransaction inserts t and appends ev (stored with From "" and
-	// To "sending"), before anything is sent. t.State must be StateSending
-	// (else ErrIllegalTransition); CreatedAt, UpdatedAt and
+	// To t.State), before anything is sent. t.State must be StateSending
+	// (else ErrIllegalTransition) — except for a cash sale (KindCash), which
+	// is created final: State StatePaid, not given up, Tendered >= Amount
+	// (else ErrIllegalTransition), and its sale receipt (ReceiptSale, which
+	// opens the drawer) queued in the same transaction; CreatedAt, UpdatedAt and
 	// Queue.NextAttemptAt are stored as given, the lease empty.
 	// ErrDuplicate if the charge code exists. ErrSaleOpen if t.SaleID is
 	// not empty and another attempt of that sale holds the sale gate
@@ -541,7 +547,8 @@ type Journal interface {
 	// ErrIllegalTransition: !CanTransition(ch.From, ch.To) (To == From is a
 	// legal note), or ch.Patch.GiveUp on a charge not yet given up that has
 	// a refund not RefundRefused (revoke and refund exclude each other: this
-	// check and CreateRefund's are each atomic). ErrLeaseLost: see Change.Owner. The event is stored with
+	// check and CreateRefund's are each atomic), or ch.Patch.GiveUp on a cash
+	// sale (KindCash: nothing to revoke at the gateway). ErrLeaseLost: see Change.Owner. The event is stored with
 	// ChargeCode, From and To taken from ch. When the row is settled after
 	// the change, its lease is cleared.
 	Transition(ctx context.Context, ch Change) (Transaction, error)
@@ -558,6 +565,11 @@ type Journal interface {
 	// charge. ErrIllegalTransition: the charge is not paid or partially
 	// refunded, or is given up. ErrOverRefund: r.Amount plus the charge's
 	// refunds not RefundRefused exceeds its Amount (checked atomically).
+	// A refund of a cash sale (KindCash) never goes to the gateway: r.State
+	// must be RefundDone (and RefundSending for any other kind; else
+	// ErrIllegalTransition), and the same transaction applies it to the
+	// charge as SettleRefund to done does (Refunded, state, charge event) and
+	// queues its refund slip (ReceiptRefund, which opens the drawer).
 	CreateRefund(ctx context.Context, r Refund, ev Event) error
 	// SettleRefund applies rc atomically (see RefundChange) and returns the
 	// refund and its transaction after it. ErrNotFound, ErrStale (refund not
@@ -667,9 +679,9 @@ type Receipt struct {
 	Refund      *Refund // for ReceiptRefund
 	// Approver is who authorised a refund or revoke (from its event).
 	Approver string `json:",omitempty"`
-	// Cash marks the first print of a cash sale: the only receipt that
-	// opens the cash drawer. Never set on a reprint, a refund or revoke
-	// slip, or a wallet payment.
+	// Cash marks the first print of a cash sale or of the refund slip of
+	// one: the only receipts that open the cash drawer. Never set on a
+	// reprint, a revoke slip, or a wallet payment.
 	Cash      bool `json:",omitempty"`
 	PrintedAt time.Time
 }

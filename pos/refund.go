@@ -111,8 +111,15 @@ func (c *Checkout) Refund(ctx context.Context, in RefundInput) (Refund, error) {
 	r := Refund{OutRefundNo: no, ChargeCode: tx.ChargeCode, Amount: in.Amount, Reason: in.Reason, State: RefundSending,
 		Cashier: in.Cashier.LoginName, Approver: approverName(in.Cashier, auth), CreatedAt: now, UpdatedAt: now,
 		Queue: Queue{NextAttemptAt: now.Add(2 * c.t.CallTimeout)}}
+	note := fmt.Sprintf("refund %s: %s", r.Amount, r.Reason)
+	if tx.Kind == KindCash {
+		// Cash goes back out of the drawer: no gateway, done at once, the
+		// slip (queued in the same journal transaction) opens the drawer.
+		r.State, r.Queue = RefundDone, Queue{}
+		note = fmt.Sprintf("cash refund %s: %s", r.Amount, r.Reason)
+	}
 	if err := c.j.CreateRefund(ctx, r, Event{Op: "refund", Who: r.Cashier, Approver: r.Approver, At: now,
-		Note: fmt.Sprintf("refund %s: %s", r.Amount, r.Reason)}); err != nil {
+		Note: note}); err != nil {
 		switch {
 		case errors.Is(err, ErrOverRefund):
 			err = fmt.Errorf("%w (%v)", ErrExceedsRemaining, err)
@@ -121,6 +128,11 @@ func (c *Checkout) Refund(ctx context.Context, in RefundInput) (Refund, error) {
 			err = fmt.Errorf("%w: it is being revoked (%v)", ErrNotRefundable, err)
 		}
 		return Refund{}, fmt.Errorf("refund %s: journal: %w", in.ChargeCode, err)
+	}
+	if tx.Kind == KindCash {
+		c.log.Info("refund", "charge_code", string(r.ChargeCode), "out_refund_no", r.OutRefundNo, "op", "cash_refund",
+			"amount_fen", int64(r.Amount))
+		return r, nil
 	}
 	got, _, err := c.sendRefund(ctx, r, tx, actor{who: r.Cashier})
 	return got, err
@@ -242,6 +254,9 @@ func (c *Checkout) Revoke(ctx context.Context, code ChargeCode, cashier Cashier,
 	}
 	if tx.State != StatePaid || tx.Refunded != 0 || reserved(rs) != 0 {
 		return tx, fmt.Errorf("revoke %s (%s): %w", code, tx.State, ErrNotRevocable)
+	}
+	if tx.Kind == KindCash { // nothing to revoke at the gateway: refund the cash
+		return tx, fmt.Errorf("revoke %s (cash): %w: refund it instead", code, ErrNotRevocable)
 	}
 	a := actor{who: cashier.LoginName}
 	ap := approverName(cashier, auth)

@@ -33,6 +33,18 @@ type ShiftTotals struct {
 	Declined  Tally                     `json:"declined"`
 	Closed    Tally                     `json:"closed"` // closed or voided: never paid
 	Unsettled Tally                     `json:"unsettled"`
+	// Cash is what went into and out of the drawer: cash sales paid
+	// (KindCash, no channel: counted under ChannelAuto above too) and
+	// cash refunds done; Expected = Sales − Refunds, what the drawer
+	// should hold from the shift.
+	Cash CashTotals `json:"cash"`
+}
+
+// CashTotals are the drawer's side of a shift.
+type CashTotals struct {
+	Sales    Tally `json:"sales"`
+	Refunds  Tally `json:"refunds"`
+	Expected Money `json:"expected_fen"`
 }
 
 // ComputeShift totals the shift's charges and refunds; earlier are charges
@@ -41,12 +53,15 @@ type ShiftTotals struct {
 func ComputeShift(since, until time.Time, txs []Transaction, refunds []Refund, earlier []Transaction) ShiftTotals {
 	s := ShiftTotals{Since: since, Until: until, ByChannel: map[Channel]ChannelTotals{}}
 	channel := map[ChargeCode]Channel{}
+	cash := map[ChargeCode]bool{}
 	for _, t := range earlier {
 		channel[t.ChargeCode] = t.Channel
+		cash[t.ChargeCode] = t.Kind == KindCash
 	}
 	for _, t := range txs {
 		s.Attempts++
 		channel[t.ChargeCode] = t.Channel
+		cash[t.ChargeCode] = t.Kind == KindCash
 		ct := s.ByChannel[t.Channel]
 		switch {
 		case t.Unsettled():
@@ -62,6 +77,9 @@ func ComputeShift(since, until time.Time, txs []Transaction, refunds []Refund, e
 		// paid, partially_refunded, refunded, revoked: money came in.
 		ct.Sales.add(t.Amount)
 		s.Total.Sales.add(t.Amount)
+		if t.Kind == KindCash {
+			s.Cash.Sales.add(t.Amount)
+		}
 		if t.State == StateRevoked {
 			ct.Revokes.add(t.Amount)
 			s.Total.Revokes.add(t.Amount)
@@ -77,7 +95,11 @@ func ComputeShift(since, until time.Time, txs []Transaction, refunds []Refund, e
 		ct.Refunds.add(r.Amount)
 		s.ByChannel[ch] = ct
 		s.Total.Refunds.add(r.Amount)
+		if cash[r.ChargeCode] {
+			s.Cash.Refunds.add(r.Amount)
+		}
 	}
+	s.Cash.Expected = s.Cash.Sales.Amount - s.Cash.Refunds.Amount
 	for ch, ct := range s.ByChannel {
 		ct.Net = ct.Sales.Amount - ct.Refunds.Amount - ct.Revokes.Amount
 		s.ByChannel[ch] = ct

@@ -1,6 +1,7 @@
 package pos_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -60,4 +61,60 @@ func TestShift(t *testing.T) {
 	if _, ok := s.ByChannel[pos.ChannelAuto]; ok {
 		t.Errorf("a channel-less bucket: %+v", s.ByChannel)
 	}
+}
+
+// TestShift_Cash: the X report's drawer line is cash sales less cash
+// refunds, a cash sale of an earlier shift refunded in this one included,
+// wallet money never.
+func TestShift_Cash(t *testing.T) {
+	e := newEnv(t)
+	cash := func(amount pos.Money) pos.Transaction {
+		t.Helper()
+		tx, err := e.co.PayCash(e.ctx, pos.CashInput{Cashier: e.cashier, Amount: amount, Tendered: amount + 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	refund := func(code pos.ChargeCode, amount pos.Money) {
+		t.Helper()
+		if _, err := e.co.Refund(e.ctx, pos.RefundInput{ChargeCode: code, Amount: amount, Cashier: e.manager}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := cash(800)
+	e.clock.Advance(time.Hour)
+	start := e.clock.Now()
+	a := cash(1000)
+	cash(2500)
+	w := e.mustPay(4000)
+	refund(a.ChargeCode, 300)
+	refund(before.ChargeCode, 800)
+	refund(w.ChargeCode, 1000)
+	s, err := pos.Shift(e.ctx, e.j, start, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := pos.CashTotals{Sales: pos.Tally{Count: 2, Amount: 3500}, Refunds: pos.Tally{Count: 2, Amount: 1100}, Expected: 2400}
+	if s.Cash != want {
+		t.Fatalf("cash: got %+v, want %+v", s.Cash, want)
+	}
+	z, err := pos.CloseShift(e.ctx, e.j, zstore{}, "R1", "manager01", 2300, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z.Difference != 2300-z.CashExpected {
+		t.Fatalf("Z: %+v", z)
+	}
+}
+
+// zstore is a ZStore with no Z yet.
+type zstore struct{}
+
+func (zstore) CloseZ(context.Context, pos.ZReport, *pos.PrintJob) error { return nil }
+func (zstore) LastZ(context.Context, string) (pos.ZReport, error) {
+	return pos.ZReport{}, pos.ErrNotFound
+}
+func (zstore) GetZ(context.Context, string, int) (pos.ZReport, error) {
+	return pos.ZReport{}, pos.ErrNotFound
 }

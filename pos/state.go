@@ -87,6 +87,10 @@ type Kind string
 const (
 	KindPay       Kind = "pay"       // merchant-scan: sosopay.trade.pay
 	KindPrecreate Kind = "precreate" // customer-scan: sosopay.trade.precreate
+	// KindCash: paid in cash at the register. No gateway call ever: the row
+	// is created paid (Journal.CreateTransaction) and its refunds are
+	// created done (Journal.CreateRefund), so the reconciler never sees it.
+	KindCash Kind = "cash"
 )
 
 // ChargeCode is the merchant serial of a charge, CHARGE_CODE (see
@@ -110,6 +114,15 @@ func (t Transaction) Unsettled() bool {
 
 // Remaining is what can still be refunded.
 func (t Transaction) Remaining() Money { return t.Amount - t.Refunded }
+
+// CashChange is the change given for a cash sale: Tendered − Amount (zero
+// for any other kind).
+func (t Transaction) CashChange() Money {
+	if t.Kind != KindCash || t.Tendered < t.Amount {
+		return 0
+	}
+	return t.Tendered - t.Amount
+}
 
 // StateAfterRefund is the state of a charge of amount with refunded in
 // total refunded: paid, partially_refunded or refunded.

@@ -33,8 +33,34 @@ type ZReport struct {
 // payment's outcome is unknown; the error names them.
 var ErrShiftBusy = errors.New("money in flight or an outcome unknown")
 
-// cashKind is the kind of a cash sale (no gateway call).
-const cashKind Kind = "cash"
+// ShiftBusyError names what keeps a shift from closing, sorted. It
+// unwraps to ErrShiftBusy.
+type ShiftBusyError struct{ Busy []BusyItem }
+
+// BusyItem is a charge (OutRefundNo "") or a refund of it in flight or
+// whose outcome is unknown, in State (a State or a RefundState).
+type BusyItem struct {
+	ChargeCode  ChargeCode
+	OutRefundNo string
+	State       string
+}
+
+func (b BusyItem) String() string {
+	if b.OutRefundNo != "" {
+		return fmt.Sprintf("refund %s of %s (%s)", b.OutRefundNo, b.ChargeCode, b.State)
+	}
+	return fmt.Sprintf("%s (%s)", b.ChargeCode, b.State)
+}
+
+func (e *ShiftBusyError) Error() string {
+	parts := make([]string, len(e.Busy))
+	for i, b := range e.Busy {
+		parts[i] = b.String()
+	}
+	return fmt.Sprintf("%v: %s", ErrShiftBusy, strings.Join(parts, ", "))
+}
+
+func (e *ShiftBusyError) Unwrap() error { return ErrShiftBusy }
 
 // CloseShift closes the till's shift at now: refused (ErrShiftBusy, the
 // charges and refunds named) while a charge or refund is being sent or
@@ -51,7 +77,7 @@ func CloseShift(ctx context.Context, j Journal, zs ZStore, till, closedBy string
 	case !errors.Is(err, ErrNotFound):
 		return ZReport{}, fmt.Errorf("close shift: %w", err)
 	}
-	var busy []string
+	var busy []BusyItem
 	open, err := j.List(ctx, Filter{Unsettled: true})
 	if err != nil {
 		return ZReport{}, fmt.Errorf("close shift: %w", err)
@@ -59,7 +85,7 @@ func CloseShift(ctx context.Context, j Journal, zs ZStore, till, closedBy string
 	for _, t := range open {
 		switch {
 		case t.State == StateSending || t.State == StateUnknown || (t.State == StatePaid && t.GiveUp):
-			busy = append(busy, fmt.Sprintf("%s (%s)", t.ChargeCode, t.State))
+			busy = append(busy, BusyItem{ChargeCode: t.ChargeCode, State: string(t.State)})
 		default:
 			z.CarriedOver = append(z.CarriedOver, t.ChargeCode)
 		}
@@ -69,11 +95,11 @@ func CloseShift(ctx context.Context, j Journal, zs ZStore, till, closedBy string
 		return ZReport{}, fmt.Errorf("close shift: %w", err)
 	}
 	for _, r := range rs {
-		busy = append(busy, fmt.Sprintf("refund %s of %s (%s)", r.OutRefundNo, r.ChargeCode, r.State))
+		busy = append(busy, BusyItem{ChargeCode: r.ChargeCode, OutRefundNo: r.OutRefundNo, State: string(r.State)})
 	}
 	if len(busy) > 0 {
-		sort.Strings(busy)
-		return ZReport{}, fmt.Errorf("close shift: %w: %s", ErrShiftBusy, strings.Join(busy, ", "))
+		sort.Slice(busy, func(i, k int) bool { return busy[i].String() < busy[k].String() })
+		return ZReport{}, fmt.Errorf("close shift: %w", &ShiftBusyError{Busy: busy})
 	}
 	if z.Totals, err = Shift(ctx, j, z.Since, now); err != nil {
 		return ZReport{}, err
@@ -89,7 +115,7 @@ func CloseShift(ctx context.Context, j Journal, zs ZStore, till, closedBy string
 			c := z.ByCashier[t.Cashier]
 			c.add(t.Amount)
 			z.ByCashier[t.Cashier] = c
-			if t.Kind == cashKind {
+			if t.Kind == KindCash {
 				cash[t.ChargeCode] = true
 				z.CashExpected += t.Amount
 			}
@@ -102,7 +128,7 @@ func CloseShift(ctx context.Context, j Journal, zs ZStore, till, closedBy string
 	for _, r := range refunds {
 		if cash[r.ChargeCode] {
 			z.CashExpected -= r.Amount
-		} else if t, err := j.Get(ctx, r.ChargeCode); err == nil && t.Kind == cashKind {
+		} else if t, err := j.Get(ctx, r.ChargeCode); err == nil && t.Kind == KindCash {
 			z.CashExpected -= r.Amount
 		}
 	}

@@ -54,8 +54,11 @@ func ReceiptOf(h Header, rec pos.Receipt) Receipt {
 		ChargeCode: string(tx.ChargeCode), ChargeDownCode: tx.ChargeDownCode,
 		Amount: tx.Amount, State: string(tx.State), PaymentCode: tx.MaskedCode,
 		Approver: rec.Approver,
-		Cash:     rec.Cash && (rec.Kind == "" || rec.Kind == KindSale),
+		Cash:     rec.Cash && (rec.Kind == "" || rec.Kind == KindSale || rec.Kind == KindRefund),
 		Demo:     h.Demo, Lang: h.Lang,
+	}
+	if tx.Kind == pos.KindCash {
+		out.PaidInCash, out.Tendered, out.Change = true, tx.Tendered, tx.CashChange()
 	}
 	if tx.Channel != pos.ChannelAuto {
 		out.ChannelType = strconv.Itoa(int(tx.Channel))

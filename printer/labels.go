@@ -56,6 +56,9 @@ var (
 	lblApprover  = label{"授权人", "Approved by"}
 	lblSignature = label{"顾客签名", "Customer signature"}
 	lblThanks    = label{"谢谢惠顾", "Thank you"}
+	lblCash      = label{"现金", "Cash"}
+	lblTendered  = label{"实收", "Tendered"}
+	lblChange    = label{"找零", "Change"}
 	lblShiftID   = label{"班次", "Shift"}
 	lblFrom      = label{"开始", "From"}
 	lblTo        = label{"结束", "To"}

@@ -107,8 +107,9 @@ func TestLayout_CopiesAndDrawer(t *testing.T) {
 
 // TestLayout_DrawerOnlyForCash: the drawer kick (ESC p 0, golden bytes)
 // is in exactly the receipts that should open the drawer: the first print
-// of a cash sale. Never a wallet sale (printed at once or late), a
-// reprint, a refund or revoke slip, or with the drawer off.
+// of a cash sale or of a cash refund slip. Never a wallet sale (printed at
+// once or late), a reprint, a wallet refund or a revoke slip, or with the
+// drawer off.
 func TestLayout_DrawerOnlyForCash(t *testing.T) {
 	kick := []byte{0x1b, 'p', 0, 25, 250} // ESC p m t1 t2: 50 ms on, 500 ms off
 	h := printer.Header{Merchant: "M", Register: "R1", Zone: time.UTC}
@@ -135,7 +136,10 @@ func TestLayout_DrawerOnlyForCash(t *testing.T) {
 			j.Created = tx.PaidAt.Add(time.Hour)
 			return j
 		}(), false},
-		{"refund slip", true, job(pos.ReceiptRefund, true, false), false},
+		{"wallet refund slip", true, job(pos.ReceiptRefund, false, false), false},
+		{"cash refund slip, first print", true, job(pos.ReceiptRefund, true, false), true},
+		{"cash refund slip reprint", true, job(pos.ReceiptRefund, true, true), false},
+		{"cash refund slip, drawer off", false, job(pos.ReceiptRefund, true, false), false},
 		{"revoke slip", true, job(pos.ReceiptRevoke, true, false), false},
 	}
 	for _, tc := range tests {
@@ -239,6 +243,32 @@ func TestShiftReport_WideAmounts(t *testing.T) {
 			}
 			if n < 4 {
 				t.Errorf("%d mm %s: %d amount lines, want at least 4:\n%s", paper, lang, n, text)
+			}
+		}
+	}
+}
+
+// TestLayout_CashReceipt: a cash sale prints its channel as cash and the
+// cash tendered and the change under the total, in both languages.
+func TestLayout_CashReceipt(t *testing.T) {
+	h := printer.Header{Merchant: "M", Register: "R1", Zone: time.UTC}
+	tx := pos.Transaction{ChargeCode: "C1", Kind: pos.KindCash, Amount: 1250, Tendered: 5000, State: pos.StatePaid,
+		PaidAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	for _, tc := range []struct {
+		lang printer.Lang
+		want []string
+	}{
+		{printer.LangZH, []string{"现金", "实收", "50.00", "找零", "37.50"}},
+		{printer.LangEN, []string{"Cash", "Tendered", "50.00", "Change", "37.50"}},
+	} {
+		h.Lang = tc.lang
+		l := printer.Layout{Copies: printer.Copies(1, 0), Drawer: true}
+		b := must(l.RenderJob(h, printer.Job{Kind: pos.ReceiptSale, ChargeCode: "C1",
+			Receipt: &pos.Receipt{Kind: pos.ReceiptSale, Transaction: tx, Cash: true}}))
+		out := printer.DecodeText(b, l.Profile.Cols())
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: %q missing from\n%s", tc.lang, w, out)
 			}
 		}
 	}

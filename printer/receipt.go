@@ -40,9 +40,15 @@ type Receipt struct {
 	Reason       string    // why it was refunded or revoked
 	Approver     string    // the manager who authorised it, if any
 
-	// Cash is the first print of a cash sale: the only receipt that opens
-	// the drawer (Layout.Drawer). A reprint never does.
+	// Cash is the first print of a cash sale or of a cash refund slip: the
+	// only receipts that open the drawer (Layout.Drawer). A reprint never
+	// does.
 	Cash bool
+	// PaidInCash marks a cash sale (or a slip of one): the channel prints
+	// as cash; Tendered and Change, when Tendered > 0, print under the total.
+	PaidInCash bool
+	Tendered   pos.Money
+	Change     pos.Money
 
 	Copy    Copy // the copy label when Layout.Copies is nil
 	Reprint bool // marks the slip "*** 重印 REPRINT ***"
@@ -63,7 +69,7 @@ func (l Layout) Receipt(r Receipt) ([]byte, error) {
 	for i, c := range copies {
 		r.Copy = c
 		p := l.newPage(r.Lang)
-		if i == 0 && l.Drawer && r.Cash && !r.Reprint && (r.Kind == "" || r.Kind == KindSale) {
+		if i == 0 && l.Drawer && r.Cash && !r.Reprint && (r.Kind == "" || r.Kind == KindSale || r.Kind == KindRefund) {
 			p.Drawer()
 		}
 		l.receipt(p, r)
@@ -111,6 +117,9 @@ func (l Layout) receipt(p *page, r Receipt) {
 	if channel == "" && r.ChannelType != "" {
 		channel = ChannelName(r.ChannelType, langOf(p))
 	}
+	if channel == "" && r.PaidInCash {
+		channel = p.lbl(lblCash)
+	}
 	p.kv(lblChannel, channel)
 	p.kv(lblPayCode, MaskCode(r.PaymentCode))
 
@@ -132,6 +141,10 @@ func (l Layout) receipt(p *page, r Receipt) {
 		}
 		p.rule()
 		p.amountLine(lblTotal, r.Amount, true)
+		if r.PaidInCash && r.Tendered > 0 {
+			p.amountLine(lblTendered, r.Tendered, false)
+			p.amountLine(lblChange, r.Change, false)
+		}
 	}
 	if r.State != "" {
 		p.kv(lblState, StateName(r.State, langOf(p)))

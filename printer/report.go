@@ -44,6 +44,7 @@ type ShiftReport struct {
 	Number      int
 	ByCashier   []CashierTotal
 	Cash        bool // print the cash lines
+	CashX       bool // an X report: print the cash expected only (nothing counted yet)
 	CashExpect  pos.Money
 	CashCounted pos.Money
 	CarriedOver []string
@@ -119,6 +120,9 @@ func (l Layout) ShiftReport(s ShiftReport) ([]byte, error) {
 		p.kv(lblCashExp, yuan(s.CashExpect))
 		p.kv(lblCashCnt, yuan(s.CashCounted))
 		p.amountLine(lblCashDiff, s.CashCounted-s.CashExpect, true)
+	} else if s.CashX {
+		p.rule()
+		p.kv(lblCashExp, yuan(s.CashExpect))
 	}
 	if len(s.CarriedOver) > 0 {
 		p.rule()

@@ -107,7 +107,8 @@ func TestLabels_NoAmbiguousWidth(t *testing.T) {
 		lblPayCode, lblFunds, lblTotal, lblState, lblRefundNo, lblOrigAmt, lblRefundAmt, lblRevokeAmt,
 		lblReason, lblApprover, lblSignature, lblThanks, lblShiftID, lblFrom, lblTo, lblPrinted,
 		lblByChannel, lblCount, lblAmount, lblSales, lblRefunds, lblRevokes, lblNet, lblUnsettled,
-		lblFinal, lblInterim, lblNoTrade, lblZNumber, lblByCashier, lblCashExp, lblCashCnt, lblCashDiff, lblCarried)
+		lblFinal, lblInterim, lblNoTrade, lblZNumber, lblByCashier, lblCashExp, lblCashCnt, lblCashDiff, lblCarried,
+		lblCash, lblTendered, lblChange)
 	for _, m := range []map[string]label{stateNames, channelNames, fundChannelNames} {
 		for _, l := range m {
 			all = append(all, l)

@@ -200,6 +200,9 @@ func (e *env) liveQueryCmd(code pos.ChargeCode) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := e.readCtx()
 		defer cancel()
+		if tx, err := e.deps.Journal.Get(ctx, code); err == nil && tx.Kind == pos.KindCash {
+			return liveQueryMsg{Code: code, Cash: true} // the gateway never saw it
+		}
 		rep, err := e.deps.Gateway.Query(ctx, code)
 		if err != nil {
 			e.log.Warn("live query", "op", "query", "charge_code", string(code), "err", err)

@@ -89,6 +89,15 @@ type Deps struct {
 	// it: the refund screen previews it like a sale receipt. nil: no preview.
 	SlipText func(ctx context.Context, code pos.ChargeCode, outRefundNo string) (string, error)
 
+	// OpenDrawer opens the cash drawer outside a sale for who, audited
+	// with the reason (pos.OpenDrawer: ErrNeedReason for a cashier without
+	// one). nil: no drawer; the key is refused.
+	OpenDrawer func(ctx context.Context, who pos.Cashier, reason string) (pos.DrawerOpening, error)
+	// CloseShift closes the till's shift with the cash counted: the Z
+	// report is stored and queued for the printer (a *pos.ShiftBusyError
+	// while money is in flight or an outcome unknown). nil: not offered.
+	CloseShift func(ctx context.Context, closedBy string, counted pos.Money) (pos.ZReport, error)
+
 	// Demo is set when the register runs on the embedded sandbox.
 	Demo *Demo
 

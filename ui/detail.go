@@ -26,6 +26,7 @@ type detailModel struct {
 	live     *pos.Reply
 	liveErr  bool
 	liveBusy bool
+	liveCash bool // a cash sale: nothing to ask the gateway
 	scroll   int
 	reprint  reprintNote
 }
@@ -132,8 +133,8 @@ func (m detailModel) update(msg tea.Msg) (detailModel, tea.Cmd) {
 		if msg.Code != m.code {
 			return m, nil
 		}
-		m.liveBusy = false
-		m.liveErr = msg.Err != nil || msg.Rep.Outcome == pos.OutcomeUnknown
+		m.liveBusy, m.liveCash = false, msg.Cash
+		m.liveErr = !msg.Cash && (msg.Err != nil || msg.Rep.Outcome == pos.OutcomeUnknown)
 		if !m.liveErr {
 			rep := msg.Rep
 			m.live = &rep
@@ -222,6 +223,8 @@ func (m detailModel) view(w, h int) string {
 	switch {
 	case m.liveBusy:
 		live = st.Hint.Render(t.T("detail.live.busy"))
+	case m.liveCash:
+		live = st.Muted.Render(t.T("detail.live.cash"))
 	case m.liveErr:
 		live = st.Bad.Render(t.T("detail.live.failed"))
 	case m.live != nil && m.live.Outcome == pos.OutcomeRefused && m.live.Code == pos.CodeChargeNonexistent:

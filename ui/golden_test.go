@@ -195,6 +195,95 @@ var scenarios = []scenario{
 		d.f.printer <- PrinterEvent{Kind: PrinterPrinted, ChargeCode: m.result().res.Tx.ChargeCode}
 		d.waitModel("printed, preview", func(m Model) bool { return m.result().receipt == receiptPrinted && len(m.result().preview) > 0 })
 	}},
+	{name: "cash", run: func(d *driver) {
+		toSale(d)
+		d.amount("158", 15800)
+		d.runes("c")
+		d.waitScreen(scrCash)
+		d.runes("e")
+		d.runes("r")
+		d.runes("w")
+		d.waitModel("¥170 tendered", func(m Model) bool { return m.cash().tendered.Money() == 17000 })
+	}},
+	{name: "cash_short", run: func(d *driver) {
+		toSale(d)
+		d.amount("158", 15800)
+		d.runes("c")
+		d.waitScreen(scrCash)
+		d.typ("100")
+		d.key(tea.KeyEnter)
+		d.waitModel("short", func(m Model) bool { return m.cash().note == "cash.short" })
+	}},
+	{name: "result_cash", run: func(d *driver) {
+		toSale(d)
+		d.amount("158", 15800)
+		d.runes("c")
+		d.waitScreen(scrCash)
+		d.typ("200")
+		d.key(tea.KeyEnter)
+		m := d.waitModel("paid in cash, preview", func(m Model) bool {
+			return m.screen == scrResult && m.result().res.Kind == outPaid && len(m.result().preview) > 0
+		})
+		tx := m.result().res.Tx
+		if tx.Kind != pos.KindCash || tx.Tendered != 20000 || tx.CashChange() != 4200 {
+			d.t.Errorf("cash sale journaled as %+v", tx)
+		}
+		if n := len(d.f.gw.Calls()); n > 1 { // the login only
+			d.t.Errorf("a cash sale called the gateway: %+v", d.f.gw.Calls())
+		}
+	}},
+	{name: "drawer_reason", run: func(d *driver) {
+		toSale(d)
+		d.runes("o")
+		d.waitScreen(scrTill)
+		d.key(tea.KeyEnter)
+		d.waitModel("reason needed", func(m Model) bool { return m.till().note == "till.reason.need" })
+		if d.f.drawer.count() != 0 {
+			d.t.Error("the drawer opened without a reason")
+		}
+	}},
+	{name: "drawer_opened", run: func(d *driver) {
+		toSale(d)
+		d.runes("o")
+		d.waitScreen(scrTill)
+		d.typ("change for the float")
+		d.key(tea.KeyEnter)
+		d.waitModel("opened", func(m Model) bool { return m.till().note == "till.drawer.done" })
+		log, _ := d.f.drawer.DrawerOpenings(context.Background(), time.Time{}, time.Time{})
+		if len(log) != 1 || log[0].Who != "cashier01" || log[0].Reason != "change for the float" {
+			d.t.Errorf("drawer log: %+v", log)
+		}
+	}},
+	{name: "shift_close_busy", run: func(d *driver) {
+		unknownSale(d)
+		d.key(tea.KeyEnter)
+		d.waitScreen(scrSale)
+		d.key(tea.KeyF9)
+		d.waitScreen(scrTill)
+		d.typ("100")
+		d.key(tea.KeyEnter)
+		d.waitModel("refused", func(m Model) bool { return m.till().note == "till.close.busy" && len(m.till().open) == 1 })
+	}},
+	{name: "shift_close_z", run: func(d *driver) {
+		toSale(d)
+		d.amount("158", 15800)
+		d.runes("c")
+		d.waitScreen(scrCash)
+		d.typ("200")
+		d.key(tea.KeyEnter)
+		d.waitModel("paid in cash", func(m Model) bool { return m.screen == scrResult })
+		d.key(tea.KeyEnter)
+		d.waitScreen(scrSale)
+		d.f.clock.Advance(time.Minute)
+		d.runes("z")
+		d.waitScreen(scrTill)
+		d.typ("150")
+		d.key(tea.KeyEnter)
+		m := d.waitModel("Z", func(m Model) bool { return m.till().z != nil })
+		if z := m.till().z; z.Number != 1 || z.CashExpected != 15800 || z.CashCounted != 15000 || z.Difference != -800 {
+			d.t.Errorf("Z: %+v", z)
+		}
+	}},
 	{name: "result_declined", run: func(d *driver) {
 		d.f.gw.Script(postest.MPay, postest.Step{Act: postest.Decline})
 		toSale(d)

@@ -15,6 +15,13 @@ type keyMap struct {
 
 	// Sale.
 	Amount, Clear, Subject, ScanPay, QRPay, Acknowledge key.Binding
+	// CashPay takes the sale in cash; on the cash screen CashNotes add a
+	// ¥10, ¥20, ¥50 or ¥100 note to the cash tendered.
+	CashPay   key.Binding
+	CashNotes []key.Binding
+	// OpenDrawer opens the cash drawer outside a sale; ShiftClose closes
+	// the shift (the Z report). Both on the sale screen.
+	OpenDrawer, ShiftClose key.Binding
 
 	// Scan, QR.
 	Submit, Abort, SwitchChannel, CustomerPays, PickChannel key.Binding
@@ -65,6 +72,15 @@ func newKeyMap(t tr) keyMap {
 		ScanPay:     bind(t, "key.f2", "key.scanpay", "f2", "s", "enter"),
 		QRPay:       bind(t, "key.f3", "key.qrpay", "f3", "q"),
 		Acknowledge: bind(t, "key.a", "key.ack", "a", "f4"),
+		CashPay:     bind(t, "key.f11c", "key.cashpay", "f11", "c"),
+		OpenDrawer:  bind(t, "key.o", "key.drawer", "ctrl+o", "o"),
+		ShiftClose:  bind(t, "key.f9z", "key.shiftclose", "f9", "z"),
+		CashNotes: []key.Binding{
+			bind(t, "key.q", "key.note10", "q"),
+			bind(t, "key.w", "key.note20", "w"),
+			bind(t, "key.e", "key.note50", "e"),
+			bind(t, "key.r1", "key.note100", "r"),
+		},
 
 		Submit:        bind(t, "key.enter", "key.submit", "enter"),
 		Abort:         bind(t, "key.esc", "key.abort", "esc"),
@@ -138,7 +154,8 @@ func (k keyMap) helpGroups(demo bool) []helpGroup {
 	return []helpGroup{
 		{"help.g.global", global},
 		{"help.g.sale", []key.Binding{k.Amount, k.Erase, k.Clear, k.Subject, k.EndSubject, k.ScanPay, k.QRPay,
-			k.Acknowledge}},
+			k.Acknowledge, k.CashPay, k.OpenDrawer, k.ShiftClose}},
+		{"help.g.cash", append([]key.Binding{k.Submit, k.Amount}, k.CashNotes...)},
 		{"help.g.scan", []key.Binding{k.Submit, k.Abort}},
 		{"help.g.qr", qr},
 		{"help.g.result", []key.Binding{k.NextSale, k.Reprint, k.Receipt, k.OtherMethod, k.ScanPayFn, k.QRPayFn,

@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,6 +46,44 @@ type fixture struct {
 	printer chan PrinterEvent
 	deps    Deps
 	reprint atomic.Int32
+	drawer  drawerLog
+}
+
+// drawerLog is a pos.DrawerLog in memory.
+type drawerLog struct {
+	mu   sync.Mutex
+	log  []pos.DrawerOpening
+	jobs [][]byte
+}
+
+func (d *drawerLog) OpenDrawer(_ context.Context, o pos.DrawerOpening, j pos.PrintJob) (pos.DrawerOpening, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.jobs = append(d.jobs, j.Data)
+	o.ID, o.JobID = int64(len(d.log)+1), int64(len(d.jobs))
+	d.log = append(d.log, o)
+	return o, nil
+}
+
+func (d *drawerLog) DrawerOpenings(context.Context, time.Time, time.Time) ([]pos.DrawerOpening, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]pos.DrawerOpening(nil), d.log...), nil
+}
+
+func (d *drawerLog) count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.log)
+}
+
+// noZ is a pos.ZStore with no Z report yet.
+type noZ struct{}
+
+func (noZ) CloseZ(context.Context, pos.ZReport, *pos.PrintJob) error { return nil }
+func (noZ) LastZ(context.Context, string) (pos.ZReport, error)       { return pos.ZReport{}, pos.ErrNotFound }
+func (noZ) GetZ(context.Context, string, int) (pos.ZReport, error) {
+	return pos.ZReport{}, pos.ErrNotFound
 }
 
 type fixtureOpt func(*fixture)
@@ -84,6 +123,12 @@ func newFixture(t testing.TB, lang string, opts ...fixtureOpt) *fixture {
 		Reprint: func(ctx context.Context, code pos.ChargeCode) error {
 			f.reprint.Add(1)
 			return nil
+		},
+		OpenDrawer: func(ctx context.Context, who pos.Cashier, reason string) (pos.DrawerOpening, error) {
+			return pos.OpenDrawer(ctx, &f.drawer, "POS01", who, reason, []byte{0x1b, 'p', 0, 25, 250}, f.clock.Now())
+		},
+		CloseShift: func(ctx context.Context, closedBy string, counted pos.Money) (pos.ZReport, error) {
+			return pos.CloseShift(ctx, f.j, noZ{}, "POS01", closedBy, counted, f.clock.Now())
 		},
 		TestPrint: func(ctx context.Context) error { return nil },
 		LastSettlement: func(context.Context) (pos.Settlement, bool, error) {
@@ -385,5 +430,5 @@ func termWidth(s string) int {
 
 func screenName(s screenID) string {
 	return [...]string{"login", "sale", "scan", "qr", "result", "history", "detail", "refund", "unsettled",
-		"devices", "help", "demo"}[s]
+		"devices", "help", "demo", "cash", "till"}[s]
 }

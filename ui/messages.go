@@ -24,6 +24,8 @@ const (
 	scrDevices
 	scrHelp
 	scrDemo
+	scrCash
+	scrTill
 
 	scrCount // the number of screens
 )
@@ -55,6 +57,7 @@ type payHow int
 const (
 	payScan payHow = iota // the cashier scans the customer's code
 	payQR                 // the customer scans a QR on the screen
+	payCash               // the customer pays in cash at the register
 )
 
 // scannedCode is a code read by a scanner or keyed in, classified once
@@ -93,6 +96,9 @@ type backToSaleMsg struct {
 	Note     string
 	NoteArgs []any
 }
+
+// openTillMsg opens the till screen: the drawer or the shift close.
+type openTillMsg struct{ Mode tillMode }
 
 // goMsg opens a screen on top of the current one; backMsg returns.
 type goMsg struct{ To screenID }
@@ -186,6 +192,7 @@ type liveQueryMsg struct {
 	Code pos.ChargeCode
 	Rep  pos.Reply
 	Err  error
+	Cash bool // a cash sale: never at the gateway, not asked
 }
 
 type batchMsg struct {

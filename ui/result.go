@@ -238,14 +238,28 @@ func (m resultModel) summary(w, h int) string {
 	default: // unknown, fault
 		head, next, icon = st.Unknown, st.Bad, "? "
 	}
-	line(head.Render(icon+t.pick(words.Head)) + st.Value.Render(ch))
-	b.WriteString("\n" + indent(head.Render(amount), 3) + "\n\n")
-	wrapped(t.pick(words.Money), st.Value)
-	wrapped(t.pick(words.Next), next)
+	cash := m.res.Kind == outPaid && tx.Kind == pos.KindCash
+	if cash {
+		rows := max(min(amountRows(h), (h-14)/2), 3)
+		amount = bigAmountFit(st.Amount, tx.Amount, w-6, rows)
+		line(head.Render(icon+t.T("result.cash.head")) + st.Value.Render(" · "+t.T("result.cash.tendered", yuan(tx.Tendered))))
+		b.WriteString("\n" + indent(head.Render(amount), 3) + "\n\n")
+		line(st.Label.Render(t.T("result.cash.change")))
+		b.WriteString(indent(bigAmountFit(st.Paid, tx.CashChange(), w-6, rows), 3) + "\n")
+	} else {
+		line(head.Render(icon+t.pick(words.Head)) + st.Value.Render(ch))
+		b.WriteString("\n" + indent(head.Render(amount), 3) + "\n\n")
+	}
+	if !cash {
+		wrapped(t.pick(words.Money), st.Value)
+		wrapped(t.pick(words.Next), next)
+	}
 	switch m.res.Kind {
 	case outPaid:
 		b.WriteString("\n")
-		line(st.Muted.Render(t.T("result.gwcode", dash(tx.ChargeDownCode))))
+		if !cash {
+			line(st.Muted.Render(t.T("result.gwcode", dash(tx.ChargeDownCode))))
+		}
 		if fb := fundBills(t, tx.FundBills); fb != "" {
 			line(fb)
 		}

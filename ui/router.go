@@ -112,6 +112,8 @@ func (m Model) unset() unsettledModel { return screenAs[unsettledModel](m, scrUn
 func (m Model) devices() devicesModel { return screenAs[devicesModel](m, scrDevices) }
 func (m Model) demoPanel() demoModel  { return screenAs[demoModel](m, scrDemo) }
 func (m Model) helpScreen() helpModel { return screenAs[helpModel](m, scrHelp) }
+func (m Model) cash() cashModel       { return screenAs[cashModel](m, scrCash) }
+func (m Model) till() tillModel       { return screenAs[tillModel](m, scrTill) }
 func (m Model) frame() frame {
 	return frame{cashier: m.cashier, inFlight: m.MoneyInFlight(), dev: m.dev}
 }
@@ -626,6 +628,10 @@ func (m Model) navigate(msg tea.Msg) (Model, tea.Cmd, bool) {
 			var q qrModel
 			q, cmd = newQR(m.e, m.cashier, msg.Draft, m.now).begin()
 			m.set(scrQR, q)
+		case payCash:
+			m.screen = scrCash
+			m.set(scrCash, newCash(m.e, msg.Draft))
+			return m, nil, true
 		}
 		anim := m.startAnim()
 		return m, tea.Batch(cmd, anim), true
@@ -659,6 +665,10 @@ func (m Model) navigate(msg tea.Msg) (Model, tea.Cmd, bool) {
 		d, cmd := newDetail(m.e, msg.Code, m.w, m.h).load()
 		m.set(scrDetail, d)
 		return m, cmd, true
+	case openTillMsg:
+		m.screen, m.stack = scrTill, nil
+		m.set(scrTill, newTill(m.e, msg.Mode))
+		return m, nil, true
 	case openRefundMsg:
 		mm, _ := m.push(scrRefund)
 		m = mm.(Model)
@@ -765,6 +775,10 @@ func resultsFor(msg tea.Msg) []screenID {
 		return []screenID{scrDetail}
 	case refundDoneMsg, slipTextMsg:
 		return []screenID{scrRefund}
+	case cashDoneMsg:
+		return []screenID{scrCash}
+	case drawerDoneMsg, shiftClosedMsg:
+		return []screenID{scrTill}
 	case unsettledMsg, reconcileProgressMsg, reconcileDoneMsg:
 		return []screenID{scrUnsettled}
 	}

@@ -66,7 +66,7 @@ func (m saleModel) pay(how payHow, cashier pos.Cashier) (saleModel, tea.Cmd) {
 	switch {
 	case amount <= 0:
 		return m.setNote(true, "sale.need.amount"), nil
-	case cashier.AmountLimit > 0 && amount > cashier.AmountLimit:
+	case how != payCash && cashier.AmountLimit > 0 && amount > cashier.AmountLimit:
 		return m.setNote(true, "pay.err.overlimit", yuan(cashier.AmountLimit)), nil
 	case len(m.openCodes) > 0:
 		return m.setNote(true, "sale.open"), nil
@@ -137,6 +137,12 @@ func (m saleModel) update(msg tea.Msg, cashier pos.Cashier) (saleModel, tea.Cmd)
 			return m.pay(payScan, cashier)
 		case key.Matches(msg, k.QRPay):
 			return m.pay(payQR, cashier)
+		case key.Matches(msg, k.CashPay):
+			return m.pay(payCash, cashier)
+		case key.Matches(msg, k.OpenDrawer):
+			return m, func() tea.Msg { return openTillMsg{Mode: tillDrawer} }
+		case key.Matches(msg, k.ShiftClose):
+			return m, func() tea.Msg { return openTillMsg{Mode: tillClose} }
 		case key.Matches(msg, k.Acknowledge) && len(m.openCodes) > 0 && !m.acking:
 			m.acking = true
 			return m.setNote(false, "sale.acking"), m.e.ackCmd(m.openCodes, cashier)
@@ -166,7 +172,7 @@ func (m saleModel) bindings() []key.Binding {
 	if len(m.openCodes) > 0 {
 		return []key.Binding{k.Acknowledge, k.Amount, k.Clear}
 	}
-	return []key.Binding{k.ScanPay, k.QRPay}
+	return []key.Binding{k.ScanPay, k.QRPay, k.CashPay, k.OpenDrawer, k.ShiftClose}
 }
 
 func (m saleModel) view(w, h int) string {
@@ -198,6 +204,7 @@ func (m saleModel) view(w, h int) string {
 	} else {
 		b.WriteString("   " + a + "\n   " + q + "\n")
 	}
+	b.WriteString("   " + opt(m.e.keys.CashPay, t.T("sale.opt.cash")) + "\n")
 	b.WriteString("   " + st.Muted.Render(t.T("sale.scanhint")) + "\n\n")
 	if m.note != "" {
 		s := st.Hint

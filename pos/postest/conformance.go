@@ -57,6 +57,8 @@ func TestJournal(t *testing.T, open func(t *testing.T) pos.Journal) {
 		{"SaleGateConcurrent", jSaleGateConcurrent},
 		{"ChangeFeed", jChangeFeed},
 		{"ChangeFeedSlowSubscriber", jChangeFeedSlow},
+		{"CashSaleCreatedFinal", jCashCreate},
+		{"CashRefundCreatedDone", jCashRefund},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -147,7 +147,12 @@ func (j *Journal) CreateTransaction(ctx context.Context, t pos.Transaction, ev p
 	if err := j.failed(); err != nil {
 		return err
 	}
-	if t.State != pos.StateSending {
+	switch {
+	case t.Kind == pos.KindCash:
+		if t.State != pos.StatePaid || t.GiveUp || t.Tendered < t.Amount || t.Amount <= 0 {
+			return fmt.Errorf("create cash sale %s in state %q: %w", t.ChargeCode, t.State, pos.ErrIllegalTransition)
+		}
+	case t.State != pos.StateSending || t.Tendered != 0:
 		return fmt.Errorf("create %s in state %q: %w", t.ChargeCode, t.State, pos.ErrIllegalTransition)
 	}
 	if _, ok := j.txs[t.ChargeCode]; ok {
@@ -163,9 +168,12 @@ func (j *Journal) CreateTransaction(ctx context.Context, t pos.Transaction, ev p
 	c := cloneTx(&t)
 	c.LeaseOwner, c.LeaseUntil = "", time.Time{}
 	j.txs[t.ChargeCode] = &c
-	ev.ChargeCode, ev.From, ev.To = t.ChargeCode, "", string(pos.StateSending)
+	ev.ChargeCode, ev.From, ev.To = t.ChargeCode, "", string(t.State)
 	j.appendEvent(ev, t.CreatedAt)
 	j.feed.Publish(pos.FeedEvent{Kind: pos.FeedTransaction, ChargeCode: t.ChargeCode, State: string(t.State)})
+	if t.Kind == pos.KindCash {
+		j.receipt(t.ChargeCode, pos.ReceiptSale)
+	}
 	return nil
 }
 
@@ -222,6 +230,9 @@ func (j *Journal) Transition(ctx context.Context, ch pos.Change) (pos.Transactio
 	}
 	if leaseBlocked(t.Queue, ch.Owner, ch.At) {
 		return pos.Transaction{}, fmt.Errorf("transition %s: %w (%s)", ch.ChargeCode, pos.ErrLeaseLost, t.LeaseOwner)
+	}
+	if ch.Patch.GiveUp && t.Kind == pos.KindCash {
+		return pos.Transaction{}, fmt.Errorf("transition %s: %w: a cash sale is never given up", ch.ChargeCode, pos.ErrIllegalTransition)
 	}
 	if ch.Patch.GiveUp && !t.GiveUp {
 		for _, r := range j.refunds {
@@ -325,7 +336,7 @@ func (j *Journal) CreateRefund(ctx context.Context, r pos.Refund, ev pos.Event) 
 	if err := j.failed(); err != nil {
 		return err
 	}
-	if r.State != pos.RefundSending {
+	if r.State != pos.RefundSending && r.State != pos.RefundDone {
 		return fmt.Errorf("create refund %s in state %q: %w", r.OutRefundNo, r.State, pos.ErrIllegalTransition)
 	}
 	if _, ok := j.refunds[r.OutRefundNo]; ok {
@@ -334,6 +345,9 @@ func (j *Journal) CreateRefund(ctx context.Context, r pos.Refund, ev pos.Event) 
 	t, ok := j.txs[r.ChargeCode]
 	if !ok {
 		return fmt.Errorf("create refund %s of %s: %w", r.OutRefundNo, r.ChargeCode, pos.ErrNotFound)
+	}
+	if (t.Kind == pos.KindCash) != (r.State == pos.RefundDone) {
+		return fmt.Errorf("create refund %s in state %q of a %s charge: %w", r.OutRefundNo, r.State, t.Kind, pos.ErrIllegalTransition)
 	}
 	if (t.State != pos.StatePaid && t.State != pos.StatePartiallyRefunded) || t.GiveUp {
 		return fmt.Errorf("create refund %s: %w: charge %s is %s", r.OutRefundNo, pos.ErrIllegalTransition, t.ChargeCode, t.State)
@@ -356,9 +370,19 @@ func (j *Journal) CreateRefund(ctx context.Context, r pos.Refund, ev pos.Event) 
 	c := r
 	c.LeaseOwner, c.LeaseUntil = "", time.Time{}
 	j.refunds[r.OutRefundNo] = &c
-	ev.ChargeCode, ev.OutRefundNo, ev.From, ev.To = r.ChargeCode, r.OutRefundNo, "", string(pos.RefundSending)
+	ev.ChargeCode, ev.OutRefundNo, ev.From, ev.To = r.ChargeCode, r.OutRefundNo, "", string(r.State)
 	j.appendEvent(ev, r.CreatedAt)
-	j.feed.Publish(pos.FeedEvent{Kind: pos.FeedRefund, ChargeCode: r.ChargeCode, OutRefundNo: r.OutRefundNo, State: string(pos.RefundSending)})
+	j.feed.Publish(pos.FeedEvent{Kind: pos.FeedRefund, ChargeCode: r.ChargeCode, OutRefundNo: r.OutRefundNo, State: string(r.State)})
+	if r.State == pos.RefundDone { // a cash refund: applied at once, its slip queued
+		from := t.State
+		t.Refunded += r.Amount
+		t.State = pos.StateAfterRefund(t.Amount, t.Refunded)
+		t.UpdatedAt = r.CreatedAt
+		j.appendEvent(pos.Event{ChargeCode: t.ChargeCode, Op: ev.Op, From: string(from), To: string(t.State), Who: ev.Who,
+			Approver: r.Approver, Note: fmt.Sprintf("refund %s done", r.OutRefundNo)}, r.CreatedAt)
+		j.feed.Publish(pos.FeedEvent{Kind: pos.FeedTransaction, ChargeCode: t.ChargeCode, State: string(t.State)})
+		j.receipt(t.ChargeCode, pos.ReceiptRefund)
+	}
 	return nil
 }
 
@@ -383,6 +407,9 @@ func (j *Journal) SettleRefund(ctx context.Context, rc pos.RefundChange) (pos.Re
 		return pos.Refund{}, pos.Transaction{}, fmt.Errorf("settle refund %s: %w", rc.OutRefundNo, pos.ErrLeaseLost)
 	}
 	t := j.txs[r.ChargeCode]
+	if t.Kind == pos.KindCash {
+		return pos.Refund{}, pos.Transaction{}, fmt.Errorf("settle refund %s: %w: a cash refund is created done", rc.OutRefundNo, pos.ErrIllegalTransition)
+	}
 	nt := cloneTx(t)
 	if rc.To == pos.RefundDone && rc.From != rc.To {
 		nt.Refunded += r.Amount
