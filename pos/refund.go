@@ -277,13 +277,8 @@ func (c *Checkout) Revoke(ctx context.Context, code ChargeCode, cashier Cashier,
 			return tx, err
 		}
 	}
-	tx, err = c.cancel(ctx, tx, a)
-	if err == nil && tx.State == StateRevoked {
-		if rerr := c.j.EnqueueReceipt(context.WithoutCancel(ctx), code, ReceiptRevoke); rerr != nil {
-			c.log.Error("revoke receipt not queued", "charge_code", string(code), "op", "revoke", "err", rerr)
-		}
-	}
-	return tx, err
+	a.revokeSlip = ReceiptRevoke // queued with the revoked state, in one transaction
+	return c.cancel(ctx, tx, a)
 }
 
 // RefundFromState decides an unknown refund r of tx from the charge's STATE

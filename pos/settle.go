@@ -46,6 +46,10 @@ func (c *core) distrust(code ChargeCode, rep Reply, err error) Reply {
 // lease owner, "" for the checkout) into Change.Owner.
 type actor struct {
 	who, owner string
+	// revokeSlip, when set, is queued with the transition that revokes the
+	// charge (a cashier's revoke prints its slip in the same SQL
+	// transaction as the state change, never apart).
+	revokeSlip ReceiptKind
 }
 
 func unknownReply(op string, err error) Reply {
@@ -98,6 +102,9 @@ func (c *core) move(ctx context.Context, tx Transaction, to State, a actor, ev E
 		ev.ResultCode = p.ResultCode
 	}
 	from := tx.State
+	if to == StateRevoked && receipt == "" {
+		receipt = a.revokeSlip
+	}
 	got, err := c.j.Transition(ctx, Change{ChargeCode: tx.ChargeCode, From: from, To: to, Owner: a.owner, Patch: p,
 		Receipt: receipt, NextAttemptAt: next, At: now, Event: ev})
 	if err != nil {
