@@ -398,7 +398,8 @@ func (d *doctor) checkJournal(ctx context.Context) []check {
 		return []check{j, u}
 	}
 	j.OK = true
-	j.Detail = fmt.Sprintf("%s: integrity ok, %d transactions, %d refunds", path, h.Report.Rows["transactions"], h.Report.Rows["refunds"])
+	j.Detail = fmt.Sprintf("%s: integrity ok, %d transactions, %d refunds, till %s", path,
+		h.Report.Rows["transactions"], h.Report.Rows["refunds"], dash(h.TillID))
 	u.OK = true
 	switch {
 	case h.Unsettled == 0:

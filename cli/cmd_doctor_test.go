@@ -114,6 +114,17 @@ func TestDoctor_AllPassAgainstTheSandbox(t *testing.T) {
 			t.Errorf("check %d: got %s, want %s", i, c.Name, want[i])
 		}
 	}
+	// The journal's line names the till identity the support engineer
+	// compares with the charge codes.
+	j, err := offline.Open(filepath.Join(td.dir, "posterm.db"), offline.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	till, err := j.TillID(context.Background())
+	j.Close()
+	if err != nil || len(res.Checks) < 7 || !strings.Contains(res.Checks[6].Detail, "till "+till) {
+		t.Errorf("journal check %+v does not name till %q (%v)", res.Checks[min(6, len(res.Checks)-1)], till, err)
+	}
 	// The table: a ✓ per line, no ✗.
 	code, out, _ := runCmd(t, "doctor", "--config", td.config)
 	if code != exitDone || strings.Count(out, "✓") != len(want) || strings.Contains(out, "✗") {

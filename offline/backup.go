@@ -458,6 +458,7 @@ type Health struct {
 	Report          BackupReport // integrity ok, rows, schema, last activity
 	Unsettled       int          // charges and refunds whose outcome is not final yet
 	OldestUnsettled time.Time    // creation of the oldest of them (zero when none)
+	TillID          string       // the till identity in charge codes ("" before the till's first start)
 }
 
 // Inspect opens the journal at path read-only, checks its integrity and
@@ -485,6 +486,10 @@ func Inspect(ctx context.Context, path string) (Health, error) {
 		if h.OldestUnsettled, err = pt(oldest); err != nil {
 			return h, fmt.Errorf("%s: unsettled: %w", path, err)
 		}
+	}
+	err = db.QueryRowContext(ctx, "SELECT ident FROM till WHERE id = 1").Scan(&h.TillID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return h, fmt.Errorf("%s: till identity: %w", path, err)
 	}
 	return h, nil
 }
