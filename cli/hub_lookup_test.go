@@ -64,7 +64,9 @@ func TestHubLookupCharge_CopiesAnotherTillsCharge(t *testing.T) {
 	defer cancel()
 	for {
 		_, changed := h.Ingested()
-		if _, _, found, err := h.Store().LookupCharge(wctx, code); err != nil || found {
+		// Both of till a's events (created, then paid) must have arrived: the
+		// hub ingests them one by one.
+		if got, _, found, err := h.Store().LookupCharge(wctx, code); err != nil || (found && got.State == pos.StatePaid) {
 			break
 		}
 		select {
