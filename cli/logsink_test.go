@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -34,9 +35,21 @@ func TestLogSink_RotatesBySize(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("log mode %04o, want 0600", fi.Mode().Perm())
 	}
-	m, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "posterm-*.log*"))
-	if len(m) == 0 {
-		t.Error("no rotated file beside the log")
+	// The rotated file is compressed in lumberjack's background goroutine:
+	// wait for it to finish (the .gz there, the plain copy gone), so that
+	// nothing writes into the directory while the test's cleanup removes it.
+	dir := filepath.Dir(path)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		gz, _ := filepath.Glob(filepath.Join(dir, "posterm-*.log.gz"))
+		plain, _ := filepath.Glob(filepath.Join(dir, "posterm-*.log"))
+		if len(gz) > 0 && len(plain) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no compressed rotated file beside the log: %v %v", gz, plain)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
