@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -184,19 +183,13 @@ var _ Source = (*EvdevReader)(nil)
 // the same order and with the same guarantees as Reader. Its methods are
 // safe for concurrent use.
 type EvdevReader struct {
-	cfg    EvdevConfig
-	fcfg   SerialConfig
-	log    *slog.Logger
-	events chan Event
+	cfg  EvdevConfig
+	fcfg SerialConfig
+	log  *slog.Logger
+	feed
 
-	ctx       context.Context
-	cancel    context.CancelFunc
-	done      chan struct{}
-	stopClose func() bool
-
-	mu        sync.Mutex
-	file      *os.File
-	connected atomic.Bool
+	mu   sync.Mutex
+	file *os.File
 }
 
 // NewEvdevReader validates cfg and starts reading cfg.Path until ctx ends
@@ -213,30 +206,9 @@ func NewEvdevReader(ctx context.Context, cfg EvdevConfig, log *slog.Logger) (*Ev
 	if log == nil {
 		log = slog.Default()
 	}
-	r := &EvdevReader{
-		cfg: cfg, fcfg: fcfg,
-		log:    log.With("subsystem", "device", "evdev", cfg.Path),
-		events: make(chan Event, 16),
-		done:   make(chan struct{}),
-	}
-	r.ctx, r.cancel = context.WithCancel(ctx)
-	r.stopClose = context.AfterFunc(r.ctx, r.closeFile)
-	go r.run()
+	r := &EvdevReader{cfg: cfg, fcfg: fcfg, log: log.With("subsystem", "device", "evdev", cfg.Path)}
+	r.start(ctx, r.closeFile, r.run)
 	return r, nil
-}
-
-// Events returns the channel of events; it is closed when the reader stops.
-func (r *EvdevReader) Events() <-chan Event { return r.events }
-
-// Connected reports whether the device is open right now.
-func (r *EvdevReader) Connected() bool { return r.connected.Load() }
-
-// Close stops the reader, releases the grab and waits for its goroutine.
-// It is idempotent and returns nil.
-func (r *EvdevReader) Close() error {
-	r.cancel()
-	<-r.done
-	return nil
 }
 
 func (r *EvdevReader) closeFile() {
@@ -383,25 +355,5 @@ func (r *EvdevReader) read(f *os.File, keys *KeyDecoder, framer *Framer) error {
 			}
 			return fmt.Errorf("read %s: %w", r.cfg.Path, err)
 		}
-	}
-}
-
-func (r *EvdevReader) emit(ev Event) bool {
-	select {
-	case r.events <- ev:
-		return true
-	case <-r.ctx.Done():
-		return false
-	}
-}
-
-func (r *EvdevReader) sleep(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.ctx.Done():
-		return false
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -99,19 +98,13 @@ const maxCheckPeriod = time.Second
 // bytes) rather than dropping a scan. Its methods are safe for concurrent
 // use.
 type Reader struct {
-	cfg    SerialConfig
-	mode   *serial.Mode
-	log    *slog.Logger
-	events chan Event
+	cfg  SerialConfig
+	mode *serial.Mode
+	log  *slog.Logger
+	feed
 
-	ctx       context.Context
-	cancel    context.CancelFunc
-	done      chan struct{}
-	stopClose func() bool
-
-	mu        sync.Mutex
-	port      serial.Port // the open port, nil while disconnected
-	connected atomic.Bool
+	mu   sync.Mutex
+	port serial.Port // the open port, nil while disconnected
 }
 
 // NewReader validates cfg (zero fields take their defaults) and starts
@@ -127,47 +120,10 @@ func NewReader(ctx context.Context, cfg SerialConfig, log *slog.Logger) (*Reader
 	if log == nil {
 		log = slog.Default()
 	}
-	r := &Reader{
-		cfg:    cfg,
-		mode:   mode,
-		log:    log.With("subsystem", "device", "port", cfg.Port),
-		events: make(chan Event, 16),
-		done:   make(chan struct{}),
-	}
-	r.ctx, r.cancel = context.WithCancel(ctx)
+	r := &Reader{cfg: cfg, mode: mode, log: log.With("subsystem", "device", "port", cfg.Port)}
 	// Closing the port is what unblocks a pending Read (HARDWARE.md).
-	r.stopClose = context.AfterFunc(r.ctx, r.closePort)
-	go r.run()
+	r.start(ctx, r.closePort, r.run)
 	return r, nil
-}
-
-// Events returns the channel of events; it is closed when the Reader stops.
-func (r *Reader) Events() <-chan Event { return r.events }
-
-// Read returns the next event. It returns ErrClosed once the Reader has
-// stopped and its events are drained, or ctx's error when ctx ends first.
-func (r *Reader) Read(ctx context.Context) (Event, error) {
-	select {
-	case ev, ok := <-r.events:
-		if !ok {
-			return nil, ErrClosed
-		}
-		return ev, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// Connected reports whether the port is open right now.
-func (r *Reader) Connected() bool { return r.connected.Load() }
-
-// Close stops the Reader, closes the port and waits for the reading
-// goroutine to end. Pending and later Reads return ErrClosed. It is
-// idempotent and always returns nil.
-func (r *Reader) Close() error {
-	r.cancel()
-	<-r.done
-	return nil
 }
 
 func (r *Reader) closePort() {
@@ -340,26 +296,4 @@ func (r *Reader) checkPath(dev string) error {
 		return fmt.Errorf("%s: %w (%s, was %s)", r.cfg.Port, ErrPortChanged, cur, dev)
 	}
 	return nil
-}
-
-// emit delivers ev unless the Reader stops first.
-func (r *Reader) emit(ev Event) bool {
-	select {
-	case r.events <- ev:
-		return true
-	case <-r.ctx.Done():
-		return false
-	}
-}
-
-// sleep waits d unless the Reader stops first.
-func (r *Reader) sleep(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.ctx.Done():
-		return false
-	}
 }
