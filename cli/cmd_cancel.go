@@ -50,16 +50,9 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	rest, err := parseInterspersed(fs, args)
-	if code, failed := flagsFailed(err); failed {
-		return code
-	}
-	if len(rest) != 1 {
-		return usageError(stderr, "cancel", "give one charge code", fs.Usage)
-	}
-	code, err := pos.ParseChargeCode(rest[0])
-	if err != nil {
-		return fail(stderr, "cancel", err)
+	code, exit, ok := chargeCodeArg(fs, args, "cancel", stderr)
+	if !ok {
+		return exit
 	}
 	ctx, stop := e.interruptContext()
 	defer stop()

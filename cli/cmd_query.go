@@ -39,16 +39,9 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	rest, err := parseInterspersed(fs, args)
-	if code, failed := flagsFailed(err); failed {
-		return code
-	}
-	if len(rest) != 1 {
-		return usageError(stderr, "query", "give one charge code", fs.Usage)
-	}
-	code, err := pos.ParseChargeCode(rest[0])
-	if err != nil {
-		return fail(stderr, "query", err)
+	code, exit, ok := chargeCodeArg(fs, args, "query", stderr)
+	if !ok {
+		return exit
 	}
 	ctx, stop := e.interruptContext()
 	defer stop()

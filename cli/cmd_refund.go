@@ -50,16 +50,9 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	rest, err := parseInterspersed(fs, args)
-	if code, failed := flagsFailed(err); failed {
-		return code
-	}
-	if len(rest) != 1 {
-		return usageError(stderr, "refund", "give one charge code", fs.Usage)
-	}
-	code, err := pos.ParseChargeCode(rest[0])
-	if err != nil {
-		return fail(stderr, "refund", err)
+	code, exit, ok := chargeCodeArg(fs, args, "refund", stderr)
+	if !ok {
+		return exit
 	}
 	if *amount == "" || strings.TrimSpace(*reason) == "" {
 		return usageError(stderr, "refund", "--amount and --reason are required", fs.Usage)

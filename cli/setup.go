@@ -173,3 +173,21 @@ func parseSince(s string, zone *time.Location) (time.Time, error) {
 // notifications: they leave notify_listen to a register that may be
 // running.
 func noNotify(cfg *config.Config) { cfg.Gateway.NotifyListen = "" }
+
+// chargeCodeArg parses fs from args (flags may stand anywhere) and the one
+// charge code they must name, for the commands that act on one charge
+// (query, cancel, refund). When ok is false, exit is the command's exit
+// code and the reason was written to stderr.
+func chargeCodeArg(fs *flag.FlagSet, args []string, name string, stderr io.Writer) (code pos.ChargeCode, exit int, ok bool) {
+	rest, err := parseInterspersed(fs, args)
+	if exit, failed := flagsFailed(err); failed {
+		return "", exit, false
+	}
+	if len(rest) != 1 {
+		return "", usageError(stderr, name, "give one charge code", fs.Usage), false
+	}
+	if code, err = pos.ParseChargeCode(rest[0]); err != nil {
+		return "", fail(stderr, name, err), false
+	}
+	return code, exitDone, true
+}
